@@ -1,0 +1,81 @@
+#include "core/config.h"
+
+namespace mfa {
+namespace {
+
+// Unique across every ConfigStore of the process, so a thread's cache never confuses two stores.
+std::atomic<uint64_t> next_version{1};
+
+bool AllDigits(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ValidateConfig(const Config& c) {
+  if (c.code_ttl_seconds < 1 || c.code_ttl_seconds > kMaxTtlSeconds) {
+    return "codeTtlSeconds must be between 1 and " + std::to_string(kMaxTtlSeconds) + ".";
+  }
+  if (c.max_attempts < 1 || c.max_attempts > kMaxAttemptsLimit) {
+    return "maxAttempts must be between 1 and " + std::to_string(kMaxAttemptsLimit) + ".";
+  }
+  if (c.send_rate_limit.max_sends > kMaxSendsLimit) {
+    return "sendRateLimit.maxSends must be between 0 and " + std::to_string(kMaxSendsLimit) + ".";
+  }
+  if (c.send_rate_limit.window_seconds < 1 || c.send_rate_limit.window_seconds > kMaxTtlSeconds) {
+    return "sendRateLimit.windowSeconds must be between 1 and " + std::to_string(kMaxTtlSeconds) +
+           ".";
+  }
+  if (c.fixed_code && (!AllDigits(*c.fixed_code) || c.fixed_code->size() > kMaxFixedCodeLength)) {
+    return "fixedCode must be null or 1 to 32 decimal digits.";
+  }
+  if (c.default_user.email.size() > 254) return "defaultUser.email is longer than 254 characters.";
+  if (c.default_user.phone.size() > 64) return "defaultUser.phone is longer than 64 characters.";
+  return {};
+}
+
+std::shared_ptr<const ResolvedConfig> ConfigStore::Resolve(Config config) {
+  auto resolved = std::make_shared<ResolvedConfig>();
+  resolved->default_email = SharedTextRef(config.default_user.email);
+  resolved->default_phone = SharedTextRef(config.default_user.phone);
+  resolved->config = std::move(config);
+  return resolved;
+}
+
+ConfigStore::ConfigStore(Config initial)
+    : current_(Resolve(std::move(initial))), version_(next_version.fetch_add(1)) {}
+
+const ResolvedConfig& ConfigStore::Get() const {
+  struct Cache {
+    const ConfigStore* owner = nullptr;
+    uint64_t version = 0;
+    std::shared_ptr<const ResolvedConfig> config;
+  };
+  thread_local Cache cache;
+  const uint64_t version = version_.load(std::memory_order_acquire);
+  if (cache.owner != this || cache.version != version) {
+    std::lock_guard<std::mutex> lock(mu_);
+    cache.config = current_;
+    cache.version = version_.load(std::memory_order_relaxed);
+    cache.owner = this;
+  }
+  return *cache.config;
+}
+
+std::shared_ptr<const ResolvedConfig> ConfigStore::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return current_;
+}
+
+void ConfigStore::Replace(Config config) {
+  auto resolved = Resolve(std::move(config));
+  std::lock_guard<std::mutex> lock(mu_);
+  current_ = std::move(resolved);
+  version_.store(next_version.fetch_add(1), std::memory_order_release);
+}
+
+}  // namespace mfa

@@ -1,0 +1,87 @@
+// Run-time policy: everything PATCH /admin/config can change.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/compact_text.h"
+#include "core/types.h"
+
+namespace mfa {
+
+struct DefaultUser {
+  std::string email = "user@example.com";  // empty = the user has no email
+  std::string phone = "+15555550100";      // empty = the user has no phone
+  bool identified = true;
+};
+
+struct SendRateLimit {
+  uint32_t max_sends = 10;  // 0 = off
+  uint32_t window_seconds = 600;
+};
+
+struct Config {
+  Profile profile = Profile::kDocumented;
+  uint32_t code_ttl_seconds = 600;
+  uint32_t max_attempts = 10;
+  bool email_connector = true;
+  bool phone_connector = true;
+  SendRateLimit send_rate_limit;
+  std::optional<std::string> fixed_code;  // digits; nullopt = random codes
+  DefaultUser default_user;
+
+  bool connector_enabled(IdentifierType type) const {
+    return type == IdentifierType::kEmail ? email_connector : phone_connector;
+  }
+  const std::string& default_address(IdentifierType type) const {
+    return type == IdentifierType::kEmail ? default_user.email : default_user.phone;
+  }
+};
+
+inline constexpr uint32_t kMaxTtlSeconds = 10u * 365 * 24 * 3600;  // ten years
+inline constexpr uint32_t kMaxAttemptsLimit = 1000;
+inline constexpr uint32_t kMaxSendsLimit = 100000;
+inline constexpr size_t kMaxFixedCodeLength = 32;
+
+// Empty if `config` is valid; otherwise one sentence naming the first bad field.
+std::string ValidateConfig(const Config& config);
+
+// A config plus the shared address texts records point at.
+struct ResolvedConfig {
+  Config config;
+  SharedTextRef default_email;
+  SharedTextRef default_phone;
+  const SharedTextRef& default_address_text(IdentifierType type) const {
+    return type == IdentifierType::kEmail ? default_email : default_phone;
+  }
+};
+
+// Thread-safe holder of the current config. Readers on the request path do not lock: each thread
+// caches the snapshot and re-reads it (under `mu_`) only when the atomic version has moved.
+// `mu_` guards `current_`.
+class ConfigStore {
+ public:
+  explicit ConfigStore(Config initial);
+  ConfigStore(const ConfigStore&) = delete;
+  ConfigStore& operator=(const ConfigStore&) = delete;
+
+  // The current snapshot. The reference stays valid until this thread's next Get().
+  const ResolvedConfig& Get() const;
+  // An owning snapshot, for callers that hold it across calls.
+  std::shared_ptr<const ResolvedConfig> Snapshot() const;
+  // REQUIRES: ValidateConfig(config) is empty. Visible to every Get() that starts after return.
+  void Replace(Config config);
+
+ private:
+  static std::shared_ptr<const ResolvedConfig> Resolve(Config config);
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const ResolvedConfig> current_;  // GUARDED_BY(mu_)
+  std::atomic<uint64_t> version_;
+};
+
+}  // namespace mfa

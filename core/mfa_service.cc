@@ -1,0 +1,232 @@
+#include "core/mfa_service.h"
+
+#include "core/recipient.h"
+#include "core/secure_random.h"
+
+namespace mfa {
+
+MfaService::MfaService(ConfigStore& config, VerificationStore& store, Inbox& inbox,
+                       SendRateLimiter& limiter, const Clock& clock, ServiceOptions options)
+    : config_(config),
+      store_(store),
+      inbox_(inbox),
+      limiter_(limiter),
+      clock_(clock),
+      options_(options) {}
+
+MfaService::~MfaService() { StopSweeper(); }
+
+SendResult MfaService::Send(IdentifierType type) {
+  const ResolvedConfig& rc = config_.Get();
+  const Config& c = rc.config;
+  SendResult result;
+  result.type = type;
+  if (!c.default_user.identified) {
+    result.outcome = Outcome::kIdentifierNotFound;
+    return result;
+  }
+  const std::string& address = c.default_address(type);
+  if (address.empty()) {
+    result.outcome = Outcome::kFactorNotEnabled;
+    return result;
+  }
+  const int64_t now = clock_.NowMs();
+  const uint32_t max_sends = c.send_rate_limit.max_sends;
+  const int64_t window_ms = int64_t{c.send_rate_limit.window_seconds} * 1000;
+  const std::string key = NormalizeRecipient(type, address);
+  // Rate limit (step 5) comes before the connector check (step 6), and only successful sends
+  // count, so the connector check must not consume a slot.
+  if (!c.connector_enabled(type)) {
+    result.outcome = limiter_.WouldAllow(key, now, max_sends, window_ms)
+                         ? Outcome::kConnectorNotFound
+                         : Outcome::kRateLimited;
+    return result;
+  }
+  if (!limiter_.TryAcquire(key, now, max_sends, window_ms)) {
+    result.outcome = Outcome::kRateLimited;
+    return result;
+  }
+  result = CreateAndRecord(rc, type, IdentifierRef::Shared(rc.default_address_text(type)),
+                           address, now);
+  if (result.outcome != Outcome::kOk && max_sends != 0) limiter_.Release(key, now);
+  return result;
+}
+
+SendResult MfaService::AdminSend(IdentifierType type, std::string_view identifier) {
+  const ResolvedConfig& rc = config_.Get();
+  return CreateAndRecord(rc, type, IdentifierRef::Shared(SharedTextRef(identifier)), identifier,
+                         clock_.NowMs());
+}
+
+SendResult MfaService::CreateAndRecord(const ResolvedConfig& rc, IdentifierType type,
+                                       IdentifierRef identifier, std::string_view address,
+                                       int64_t now_ms) {
+  const Config& c = rc.config;
+  SendResult result;
+  result.type = type;
+  result.code = c.fixed_code ? *c.fixed_code : SecureRandom::NewCode();
+  result.identifier = std::string(address);
+  result.expires_ms = now_ms + int64_t{c.code_ttl_seconds} * 1000;
+  NewRecord record;
+  record.code = result.code;
+  record.type = type;
+  record.identifier = std::move(identifier);
+  record.created_ms = now_ms;
+  record.ttl_seconds = c.code_ttl_seconds;
+  record.identified = true;
+  for (;;) {
+    record.id = SecureRandom::NewId();
+    const std::string id = record.id;
+    const InsertStatus status = store_.Insert(record);
+    if (status == InsertStatus::kFull) {
+      result.outcome = Outcome::kStoreFull;
+      return result;
+    }
+    if (status == InsertStatus::kInserted) {
+      result.verification_id = id;
+      break;
+    }
+    // kExists: a random 21-char id collided; Insert left `record` intact, draw again.
+  }
+  InboxMessage message;
+  message.type = type;
+  message.to = result.identifier;
+  message.code = result.code;
+  message.verification_id = result.verification_id;
+  message.sent_ms = now_ms;
+  inbox_.Add(message);
+  if (sent_hook_) sent_hook_(message);
+  result.outcome = Outcome::kOk;
+  return result;
+}
+
+Outcome MfaService::Verify(IdentifierType type, std::string_view verification_id,
+                           std::string_view code) {
+  const Config& c = config_.Get().config;
+  const bool documented = c.profile == Profile::kDocumented;
+  if (documented && !c.connector_enabled(type)) return Outcome::kConnectorNotFound;
+  const int64_t now = clock_.NowMs();
+  Outcome outcome = Outcome::kVerificationNotFound;
+  store_.WithRecord(verification_id, [&](Record& r) {
+    if (r.type() != type) return;  // another type's record is "not found"
+    if (!r.identified()) {
+      outcome = documented ? Outcome::kIdentifierNotFound : Outcome::kVerificationNotFound;
+      return;
+    }
+    if (code.empty() || r.consumed()) {
+      outcome = Outcome::kCodeNotFound;
+      return;
+    }
+    if (now > r.expires_ms()) {
+      outcome = Outcome::kCodeExpired;
+      return;
+    }
+    if (r.try_count >= c.max_attempts) {
+      outcome = Outcome::kExceedMaxTry;
+      return;
+    }
+    if (code != r.code.view()) {
+      if (r.try_count < UINT16_MAX) ++r.try_count;
+      outcome = Outcome::kCodeMismatch;
+      return;
+    }
+    r.flags |= Record::kConsumed | Record::kVerified;
+    const int64_t age_s = (now - r.created_ms) / 1000;
+    r.consumed_after_seconds =
+        static_cast<uint32_t>(age_s < 0 ? 0 : (age_s > UINT32_MAX ? UINT32_MAX : age_s));
+    outcome = Outcome::kOk;
+  });
+  return outcome;
+}
+
+SeedResult MfaService::Seed(std::vector<SeedItem> items) {
+  const ResolvedConfig& rc = config_.Get();
+  const Config& c = rc.config;
+  const int64_t now = clock_.NowMs();
+  SeedResult result;
+  std::vector<NewRecord> records;
+  records.reserve(items.size());
+  result.records.reserve(items.size());
+  for (SeedItem& item : items) {
+    NewRecord r;
+    r.id = item.verification_id ? *item.verification_id : SecureRandom::NewId();
+    r.code = item.code ? *item.code : (c.fixed_code ? *c.fixed_code : SecureRandom::NewCode());
+    r.type = item.type;
+    if (item.identifier) {
+      r.identifier = IdentifierRef::Shared(SharedTextRef(*item.identifier));
+    } else {
+      r.identifier = IdentifierRef::Shared(rc.default_address_text(item.type));
+    }
+    r.created_ms = now;
+    r.ttl_seconds = item.ttl_seconds ? *item.ttl_seconds : c.code_ttl_seconds;
+    r.identified = item.identified;
+    result.records.push_back(SeededRecord{
+        r.id, r.type,
+        item.identifier ? *item.identifier : c.default_address(item.type), r.code,
+        now + int64_t{r.ttl_seconds} * 1000});
+    records.push_back(std::move(r));
+  }
+  const BulkInsertResult inserted = store_.InsertAll(records);
+  if (inserted.status != InsertStatus::kInserted) {
+    result.outcome =
+        inserted.status == InsertStatus::kFull ? Outcome::kStoreFull : Outcome::kInvalidInput;
+    result.failed_index = inserted.failed_index;
+    result.records.clear();
+  }
+  return result;
+}
+
+GenerateResult MfaService::Generate(const GenerateSpec& spec) {
+  const ResolvedConfig& rc = config_.Get();
+  const Config& c = rc.config;
+  GenerateResult result;
+  Batch batch;
+  batch.id = "b_" + SecureRandom::NewId();
+  batch.type = spec.type;
+  batch.pattern = spec.identifier_pattern ? *spec.identifier_pattern : c.default_address(spec.type);
+  result.batch_id = batch.id;
+  const uint32_t handle = store_.RegisterBatch(std::move(batch));
+  const std::string fixed = spec.code ? *spec.code : (c.fixed_code ? *c.fixed_code : "");
+  const uint32_t ttl = spec.ttl_seconds ? *spec.ttl_seconds : c.code_ttl_seconds;
+  if (!store_.Generate(handle, spec.count, fixed, clock_.NowMs(), ttl, /*identified=*/true)) {
+    result.outcome = Outcome::kStoreFull;
+    return result;
+  }
+  result.created = spec.count;
+  return result;
+}
+
+size_t MfaService::SweepOnce() {
+  const int64_t now = clock_.NowMs();
+  const size_t removed = store_.Sweep(now, options_.retention_ms);
+  const Config& c = config_.Get().config;
+  limiter_.Sweep(now, int64_t{c.send_rate_limit.window_seconds} * 1000);
+  return removed;
+}
+
+void MfaService::StartSweeper(std::chrono::milliseconds interval) {
+  StopSweeper();
+  {
+    std::lock_guard<std::mutex> lock(sweeper_mu_);
+    sweeper_stop_ = false;
+  }
+  sweeper_ = std::thread([this, interval] {
+    std::unique_lock<std::mutex> lock(sweeper_mu_);
+    while (!sweeper_cv_.wait_for(lock, interval, [this] { return sweeper_stop_; })) {
+      lock.unlock();
+      SweepOnce();
+      lock.lock();
+    }
+  });
+}
+
+void MfaService::StopSweeper() {
+  {
+    std::lock_guard<std::mutex> lock(sweeper_mu_);
+    sweeper_stop_ = true;
+  }
+  sweeper_cv_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
+}
+
+}  // namespace mfa

@@ -1,0 +1,29 @@
+// Every expected result of a domain operation. Mapped to HTTP in app/error_table.cc, and to
+// metric labels in metrics/; nothing else interprets them.
+#pragma once
+
+#include <cstdint>
+
+namespace mfa {
+
+enum class Outcome : uint8_t {
+  kOk = 0,
+  kInvalidInput,          // guard.invalid_input
+  kSessionNotFound,       // session.not_found
+  kInteractionNotFound,   // session.interaction_not_found
+  kIdentifierNotFound,    // session.identifier_not_found
+  kFactorNotEnabled,      // session.mfa.mfa_factor_not_enabled
+  kVerificationNotFound,  // session.verification_session_not_found
+  kVerificationBlocked,   // session.verification_blocked_too_many_attempts
+  kCodeNotFound,          // verification_code.not_found (empty code or already consumed)
+  kCodeExpired,           // verification_code.expired
+  kExceedMaxTry,          // verification_code.exceed_max_try
+  kCodeMismatch,          // verification_code.code_mismatch
+  kRateLimited,           // request.message_rate_limited
+  kConnectorNotFound,     // connector.not_found
+  kStoreFull,             // mfa-mock: --max-records reached
+  kInternal,              // unexpected
+};
+inline constexpr int kOutcomeCount = static_cast<int>(Outcome::kInternal) + 1;
+
+}  // namespace mfa

@@ -1,0 +1,386 @@
+#include "core/verification_store.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <unordered_set>
+
+#include "core/secure_random.h"
+
+namespace mfa {
+namespace {
+
+inline uint64_t Mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+constexpr uint32_t kInitialCapacity = 16;
+constexpr uint32_t kSweepSliceRecords = 4096;
+
+
+}  // namespace
+
+
+VerificationStore::VerificationStore(StoreOptions options) : max_records_(options.max_records) {
+  const size_t n = options.shards;
+  if (n == 0 || n > 65536 || (n & (n - 1)) != 0) {
+    throw std::invalid_argument("shard count must be a power of two between 1 and 65536");
+  }
+  while ((size_t{1} << shard_bits_) < n) ++shard_bits_;
+  SecureRandom::Fill(&seed_, sizeof(seed_));
+  shards_ = std::vector<Shard>(n);
+}
+
+VerificationStore::~VerificationStore() {
+  for (Shard& shard : shards_) std::free(shard.slots);
+}
+
+uint64_t VerificationStore::Hash(std::string_view id) const {
+  uint64_t h = seed_ ^ (id.size() * 0x9E3779B97F4A7C15ULL);
+  size_t i = 0;
+  for (; i + 8 <= id.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, id.data() + i, 8);
+    h = Mix(h ^ w);
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, id.data() + i, id.size() - i);
+  return Mix(h ^ tail ^ 0xA5A5A5A5A5A5A5A5ULL);
+}
+
+int64_t VerificationStore::Find(const Shard& shard, uint64_t hash, std::string_view id) {
+  if (shard.capacity == 0) return -1;
+  const uint32_t mask = shard.capacity - 1;
+  const auto low = static_cast<uint32_t>(hash);
+  for (uint32_t pos = low & mask;; pos = (pos + 1) & mask) {
+    const IndexSlot& s = shard.slots[pos];
+    if (s.ref == 0) return -1;
+    if (s.hash_low == low && shard.at(s.ref - 1).id.view() == id) return s.ref - 1;
+  }
+}
+
+void VerificationStore::Grow(Shard& shard) {
+  const uint32_t new_capacity = shard.capacity == 0 ? kInitialCapacity : shard.capacity * 2;
+  auto* fresh = static_cast<IndexSlot*>(std::calloc(new_capacity, sizeof(IndexSlot)));
+  if (fresh == nullptr) throw std::bad_alloc();
+  const uint32_t mask = new_capacity - 1;
+  for (uint32_t i = 0; i < shard.capacity; ++i) {
+    const IndexSlot& s = shard.slots[i];
+    if (s.ref == 0) continue;
+    uint32_t pos = s.hash_low & mask;
+    while (fresh[pos].ref != 0) pos = (pos + 1) & mask;
+    fresh[pos] = s;
+  }
+  std::free(shard.slots);
+  shard.slots = fresh;
+  shard.capacity = new_capacity;
+}
+
+Record& VerificationStore::Emplace(Shard& shard, uint64_t hash) {
+  // Keep the load factor at or under 3/4 so probes stay short.
+  if ((uint64_t{shard.used} + 1) * 4 > uint64_t{shard.capacity} * 3) Grow(shard);
+  uint32_t slot;
+  if (!shard.free_slots.empty()) {
+    slot = shard.free_slots.back();
+    shard.free_slots.pop_back();
+  } else {
+    if (shard.next_unused % kChunkRecords == 0 &&
+        shard.next_unused / kChunkRecords == shard.chunks.size()) {
+      shard.chunks.push_back(std::make_unique<Record[]>(kChunkRecords));
+    }
+    slot = shard.next_unused++;
+  }
+  const uint32_t mask = shard.capacity - 1;
+  const auto low = static_cast<uint32_t>(hash);
+  uint32_t pos = low & mask;
+  while (shard.slots[pos].ref != 0) pos = (pos + 1) & mask;
+  shard.slots[pos] = IndexSlot{low, slot + 1};
+  ++shard.used;
+  return shard.at(slot);
+}
+
+void VerificationStore::EraseSlot(Shard& shard, uint64_t hash, uint32_t record_slot) {
+  const uint32_t mask = shard.capacity - 1;
+  uint32_t i = static_cast<uint32_t>(hash) & mask;
+  while (shard.slots[i].ref != record_slot + 1) i = (i + 1) & mask;
+  // Backward-shift deletion keeps linear probing free of tombstones.
+  shard.slots[i] = IndexSlot{0, 0};
+  uint32_t j = i;
+  for (;;) {
+    j = (j + 1) & mask;
+    if (shard.slots[j].ref == 0) break;
+    const uint32_t home = shard.slots[j].hash_low & mask;
+    const bool home_in_gap = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
+    if (home_in_gap) continue;
+    shard.slots[i] = shard.slots[j];
+    shard.slots[j] = IndexSlot{0, 0};
+    i = j;
+  }
+  Record& r = shard.at(record_slot);
+  r.id.Assign({});
+  r.code.Assign({});
+  r.identifier = IdentifierRef();
+  r.flags = 0;
+  shard.free_slots.push_back(record_slot);
+  --shard.used;
+}
+
+void VerificationStore::FillRecord(Record& r, NewRecord& from) {
+  r.id.Assign(from.id);
+  r.code.Assign(from.code);
+  r.identifier = std::move(from.identifier);
+  r.created_ms = from.created_ms;
+  r.ttl_seconds = from.ttl_seconds;
+  r.consumed_after_seconds = 0;
+  r.try_count = 0;
+  r.flags = Record::kLive;
+  if (from.type == IdentifierType::kPhone) r.flags |= Record::kPhone;
+  if (from.identified) r.flags |= Record::kIdentified;
+}
+
+bool VerificationStore::Reserve(size_t n) {
+  const size_t before = size_.fetch_add(n, std::memory_order_relaxed);
+  if (max_records_ != 0 && before + n > max_records_) {
+    size_.fetch_sub(n, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+InsertStatus VerificationStore::Insert(NewRecord& record) {
+  if (!Reserve(1)) return InsertStatus::kFull;
+  const uint64_t hash = Hash(record.id);
+  Shard& shard = shards_[ShardOf(hash)];
+  std::lock_guard<std::mutex> lock(shard.mu);
+  if (Find(shard, hash, record.id) >= 0) {
+    Unreserve(1);
+    return InsertStatus::kExists;
+  }
+  FillRecord(Emplace(shard, hash), record);
+  return InsertStatus::kInserted;
+}
+
+BulkInsertResult VerificationStore::InsertAll(std::vector<NewRecord>& records) {
+  {
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (!seen.insert(records[i].id).second) return {InsertStatus::kExists, i};
+    }
+  }
+  std::vector<uint64_t> hashes(records.size());
+  std::vector<bool> touched(shards_.size(), false);
+  for (size_t i = 0; i < records.size(); ++i) {
+    hashes[i] = Hash(records[i].id);
+    touched[ShardOf(hashes[i])] = true;
+  }
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    if (touched[s]) locks.emplace_back(shards_[s].mu);
+  }
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (Find(shards_[ShardOf(hashes[i])], hashes[i], records[i].id) >= 0) {
+      return {InsertStatus::kExists, i};
+    }
+  }
+  if (!Reserve(records.size())) return {InsertStatus::kFull, 0};
+  for (size_t i = 0; i < records.size(); ++i) {
+    Shard& shard = shards_[ShardOf(hashes[i])];
+    FillRecord(Emplace(shard, hashes[i]), records[i]);
+  }
+  return {};
+}
+
+uint32_t VerificationStore::RegisterBatch(Batch batch) {
+  std::lock_guard<std::mutex> lock(batches_mu_);
+  batches_.push_back(std::move(batch));
+  return static_cast<uint32_t>(batches_.size());
+}
+
+uint32_t VerificationStore::FindBatch(std::string_view batch_id) const {
+  std::lock_guard<std::mutex> lock(batches_mu_);
+  for (size_t i = 0; i < batches_.size(); ++i) {
+    if (batches_[i].id == batch_id) return static_cast<uint32_t>(i + 1);
+  }
+  return 0;
+}
+
+bool VerificationStore::Generate(uint32_t batch, uint32_t count, std::string_view fixed_code,
+                                 int64_t created_ms, uint32_t ttl_seconds, bool identified) {
+  if (!Reserve(count)) return false;
+  IdentifierType type;
+  {
+    std::lock_guard<std::mutex> lock(batches_mu_);
+    type = batches_.at(batch - 1).type;
+  }
+  // Work in groups sorted by shard so each shard lock is taken once per group.
+  constexpr uint32_t kGroup = 8192;
+  struct Pending {
+    uint64_t hash;
+    uint32_t seq;
+    char id[kGeneratedIdLength];
+    char code[kGeneratedCodeLength];
+  };
+  std::vector<Pending> group;
+  group.reserve(kGroup);
+  uint32_t seq = 1;
+  while (seq <= count) {
+    group.clear();
+    const uint32_t end = std::min<uint64_t>(uint64_t{count} + 1, uint64_t{seq} + kGroup);
+    for (; seq < end; ++seq) {
+      Pending& p = group.emplace_back();
+      SecureRandom::FillId(p.id);
+      if (fixed_code.empty()) SecureRandom::FillDigits(p.code, kGeneratedCodeLength);
+      p.hash = Hash({p.id, kGeneratedIdLength});
+      p.seq = seq;
+    }
+    std::sort(group.begin(), group.end(), [this](const Pending& a, const Pending& b) {
+      return ShardOf(a.hash) < ShardOf(b.hash);
+    });
+    size_t i = 0;
+    while (i < group.size()) {
+      const size_t shard_index = ShardOf(group[i].hash);
+      Shard& shard = shards_[shard_index];
+      std::lock_guard<std::mutex> lock(shard.mu);
+      for (; i < group.size() && ShardOf(group[i].hash) == shard_index; ++i) {
+        Pending& p = group[i];
+        std::string_view id(p.id, kGeneratedIdLength);
+        // 36^21 ids make a collision practically impossible; redraw rather than assume.
+        while (Find(shard, p.hash, id) >= 0) {
+          do {
+            SecureRandom::FillId(p.id);
+            p.hash = Hash(id);
+          } while (ShardOf(p.hash) != shard_index);
+        }
+        Record& r = Emplace(shard, p.hash);
+        r.id.Assign(id);
+        r.code.Assign(fixed_code.empty() ? std::string_view(p.code, kGeneratedCodeLength)
+                                         : fixed_code);
+        r.identifier = IdentifierRef::Generated(batch, p.seq);
+        r.created_ms = created_ms;
+        r.ttl_seconds = ttl_seconds;
+        r.consumed_after_seconds = 0;
+        r.try_count = 0;
+        r.flags = Record::kLive;
+        if (type == IdentifierType::kPhone) r.flags |= Record::kPhone;
+        if (identified) r.flags |= Record::kIdentified;
+      }
+    }
+  }
+  return true;
+}
+
+std::string_view VerificationStore::ResolveIdentifier(const Record& r, std::string& scratch) const {
+  if (!r.identifier.IsGenerated()) return r.identifier.SharedView();
+  std::string pattern;
+  {
+    std::lock_guard<std::mutex> lock(batches_mu_);
+    pattern = batches_.at(r.identifier.batch() - 1).pattern;
+  }
+  scratch.clear();
+  const size_t at = pattern.find("{n}");
+  if (at == std::string::npos) {
+    scratch = pattern;
+  } else {
+    scratch.append(pattern, 0, at);
+    scratch += std::to_string(r.identifier.seq());
+    scratch.append(pattern, at + 3);
+  }
+  return scratch;
+}
+
+std::string VerificationStore::ResolveIdentifier(const Record& r) const {
+  std::string scratch;
+  return std::string(ResolveIdentifier(r, scratch));
+}
+
+std::optional<RecordSnapshot> VerificationStore::Get(std::string_view id) const {
+  const uint64_t hash = Hash(id);
+  const Shard& shard = shards_[ShardOf(hash)];
+  std::lock_guard<std::mutex> lock(shard.mu);
+  const int64_t slot = Find(shard, hash, id);
+  if (slot < 0) return std::nullopt;
+  const Record& r = shard.at(static_cast<uint32_t>(slot));
+  RecordSnapshot s;
+  s.verification_id = std::string(r.id.view());
+  s.identifier_type = r.type();
+  s.identifier = ResolveIdentifier(r);
+  s.code = std::string(r.code.view());
+  s.created_ms = r.created_ms;
+  s.expires_ms = r.expires_ms();
+  s.try_count = r.try_count;
+  s.consumed = r.consumed();
+  s.verified = r.verified();
+  s.identified = r.identified();
+  if (r.identifier.IsGenerated()) {
+    std::lock_guard<std::mutex> batch_lock(batches_mu_);
+    s.batch_id = batches_.at(r.identifier.batch() - 1).id;
+  }
+  return s;
+}
+
+bool VerificationStore::Erase(std::string_view id) {
+  const uint64_t hash = Hash(id);
+  Shard& shard = shards_[ShardOf(hash)];
+  std::lock_guard<std::mutex> lock(shard.mu);
+  const int64_t slot = Find(shard, hash, id);
+  if (slot < 0) return false;
+  EraseSlot(shard, hash, static_cast<uint32_t>(slot));
+  Unreserve(1);
+  return true;
+}
+
+size_t VerificationStore::Clear() {
+  size_t removed = 0;
+  for (Shard& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard.mu);
+    removed += shard.used;
+    Unreserve(shard.used);
+    shard.chunks.clear();
+    shard.chunks.shrink_to_fit();
+    shard.free_slots.clear();
+    shard.free_slots.shrink_to_fit();
+    shard.next_unused = 0;
+    shard.used = 0;
+    std::free(shard.slots);
+    shard.slots = nullptr;
+    shard.capacity = 0;
+  }
+  return removed;
+}
+
+size_t VerificationStore::Sweep(int64_t now_ms, int64_t retention_ms) {
+  size_t removed = 0;
+  for (Shard& shard : shards_) {
+    uint32_t slot = 0;
+    for (;;) {
+      std::lock_guard<std::mutex> lock(shard.mu);
+      if (slot >= shard.next_unused) break;
+      const uint32_t end = std::min(shard.next_unused, slot + kSweepSliceRecords);
+      for (; slot < end; ++slot) {
+        Record& r = shard.at(slot);
+        if (!r.live()) continue;
+        const bool expired_long_ago = now_ms > r.expires_ms() + retention_ms;
+        const bool consumed_long_ago =
+            r.consumed() &&
+            now_ms > r.created_ms + int64_t{r.consumed_after_seconds} * 1000 + retention_ms;
+        if (expired_long_ago || consumed_long_ago) {
+          EraseSlot(shard, Hash(r.id.view()), slot);
+          Unreserve(1);
+          ++removed;
+        }
+      }
+    }
+  }
+  swept_total_.fetch_add(removed, std::memory_order_relaxed);
+  return removed;
+}
+
+}  // namespace mfa

@@ -1,0 +1,196 @@
+// A sharded in-memory map from verificationId to Record.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/record.h"
+
+namespace mfa {
+
+struct StoreOptions {
+  size_t shards = 64;      // a power of two, 1..65536
+  size_t max_records = 0;  // 0 = no cap
+};
+
+// What to insert. The store takes ownership of `identifier`.
+struct NewRecord {
+  std::string id;
+  std::string code;
+  IdentifierType type = IdentifierType::kEmail;
+  IdentifierRef identifier;
+  int64_t created_ms = 0;
+  uint32_t ttl_seconds = 0;
+  bool identified = true;
+};
+
+// A named group of generated records; identifiers are derived from `pattern`
+// ("{n}" = the record's sequence number, starting at 1).
+struct Batch {
+  std::string id;
+  IdentifierType type;
+  std::string pattern;
+};
+
+enum class InsertStatus : uint8_t { kInserted, kExists, kFull };
+
+struct BulkInsertResult {
+  InsertStatus status = InsertStatus::kInserted;
+  size_t failed_index = 0;  // the first offending item when status != kInserted
+};
+
+// Position of an incremental scan (export). Start with a default-constructed cursor.
+struct ScanCursor {
+  size_t shard = 0;
+  uint32_t slot = 0;
+  bool done = false;
+};
+
+// Thread-safe. Records are spread over `shards` shards by a seeded hash of their id; each
+// shard's mutex guards that shard's index, record slots and free list, and nothing else.
+// No operation on a single id takes more than one shard lock; bulk inserts lock the shards
+// they touch in ascending order. `size_` is an atomic so the cap is exact without a global lock.
+class VerificationStore {
+ public:
+  explicit VerificationStore(StoreOptions options = {});
+  ~VerificationStore();
+  VerificationStore(const VerificationStore&) = delete;
+  VerificationStore& operator=(const VerificationStore&) = delete;
+
+  // Consumes record.identifier only when the record is inserted.
+  InsertStatus Insert(NewRecord& record);
+  // All or nothing: on any duplicate (in the store or within `records`) or if the cap would be
+  // exceeded, nothing is inserted.
+  BulkInsertResult InsertAll(std::vector<NewRecord>& records);
+
+  // Creates `count` records with fresh random ids, in batch `batch` (from RegisterBatch).
+  // Codes are `fixed_code` or fresh random 6-digit codes. Returns false (and inserts nothing)
+  // when the cap would be exceeded.
+  bool Generate(uint32_t batch, uint32_t count, std::string_view fixed_code, int64_t created_ms,
+                uint32_t ttl_seconds, bool identified);
+  // Registers a batch; returns its handle (1-based). Thread-safe.
+  uint32_t RegisterBatch(Batch batch);
+
+  // Runs fn(Record&) under the record's shard lock; false if there is no such id.
+  template <typename Fn>
+  bool WithRecord(std::string_view id, Fn&& fn);
+
+  std::optional<RecordSnapshot> Get(std::string_view id) const;
+  bool Erase(std::string_view id);
+  size_t Clear();
+
+  // Removes records expired more than `retention_ms` ago, and consumed ones consumed more than
+  // `retention_ms` ago. Locks one shard slice at a time. Returns how many were removed.
+  size_t Sweep(int64_t now_ms, int64_t retention_ms);
+
+  // Calls fn(const RecordView&) for up to `max_rows` live records from `cursor` on, under one
+  // shard lock at a time; `batch_filter` 0 = all records. Advances the cursor.
+  template <typename Fn>
+  size_t Scan(ScanCursor& cursor, uint32_t batch_filter, size_t max_rows, Fn&& fn) const;
+
+  // Looks up a batch by its public id; 0 if unknown.
+  uint32_t FindBatch(std::string_view batch_id) const;
+
+  size_t size() const { return size_.load(std::memory_order_relaxed); }
+  size_t shard_count() const { return shards_.size(); }
+  size_t max_records() const { return max_records_; }
+  uint64_t swept_total() const { return swept_total_.load(std::memory_order_relaxed); }
+
+ private:
+  struct IndexSlot {
+    uint32_t hash_low;  // low 32 bits of the id's hash; also gives the home position
+    uint32_t ref;       // record slot + 1; 0 = empty
+  };
+  static constexpr uint32_t kChunkRecords = 1024;
+
+  struct alignas(64) Shard {
+    mutable std::mutex mu;
+    IndexSlot* slots = nullptr;  // GUARDED_BY(mu), calloc'd, `capacity` entries
+    uint32_t capacity = 0;       // GUARDED_BY(mu), power of two
+    uint32_t used = 0;           // GUARDED_BY(mu)
+    std::vector<std::unique_ptr<Record[]>> chunks;  // GUARDED_BY(mu)
+    uint32_t next_unused = 0;                       // GUARDED_BY(mu)
+    std::vector<uint32_t> free_slots;               // GUARDED_BY(mu)
+
+    Record& at(uint32_t slot) { return chunks[slot / kChunkRecords][slot % kChunkRecords]; }
+    const Record& at(uint32_t slot) const {
+      return chunks[slot / kChunkRecords][slot % kChunkRecords];
+    }
+  };
+
+  uint64_t Hash(std::string_view id) const;
+  size_t ShardOf(uint64_t hash) const {
+    return shard_bits_ == 0 ? 0 : static_cast<size_t>(hash >> (64 - shard_bits_));
+  }
+  // REQUIRES: shard.mu held. Returns the record slot or -1.
+  static int64_t Find(const Shard& shard, uint64_t hash, std::string_view id);
+  // REQUIRES: shard.mu held, id absent.
+  static Record& Emplace(Shard& shard, uint64_t hash);
+  // REQUIRES: shard.mu held.
+  static void EraseSlot(Shard& shard, uint64_t hash, uint32_t record_slot);
+  static void Grow(Shard& shard);
+  static void FillRecord(Record& r, NewRecord& from);
+  bool Reserve(size_t n);
+  void Unreserve(size_t n) { size_.fetch_sub(n, std::memory_order_relaxed); }
+  std::string ResolveIdentifier(const Record& r) const;
+  std::string_view ResolveIdentifier(const Record& r, std::string& scratch) const;
+
+  std::vector<Shard> shards_;
+  unsigned shard_bits_ = 0;
+  uint64_t seed_ = 0;
+  size_t max_records_ = 0;
+  std::atomic<size_t> size_{0};
+  std::atomic<uint64_t> swept_total_{0};
+
+  mutable std::mutex batches_mu_;
+  std::vector<Batch> batches_;  // GUARDED_BY(batches_mu_); append-only, index = handle - 1
+};
+
+template <typename Fn>
+bool VerificationStore::WithRecord(std::string_view id, Fn&& fn) {
+  const uint64_t hash = Hash(id);
+  Shard& shard = shards_[ShardOf(hash)];
+  std::lock_guard<std::mutex> lock(shard.mu);
+  const int64_t slot = Find(shard, hash, id);
+  if (slot < 0) return false;
+  fn(shard.at(static_cast<uint32_t>(slot)));
+  return true;
+}
+
+template <typename Fn>
+size_t VerificationStore::Scan(ScanCursor& cursor, uint32_t batch_filter, size_t max_rows,
+                               Fn&& fn) const {
+  size_t emitted = 0;
+  std::string scratch;
+  while (!cursor.done && emitted < max_rows) {
+    if (cursor.shard >= shards_.size()) {
+      cursor.done = true;
+      break;
+    }
+    const Shard& shard = shards_[cursor.shard];
+    std::lock_guard<std::mutex> lock(shard.mu);
+    while (cursor.slot < shard.next_unused && emitted < max_rows) {
+      const Record& r = shard.at(cursor.slot++);
+      if (!r.live()) continue;
+      if (batch_filter != 0 && !(r.identifier.IsGenerated() && r.identifier.batch() == batch_filter))
+        continue;
+      RecordView view{r.id.view(), r.type(), ResolveIdentifier(r, scratch), r.code.view(), &r};
+      fn(view);
+      ++emitted;
+    }
+    if (cursor.slot >= shard.next_unused) {
+      ++cursor.shard;
+      cursor.slot = 0;
+    }
+  }
+  return emitted;
+}
+
+}  // namespace mfa

@@ -1,0 +1,68 @@
+// The one interface the rest of the program uses to record metrics. Only metrics/*.cc include
+// prometheus-cpp headers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/outcome.h"
+#include "core/types.h"
+
+namespace mfa::metrics {
+
+enum class Listener : uint8_t { kPublic = 0, kAdmin = 1, kMetrics = 2 };
+enum class Via : uint8_t { kPublic = 0, kAdmin = 1 };
+enum class SeedSource : uint8_t { kAdmin = 0, kGenerate = 1, kSeedFile = 2 };
+
+// Index of a route template registered with RegisterRoute(); bounded by construction.
+using RouteId = uint16_t;
+
+// Values read at scrape time.
+struct ScrapeSources {
+  std::function<double()> store_records;
+  std::function<double()> inbox_messages;
+  std::function<double()> store_expired_swept_total;
+};
+
+struct BuildInfo {
+  std::string version;
+  std::string revision;
+};
+
+// Thread-safe. Recording methods are called on the request path: they never take a lock that
+// every request contends for, never allocate after warm-up, and never throw.
+class Metrics {
+ public:
+  virtual ~Metrics() = default;
+
+  // Start-up only (before serving): declares a route template such as
+  // "/admin/verifications/{id}" on a listener so its series exist at 0 from the first scrape.
+  // The template "unmatched" stands for every path no route knows.
+  virtual RouteId RegisterRoute(Listener listener, std::string_view route_template) = 0;
+  virtual void SetScrapeSources(ScrapeSources sources) = 0;
+
+  // A verify request that passed body validation, with its domain outcome.
+  virtual void VerifyAttempt(IdentifierType type, Outcome outcome) = 0;
+  virtual void CodeSent(IdentifierType channel, Via via) = 0;
+  // A send that passed validation but was refused: kRateLimited, kConnectorNotFound,
+  // kFactorNotEnabled, kIdentifierNotFound (others are ignored).
+  virtual void SendRejected(Outcome reason) = 0;
+  virtual void CodesSeeded(SeedSource source, uint64_t count) = 0;
+  // One finished HTTP request. `method` is the request method as sent (bounded by the
+  // implementation to known methods plus "OTHER").
+  virtual void HttpRequest(Listener listener, RouteId route, std::string_view method, int status,
+                           double seconds) = 0;
+
+  // The exposition text (format 0.0.4).
+  virtual std::string Render() = 0;
+};
+
+// Records nothing and renders an empty page (--metrics off, micro-benchmarks).
+std::unique_ptr<Metrics> CreateNoopMetrics();
+// prometheus-cpp backed metrics with the full mfa_mock_* set and process_* metrics.
+std::unique_ptr<Metrics> CreatePrometheusMetrics(const BuildInfo& build);
+
+}  // namespace mfa::metrics
