@@ -36,3 +36,23 @@ class ManualClock final : public Clock {
 };
 
 }  // namespace mfa
+
+namespace mfa {
+
+// A base clock shifted by an adjustable offset: lets the admin API move the mock's time forward
+// (POST /admin/clock/advance). Thread-safe (one atomic).
+class OffsetClock final : public Clock {
+ public:
+  explicit OffsetClock(const Clock& base) : base_(base) {}
+  int64_t NowMs() const override {
+    return base_.NowMs() + offset_ms_.load(std::memory_order_acquire);
+  }
+  void AdvanceMs(int64_t delta_ms) { offset_ms_.fetch_add(delta_ms, std::memory_order_acq_rel); }
+  int64_t offset_ms() const { return offset_ms_.load(std::memory_order_acquire); }
+
+ private:
+  const Clock& base_;
+  std::atomic<int64_t> offset_ms_{0};
+};
+
+}  // namespace mfa

@@ -1,0 +1,43 @@
+// Admin JSON bodies and seed-file lines -> domain requests, with one clear error message each.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.h"
+#include "core/mfa_service.h"
+
+namespace mfa {
+
+// Where a parse failed: `kind` picks the admin error code, `message` says what to fix.
+struct AdminParseError {
+  enum Kind { kInvalidJson, kInvalidRequest } kind = kInvalidRequest;
+  std::string message;
+};
+
+// One object or an array of objects (POST /admin/verifications). Item errors start "Item N: ".
+bool ParseSeedItems(std::string_view body, std::vector<SeedItem>* items, AdminParseError* error);
+bool ParseGenerateSpec(std::string_view body, GenerateSpec* spec, AdminParseError* error);
+// POST /admin/send {"identifierType", "identifier"}.
+bool ParseAdminSend(std::string_view body, IdentifierType* type, std::string* identifier,
+                    AdminParseError* error);
+// A JSON merge patch applied to `config` (unchanged on failure, including validation failures).
+bool ApplyConfigPatch(std::string_view body, Config* config, AdminParseError* error);
+// POST /admin/clock/advance {"seconds": N}.
+bool ParseClockAdvance(std::string_view body, int64_t* seconds, AdminParseError* error);
+
+// Seed files (--seed): CSV with header verificationId,code,identifierType,identifier[,ttlSeconds]
+// or NDJSON of the same fields. Detected by the first non-blank character ('{' = NDJSON).
+// On failure `error` reads "line N: ...".
+// `lines` (optional) receives each item's line number.
+bool ParseSeedFile(std::string_view content, std::vector<SeedItem>* items, std::string* error,
+                   std::vector<size_t>* lines = nullptr);
+
+// JSON of the whole config (GET /admin/config).
+std::string ConfigToJson(const Config& config);
+
+// Validators shared by every entry point.
+bool IsValidVerificationId(std::string_view id);  // 1-64 of [A-Za-z0-9_-]
+
+}  // namespace mfa

@@ -1,0 +1,328 @@
+#include "app/http_listener.h"
+
+#include <sys/socket.h>
+
+#include <pistache/peer.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "app/error_table.h"
+#include "app/log.h"
+
+namespace mfa {
+
+namespace Http = Pistache::Http;
+namespace Tcp = Pistache::Tcp;
+
+namespace {
+
+// Pistache's parser plus one flag: after an error reply the rest of the connection's input is
+// ignored (the client is told Connection: close), so a refused 10 MB body is not re-parsed as
+// a stream of garbage requests.
+class ConnectionParser final : public Http::RequestParser {
+ public:
+  using Http::RequestParser::RequestParser;
+  bool discarding = false;
+};
+
+const Http::Mime::MediaType& JsonMime() {
+  static const Http::Mime::MediaType mime = [] {
+    Http::Mime::MediaType m(Http::Mime::Type::Application, Http::Mime::Subtype::Json);
+    m.setParam("charset", "utf-8");
+    return m;
+  }();
+  return mime;
+}
+
+Http::Mime::MediaType MimeFor(std::string_view content_type) {
+  if (content_type == "application/json; charset=utf-8") return JsonMime();
+  return Http::Mime::MediaType::fromString(std::string(content_type));
+}
+
+// Routes and the Handler clone per worker thread share `table`.
+class Handler final : public Http::Handler {
+ public:
+  HTTP_PROTOTYPE(Handler)
+
+  explicit Handler(std::shared_ptr<const RouteTable> table) : table_(std::move(table)) {}
+
+  void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
+    table_->Dispatch(request, std::move(response));
+  }
+
+  void onTimeout(const Http::Request&, Http::ResponseWriter response) override {
+    response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+    response.send(Http::Code::Request_Timeout,
+                  SimpleErrorBody("request.timeout", "The request took too long to arrive."),
+                  JsonMime());
+  }
+
+ private:
+  void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    peer->putData(ParserData, std::make_shared<ConnectionParser>(getMaxRequestSize()));
+  }
+
+  // Pistache's own onInput, with the error replies made JSON (never exception text), the
+  // keep-alive default of HTTP/1.1 honoured, and the connection closed after an error.
+  void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
+    auto parser = std::static_pointer_cast<ConnectionParser>(getParser(peer));
+    if (parser->discarding) return;
+    try {
+      if (!parser->feed(buffer, len)) {
+        parser->reset();
+        const ListenerConfig& config = table_->config();
+        FailAndClose(peer, *parser, Http::Code::Request_Entity_Too_Large,
+                     SimpleErrorBody(config.body_too_large_code,
+                                     "The request exceeds the limit of " +
+                                         std::to_string(config.max_body_bytes) +
+                                         " body bytes."));
+        return;
+      }
+      if (parser->parse() != Http::Private::State::Done) return;
+      Http::Request& request = parser->request;
+      Http::ResponseWriter response(request.version(), transport(), this, peer);
+      auto connection = request.headers().tryGet<Http::Header::Connection>();
+      if (connection) {
+        response.headers().add<Http::Header::Connection>(connection->control());
+      } else {
+        response.headers().add<Http::Header::Connection>(
+            request.version() == Http::Version::Http11 ? Http::ConnectionControl::KeepAlive
+                                                       : Http::ConnectionControl::Close);
+      }
+      peer->setIdle(false);
+      onRequest(request, std::move(response));
+      parser->reset();
+    } catch (const Http::HttpError& e) {
+      parser->reset();
+      const bool unsupported = e.code() == static_cast<int>(Http::Code::Not_Implemented);
+      FailAndClose(peer, *parser,
+                   unsupported ? Http::Code::Not_Implemented : Http::Code::Bad_Request,
+                   SimpleErrorBody("request.malformed", unsupported
+                                                            ? "Unsupported transfer encoding."
+                                                            : "Malformed HTTP request."));
+    } catch (const std::exception&) {
+      // e.g. Content-Length: -5 makes Pistache's parser throw std::length_error.
+      parser->reset();
+      FailAndClose(peer, *parser, Http::Code::Bad_Request,
+                   SimpleErrorBody("request.malformed", "Malformed HTTP request."));
+    }
+  }
+
+  void FailAndClose(const std::shared_ptr<Tcp::Peer>& peer, ConnectionParser& parser,
+                    Http::Code code, std::string body) {
+    parser.discarding = true;
+    Http::ResponseWriter response(Http::Version::Http11, transport(), this, peer);
+    response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+    std::weak_ptr<Tcp::Peer> weak = peer;
+    response.send(code, body, JsonMime())
+        .then(
+            [weak](ssize_t) {
+              // Half-close once the reply is out: the client sees the answer, then EOF.
+              if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
+            },
+            Pistache::Async::IgnoreException);
+  }
+
+  std::shared_ptr<const RouteTable> table_;
+};
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const size_t n = a.size() > b.size() ? a.size() : b.size();
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? a[i] : 0;
+    const unsigned char y = i < b.size() ? b[i] : 0;
+    diff |= x ^ y;
+  }
+  return diff == 0;
+}
+
+}  // namespace
+
+std::string_view MethodName(Http::Method method) {
+  switch (method) {
+    case Http::Method::Get:
+      return "GET";
+    case Http::Method::Post:
+      return "POST";
+    case Http::Method::Put:
+      return "PUT";
+    case Http::Method::Patch:
+      return "PATCH";
+    case Http::Method::Delete:
+      return "DELETE";
+    case Http::Method::Options:
+      return "OPTIONS";
+    case Http::Method::Head:
+      return "HEAD";
+    default:
+      return "OTHER";
+  }
+}
+
+std::string_view HeaderValue(const Http::Request& request, const std::string& name) {
+  if (name == "Content-Type") {
+    auto ct = request.headers().tryGet<Http::Header::ContentType>();
+    if (!ct) return {};
+    thread_local std::string text;
+    text = ct->mime().toString();
+    return text;
+  }
+  if (name == "Authorization") {
+    auto auth = request.headers().tryGet<Http::Header::Authorization>();
+    if (!auth) return {};
+    return auth->value();
+  }
+  auto raw = request.headers().tryGetRaw(name);
+  if (!raw) return {};
+  thread_local std::string value;
+  value = raw->value();
+  return value;
+}
+
+void SendReply(Http::ResponseWriter& writer, const Reply& reply) {
+  writer.send(static_cast<Http::Code>(reply.status), reply.body, MimeFor(reply.content_type));
+}
+
+RouteTable::RouteTable(ListenerConfig config, std::vector<Route> routes, metrics::Metrics& metrics)
+    : config_(std::move(config)), routes_(std::move(routes)), metrics_(metrics) {
+  for (Route& route : routes_) route.metric_route = metrics_.RegisterRoute(config_.kind, route.path);
+  unmatched_route_ = metrics_.RegisterRoute(config_.kind, "unmatched");
+}
+
+const Route* RouteTable::Match(std::string_view path, Http::Method method, PathParams* params,
+                               std::vector<Http::Method>* allowed) const {
+  for (const Route& route : routes_) {
+    std::string_view pattern = route.path;
+    std::string_view rest = path;
+    std::string_view id;
+    bool ok = true;
+    while (ok && !pattern.empty()) {
+      const size_t brace = pattern.find("{id}");
+      if (brace == std::string_view::npos) {
+        ok = rest == pattern;
+        rest = {};
+        pattern = {};
+        break;
+      }
+      if (rest.substr(0, brace) != pattern.substr(0, brace)) {
+        ok = false;
+        break;
+      }
+      rest.remove_prefix(brace);
+      pattern.remove_prefix(brace + 4);
+      const size_t end = rest.find('/');
+      id = rest.substr(0, end);
+      ok = !id.empty();
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+    }
+    if (!ok || !rest.empty()) continue;
+    if (route.method == method) {
+      params->id = id;
+      return &route;
+    }
+    if (std::find(allowed->begin(), allowed->end(), route.method) == allowed->end()) {
+      allowed->push_back(route.method);
+    }
+  }
+  return nullptr;
+}
+
+bool RouteTable::Authorized(const Http::Request& request) const {
+  if (config_.admin_token.empty()) return true;
+  std::string_view auth = HeaderValue(request, "Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.size() < kBearer.size() || auth.substr(0, kBearer.size()) != kBearer) return false;
+  return ConstantTimeEquals(auth.substr(kBearer.size()), config_.admin_token);
+}
+
+void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter response) const {
+  const auto start = std::chrono::steady_clock::now();
+  Reply reply;
+  PathParams params;
+  std::vector<Http::Method> allowed;
+  const Route* route = Match(request.resource(), request.method(), &params, &allowed);
+  metrics::RouteId metric_route = unmatched_route_;
+  if (route == nullptr) {
+    const std::string where =
+        std::string(MethodName(request.method())) + " " + request.resource() + ".";
+    if (allowed.empty()) {
+      reply.status = 404;
+      reply.body = SimpleErrorBody(config_.not_found_code, "No route matches " + where);
+    } else {
+      reply.status = 405;
+      std::string names;
+      for (Http::Method m : allowed) {
+        if (!names.empty()) names += ", ";
+        names += MethodName(m);
+      }
+      reply.body = SimpleErrorBody(config_.method_not_allowed_code,
+                                   "Method not allowed: " + where + " Allowed: " + names + ".");
+      response.headers().add<Http::Header::Allow>(allowed);
+    }
+  } else {
+    metric_route = route->metric_route;
+    if (route->requires_admin_token && !Authorized(request)) {
+      reply.status = 401;
+      reply.body = SimpleErrorBody("admin.unauthorized",
+                                   "Missing or invalid admin token: send Authorization: Bearer "
+                                   "<token>.");
+    } else if (request.body().size() > config_.max_body_bytes) {
+      reply.status = 413;
+      reply.body = SimpleErrorBody(config_.body_too_large_code,
+                                   "The request exceeds the limit of " +
+                                       std::to_string(config_.max_body_bytes) + " body bytes.");
+    } else {
+      try {
+        route->handler(request, params, response, reply);
+      } catch (const std::exception& e) {
+        LogError("unhandled error on {} {}: {}", MethodName(request.method()), route->path,
+                 e.what());
+        reply = Reply{};
+        reply.status = 500;
+        reply.body = SimpleErrorBody("unexpected", "Internal server error.");
+      } catch (...) {
+        LogError("unhandled non-standard exception on {} {}", MethodName(request.method()),
+                 route->path);
+        reply = Reply{};
+        reply.status = 500;
+        reply.body = SimpleErrorBody("unexpected", "Internal server error.");
+      }
+    }
+  }
+  if (!reply.already_sent) SendReply(response, reply);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_.HttpRequest(config_.kind, metric_route, MethodName(request.method()), reply.status,
+                       seconds);
+}
+
+HttpListener::HttpListener(const std::string& host, uint16_t port, int threads,
+                           std::shared_ptr<const RouteTable> table)
+    : table_(std::move(table)) {
+  const ListenerConfig& config = table_->config();
+  endpoint_ = std::make_unique<Http::Endpoint>(Pistache::Address(host, Pistache::Port(port)));
+  auto options = Http::Endpoint::options()
+                     .threads(threads)
+                     .flags(Tcp::Options::ReuseAddr)
+                     .maxRequestSize(config.max_body_bytes + 16 * 1024)
+                     .headerTimeout(config.header_timeout)
+                     .bodyTimeout(config.header_timeout)
+                     .keepaliveTimeout(config.keepalive_timeout);
+  endpoint_->init(options);
+  endpoint_->setHandler(std::make_shared<Handler>(table_));
+}
+
+HttpListener::~HttpListener() { Shutdown(); }
+
+void HttpListener::Start() { endpoint_->serveThreaded(); }
+
+void HttpListener::Shutdown() {
+  if (endpoint_) endpoint_->shutdown();
+}
+
+uint16_t HttpListener::port() const { return static_cast<uint16_t>(endpoint_->getPort()); }
+
+}  // namespace mfa

@@ -1,0 +1,98 @@
+// One HTTP listener (public, admin or metrics): a fixed route table over a Pistache endpoint,
+// with the framework's traps handled in one place (keep-alive, JSON errors for oversized or
+// malformed requests, no exception text on the wire).
+#pragma once
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "metrics/metrics.h"
+
+namespace mfa {
+
+// What a route handler produces. The listener sends it and records metrics.
+struct Reply {
+  int status = 200;
+  std::string body;
+  std::string_view content_type = "application/json; charset=utf-8";
+  bool already_sent = false;  // the handler streamed the response itself through the writer
+};
+
+struct PathParams {
+  std::string_view id;  // the {id} segment, if the route has one
+};
+
+using RouteHandler = std::function<void(const Pistache::Http::Request&, const PathParams&,
+                                        Pistache::Http::ResponseWriter&, Reply&)>;
+
+struct Route {
+  Pistache::Http::Method method;
+  std::string path;  // segments; "{id}" matches one non-empty segment
+  RouteHandler handler;
+  bool requires_admin_token = false;
+  metrics::RouteId metric_route = 0;
+};
+
+struct ListenerConfig {
+  std::string name;  // for logs
+  metrics::Listener kind = metrics::Listener::kPublic;
+  std::string not_found_code;           // unknown path
+  std::string method_not_allowed_code;  // known path, other method
+  std::string body_too_large_code;
+  size_t max_body_bytes = 16 * 1024;
+  std::string admin_token;  // empty = no auth
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds keepalive_timeout{30};
+};
+
+// Immutable after construction; shared by every worker's handler clone. Thread-safe.
+class RouteTable {
+ public:
+  RouteTable(ListenerConfig config, std::vector<Route> routes, metrics::Metrics& metrics);
+  // Dispatches one parsed request: routing, auth, the route, the 500 boundary, metrics.
+  void Dispatch(const Pistache::Http::Request& request,
+                Pistache::Http::ResponseWriter response) const;
+  const ListenerConfig& config() const { return config_; }
+  metrics::Metrics& metrics() const { return metrics_; }
+
+ private:
+  // The route for (path, method); else null with `allowed` = the methods the path has.
+  const Route* Match(std::string_view path, Pistache::Http::Method method, PathParams* params,
+                     std::vector<Pistache::Http::Method>* allowed) const;
+  bool Authorized(const Pistache::Http::Request& request) const;
+
+  ListenerConfig config_;
+  std::vector<Route> routes_;
+  metrics::Metrics& metrics_;
+  metrics::RouteId unmatched_route_;
+};
+
+// A running Pistache endpoint serving a RouteTable.
+class HttpListener {
+ public:
+  // Binds immediately (port 0 = any free port); throws std::runtime_error on failure.
+  HttpListener(const std::string& host, uint16_t port, int threads,
+               std::shared_ptr<const RouteTable> table);
+  ~HttpListener();
+  void Start();  // non-blocking
+  void Shutdown();
+  uint16_t port() const;
+
+ private:
+  std::shared_ptr<const RouteTable> table_;
+  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+};
+
+// Sends `reply` with the given status (used by handlers for deferred or streamed cases too).
+void SendReply(Pistache::Http::ResponseWriter& writer, const Reply& reply);
+std::string_view HeaderValue(const Pistache::Http::Request& request, const std::string& name);
+std::string_view MethodName(Pistache::Http::Method method);
+
+}  // namespace mfa

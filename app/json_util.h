@@ -1,0 +1,15 @@
+// Tiny JSON output helpers (escaping, RFC 3339 times) shared by every route.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mfa {
+
+// Appends `s` as a JSON string literal (with quotes) to `out`.
+void AppendJsonString(std::string& out, std::string_view s);
+// "2026-11-26T07:28:14.123Z"
+std::string FormatRfc3339(int64_t epoch_ms);
+
+}  // namespace mfa

@@ -1,0 +1,226 @@
+#include "app/options.h"
+
+#include <CLI/CLI.hpp>
+
+#include <thread>
+
+namespace mfa {
+
+bool ParseHostPort(const std::string& text, HostPort* out) {
+  std::string host;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return false;
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string::npos) return false;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string::npos) return false;  // bare IPv6 needs brackets
+  }
+  if (host.empty()) host = "127.0.0.1";
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  const unsigned long value = std::stoul(port);
+  if (value > 65535) return false;
+  out->host = host;
+  out->port = static_cast<uint16_t>(value);
+  return true;
+}
+
+ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* message) {
+  CLI::App app{
+      "mfa-mock: a mock of Logto's MFA verification-code API "
+      "(POST /api/experience/verification/mfa-verification-code[/verify]).\n"
+      "Every option can also be set through the environment variable shown as MFA_MOCK_<NAME>.",
+      "mfa-mock"};
+  app.get_formatter()->column_width(34);
+  std::string listen = "127.0.0.1:3001", admin_listen = "127.0.0.1:3002", metrics_listen;
+  std::string profile = "documented", connectors = "email,phone", send_limit = "10/600";
+  std::string fixed_code, metrics = "on";
+  Config& c = o->config;
+  std::string default_email = c.default_user.email, default_phone = c.default_user.phone;
+  int threads = 0;
+  uint32_t ttl = c.code_ttl_seconds, attempts = c.max_attempts;
+
+  app.set_version_flag("--version", "mfa-mock 0.1.0");
+  app.add_option("--listen", listen, "Public listener HOST:PORT (Logto's port by default)")
+      ->envname("MFA_MOCK_LISTEN")
+      ->capture_default_str();
+  app.add_option("--admin-listen", admin_listen, "Admin listener HOST:PORT")
+      ->envname("MFA_MOCK_ADMIN_LISTEN")
+      ->capture_default_str();
+  app.add_option("--metrics-listen", metrics_listen,
+                 "Also serve /metrics alone on HOST:PORT (default: admin listener only)")
+      ->envname("MFA_MOCK_METRICS_LISTEN");
+  app.add_option("--admin-token", o->admin_token,
+                 "Require 'Authorization: Bearer TOKEN' on /admin/* (default: none)")
+      ->envname("MFA_MOCK_ADMIN_TOKEN");
+  app.add_flag("--admin-insecure", o->admin_insecure,
+               "Allow a non-loopback admin listener without a token")
+      ->envname("MFA_MOCK_ADMIN_INSECURE");
+  app.add_flag("--metrics-public", o->metrics_public, "Serve /metrics without the admin token")
+      ->envname("MFA_MOCK_METRICS_PUBLIC");
+  app.add_option("--metrics", metrics, "Record metrics: on or off")
+      ->envname("MFA_MOCK_METRICS")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  app.add_option("--threads", threads, "HTTP worker threads per listener (0 = core count)")
+      ->envname("MFA_MOCK_THREADS")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  app.add_option("--shards", o->shards, "Store shards, a power of two (1-65536)")
+      ->envname("MFA_MOCK_SHARDS")
+      ->check(CLI::Range(size_t{1}, size_t{65536}))
+      ->capture_default_str();
+  app.add_option("--profile", profile, "Error profile: documented or logto")
+      ->envname("MFA_MOCK_PROFILE")
+      ->check(CLI::IsMember({"documented", "logto"}))
+      ->capture_default_str();
+  app.add_option("--code-ttl", ttl, "Code lifetime in seconds")
+      ->envname("MFA_MOCK_CODE_TTL")
+      ->check(CLI::Range(uint32_t{1}, kMaxTtlSeconds))
+      ->capture_default_str();
+  app.add_option("--max-attempts", attempts, "Wrong codes allowed per record")
+      ->envname("MFA_MOCK_MAX_ATTEMPTS")
+      ->check(CLI::Range(uint32_t{1}, kMaxAttemptsLimit))
+      ->capture_default_str();
+  app.add_option("--connectors", connectors, "Enabled connectors: email,phone | email | phone | none")
+      ->envname("MFA_MOCK_CONNECTORS")
+      ->capture_default_str();
+  app.add_option("--send-limit", send_limit,
+                 "Sends per recipient per window: N/SECONDS, N (600 s window) or 0 = off")
+      ->envname("MFA_MOCK_SEND_LIMIT")
+      ->capture_default_str();
+  app.add_option("--fixed-code", fixed_code, "Use this code (digits) for every send (default: random)")
+      ->envname("MFA_MOCK_FIXED_CODE");
+  app.add_option("--default-email", default_email, "The default user's email ('' = none)")
+      ->envname("MFA_MOCK_DEFAULT_EMAIL")
+      ->capture_default_str();
+  app.add_option("--default-phone", default_phone, "The default user's phone ('' = none)")
+      ->envname("MFA_MOCK_DEFAULT_PHONE")
+      ->capture_default_str();
+  app.add_option("--max-records", o->max_records, "Cap on stored records (0 = no cap)")
+      ->envname("MFA_MOCK_MAX_RECORDS")
+      ->capture_default_str();
+  app.add_option("--inbox-size", o->inbox_size, "Messages kept in the inbox (oldest dropped)")
+      ->envname("MFA_MOCK_INBOX_SIZE")
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
+      ->capture_default_str();
+  app.add_option("--public-max-body", o->public_max_body, "Largest public request body, bytes")
+      ->envname("MFA_MOCK_PUBLIC_MAX_BODY")
+      ->check(CLI::Range(size_t{256}, size_t{1 << 20}))
+      ->capture_default_str();
+  app.add_option("--admin-max-body", o->admin_max_body, "Largest admin request body, bytes")
+      ->envname("MFA_MOCK_ADMIN_MAX_BODY")
+      ->check(CLI::Range(size_t{1024}, size_t{256} << 20))
+      ->capture_default_str();
+  app.add_option("--sweep-interval", o->sweep_interval_seconds,
+                 "Seconds between sweeps of expired and consumed records")
+      ->envname("MFA_MOCK_SWEEP_INTERVAL")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  app.add_option("--retention", o->retention_seconds,
+                 "Seconds an expired or consumed record still answers before it is swept")
+      ->envname("MFA_MOCK_RETENTION")
+      ->check(CLI::Range(uint32_t{0}, kMaxTtlSeconds))
+      ->capture_default_str();
+  app.add_option("--connector-dir", o->connector_dir,
+                 "Also write each send to DIR/mock_email_record.txt or mock_sms_record.txt")
+      ->envname("MFA_MOCK_CONNECTOR_DIR")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--seed", o->seed_file, "Load records from a CSV or NDJSON FILE at start-up")
+      ->envname("MFA_MOCK_SEED")
+      ->check(CLI::ExistingFile);
+  app.add_option("--log-level", o->log_level, "trace, debug, info, warn, error or off")
+      ->envname("MFA_MOCK_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    *message = app.help();
+    return ParseStatus::kExitOk;
+  } catch (const CLI::CallForVersion&) {
+    *message = "mfa-mock 0.1.0\n";
+    return ParseStatus::kExitOk;
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    for (char& ch : what) {
+      if (ch == '\n') ch = ' ';
+    }
+    *message = "mfa-mock: " + what + " (see --help)";
+    return ParseStatus::kExitUsage;
+  }
+
+  auto usage = [message](std::string text) {
+    *message = "mfa-mock: " + text + " (see --help)";
+    return ParseStatus::kExitUsage;
+  };
+  if (!ParseHostPort(listen, &o->listen)) return usage("--listen must be HOST:PORT, got '" + listen + "'");
+  if (!ParseHostPort(admin_listen, &o->admin_listen)) {
+    return usage("--admin-listen must be HOST:PORT, got '" + admin_listen + "'");
+  }
+  if (!metrics_listen.empty()) {
+    HostPort hp;
+    if (!ParseHostPort(metrics_listen, &hp)) {
+      return usage("--metrics-listen must be HOST:PORT, got '" + metrics_listen + "'");
+    }
+    o->metrics_listen = hp;
+  }
+  if ((o->shards & (o->shards - 1)) != 0) {
+    return usage("--shards must be a power of two, got " + std::to_string(o->shards));
+  }
+  o->metrics_enabled = metrics == "on";
+  o->threads = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  c.profile = *ParseProfile(profile);
+  c.code_ttl_seconds = ttl;
+  c.max_attempts = attempts;
+  if (connectors == "none") {
+    c.email_connector = c.phone_connector = false;
+  } else {
+    c.email_connector = c.phone_connector = false;
+    size_t pos = 0;
+    while (pos <= connectors.size()) {
+      const size_t comma = connectors.find(',', pos);
+      const std::string item =
+          connectors.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      if (item == "email") {
+        c.email_connector = true;
+      } else if (item == "phone" || item == "sms") {
+        c.phone_connector = true;
+      } else {
+        return usage("--connectors must list email and/or phone, or be none; got '" + connectors + "'");
+      }
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+  }
+  {
+    const size_t slash = send_limit.find('/');
+    const std::string n = send_limit.substr(0, slash);
+    const std::string w = slash == std::string::npos ? "600" : send_limit.substr(slash + 1);
+    auto digits = [](const std::string& s) {
+      return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos;
+    };
+    if (!digits(n) || !digits(w) || std::stoul(w) == 0) {
+      return usage("--send-limit must be N, N/SECONDS or 0, got '" + send_limit + "'");
+    }
+    c.send_rate_limit.max_sends = static_cast<uint32_t>(std::stoul(n));
+    c.send_rate_limit.window_seconds = static_cast<uint32_t>(std::stoul(w));
+  }
+  if (!fixed_code.empty()) c.fixed_code = fixed_code;
+  c.default_user.email = default_email;
+  c.default_user.phone = default_phone;
+  if (std::string why = ValidateConfig(c); !why.empty()) return usage(why);
+  return ParseStatus::kRun;
+}
+
+}  // namespace mfa

@@ -1,0 +1,48 @@
+// Start-up options (command line and MFA_MOCK_* environment variables).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/config.h"
+
+namespace mfa {
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+
+struct AppOptions {
+  HostPort listen{"127.0.0.1", 3001};
+  HostPort admin_listen{"127.0.0.1", 3002};
+  std::optional<HostPort> metrics_listen;
+  std::string admin_token;
+  bool admin_insecure = false;
+  bool metrics_public = false;
+  bool metrics_enabled = true;
+  int threads = 0;  // resolved to the core count
+  size_t shards = 64;
+  size_t max_records = 20'000'000;
+  size_t inbox_size = 1000;
+  size_t public_max_body = 16 * 1024;
+  size_t admin_max_body = 8 * 1024 * 1024;
+  uint32_t sweep_interval_seconds = 5;
+  uint32_t retention_seconds = 600;
+  std::string connector_dir;
+  std::string seed_file;
+  std::string log_level = "info";
+  Config config;
+};
+
+enum class ParseStatus { kRun, kExitOk, kExitUsage };
+
+// Parses argv (and the environment). On kExitUsage `message` holds one line for stderr; on
+// kExitOk (--help, --version) `message` holds what to print on stdout.
+ParseStatus ParseOptions(int argc, char** argv, AppOptions* options, std::string* message);
+
+// "host:port", "[v6]:port" or ":port"; false if malformed.
+bool ParseHostPort(const std::string& text, HostPort* out);
+
+}  // namespace mfa

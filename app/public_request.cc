@@ -1,0 +1,223 @@
+#include "app/public_request.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <cctype>
+#include <cstdint>
+
+#include "app/json_util.h"
+
+namespace mfa {
+namespace {
+
+using Allocator = rapidjson::MemoryPoolAllocator<rapidjson::CrtAllocator>;
+using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Allocator, Allocator>;
+using Value = rapidjson::GenericValue<rapidjson::UTF8<>, Allocator>;
+
+constexpr unsigned kParseFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+
+const char* ZodTypeName(const Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType:
+      return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType:
+      return "boolean";
+    case rapidjson::kObjectType:
+      return "object";
+    case rapidjson::kArrayType:
+      return "array";
+    case rapidjson::kStringType:
+      return "string";
+    case rapidjson::kNumberType:
+      return "number";
+  }
+  return "unknown";
+}
+
+bool IsJsonContentType(std::string_view ct) {
+  if (ct.empty()) return true;
+  std::string lower;
+  for (char c : ct.substr(0, ct.find(';'))) {
+    if (c != ' ' && c != '\t') lower.push_back(static_cast<char>(std::tolower(c)));
+  }
+  return lower == "application/json" ||
+         (lower.size() > 5 && lower.compare(lower.size() - 5, 5, "+json") == 0);
+}
+
+void AddTypeIssue(GuardFailure* f, std::string path, std::string expected, std::string received) {
+  GuardIssue issue;
+  issue.code = "invalid_type";
+  issue.path = std::move(path);
+  issue.expected = std::move(expected);
+  issue.message = received == "undefined" ? "Required" : "Expected " + issue.expected +
+                                                             ", received " + received;
+  issue.received = std::move(received);
+  f->issues.push_back(std::move(issue));
+}
+
+}  // namespace
+
+struct PublicRequestParser::Impl {
+  // Small bodies (all valid ones) fit in these; larger ones spill to the heap.
+  char value_buffer[2048];
+  char stack_buffer[1024];
+};
+
+PublicRequestParser::PublicRequestParser() : impl_(new Impl) {}
+PublicRequestParser::~PublicRequestParser() { delete impl_; }
+
+namespace {
+
+// Parses `body` into `doc`; on success checks it is an object. Returns the object or null.
+const Value* ParseObject(Document& doc, std::string_view content_type, std::string_view body,
+                         GuardFailure* failure) {
+  if (!IsJsonContentType(content_type)) {
+    // Logto's body parser leaves a non-JSON body as text: the guard then sees a string.
+    AddTypeIssue(failure, "", "object", "string");
+    failure->hint = "Content-Type must be application/json, got " + std::string(content_type) + ".";
+    return nullptr;
+  }
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    doc.SetObject();  // an empty body is {} to Logto's body parser
+    return &doc;
+  }
+  doc.Parse<kParseFlags>(body.data(), body.size());
+  if (doc.HasParseError()) {
+    failure->malformed_json = true;
+    failure->parse_error = std::string(rapidjson::GetParseError_En(doc.GetParseError())) +
+                           " (at byte " + std::to_string(doc.GetErrorOffset()) + ")";
+    return nullptr;
+  }
+  if (!doc.IsObject()) {
+    AddTypeIssue(failure, "", "object", ZodTypeName(doc));
+    return nullptr;
+  }
+  return &doc;
+}
+
+bool ReadString(const Value& obj, const char* key, std::string_view* out, GuardFailure* f) {
+  auto it = obj.FindMember(key);
+  if (it == obj.MemberEnd()) {
+    AddTypeIssue(f, key, "string", "undefined");
+    return false;
+  }
+  if (!it->value.IsString()) {
+    AddTypeIssue(f, key, "string", ZodTypeName(it->value));
+    return false;
+  }
+  *out = std::string_view(it->value.GetString(), it->value.GetStringLength());
+  return true;
+}
+
+bool ReadType(const Value& obj, Profile profile, IdentifierType* out, GuardFailure* f) {
+  const bool documented = profile == Profile::kDocumented;
+  const char* options =
+      documented ? "'email' | 'phone' | 'Email' | 'Phone'" : "'email' | 'phone'";
+  auto it = obj.FindMember("identifierType");
+  if (it == obj.MemberEnd()) {
+    AddTypeIssue(f, "identifierType", options, "undefined");
+    return false;
+  }
+  if (!it->value.IsString()) {
+    AddTypeIssue(f, "identifierType", options, ZodTypeName(it->value));
+    return false;
+  }
+  const std::string_view s(it->value.GetString(), it->value.GetStringLength());
+  if (s == "email" || (documented && s == "Email")) {
+    *out = IdentifierType::kEmail;
+    return true;
+  }
+  if (s == "phone" || (documented && s == "Phone")) {
+    *out = IdentifierType::kPhone;
+    return true;
+  }
+  GuardIssue issue;
+  issue.code = "invalid_enum_value";
+  issue.path = "identifierType";
+  issue.received = std::string(s);
+  issue.options = documented ? std::vector<std::string>{"email", "phone", "Email", "Phone"}
+                             : std::vector<std::string>{"email", "phone"};
+  issue.message = "Invalid enum value. Expected " + std::string(options) + ", received '" +
+                  issue.received + "'";
+  f->issues.push_back(std::move(issue));
+  return false;
+}
+
+}  // namespace
+
+bool PublicRequestParser::ParseSend(std::string_view content_type, std::string_view body,
+                                    Profile profile, PublicRequest* out, GuardFailure* failure) {
+  Allocator values(impl_->value_buffer, sizeof(impl_->value_buffer));
+  Allocator stack(impl_->stack_buffer, sizeof(impl_->stack_buffer));
+  Document doc(&values, sizeof(impl_->stack_buffer), &stack);
+  const Value* obj = ParseObject(doc, content_type, body, failure);
+  if (obj == nullptr) return false;
+  return ReadType(*obj, profile, &out->type, failure);
+}
+
+bool PublicRequestParser::ParseVerify(std::string_view content_type, std::string_view body,
+                                      Profile profile, PublicRequest* out,
+                                      GuardFailure* failure) {
+  Allocator values(impl_->value_buffer, sizeof(impl_->value_buffer));
+  Allocator stack(impl_->stack_buffer, sizeof(impl_->stack_buffer));
+  Document doc(&values, sizeof(impl_->stack_buffer), &stack);
+  const Value* obj = ParseObject(doc, content_type, body, failure);
+  if (obj == nullptr) return false;
+  // zod reports every failing key, in the schema's order.
+  bool ok = ReadString(*obj, "verificationId", &out->verification_id, failure);
+  ok = ReadString(*obj, "code", &out->code, failure) && ok;
+  ok = ReadType(*obj, profile, &out->type, failure) && ok;
+  return ok;
+}
+
+std::string GuardFailureBody(const GuardFailure& failure) {
+  std::string body;
+  if (failure.malformed_json) {
+    body += "{\"code\":\"guard.invalid_input\",\"details\":";
+    AppendJsonString(body, failure.parse_error);
+    body += ",\"message\":\"The request body is not valid JSON.\"}";
+    return body;
+  }
+  std::string details;
+  body += "{\"code\":\"guard.invalid_input\",\"data\":{\"issues\":[";
+  for (size_t i = 0; i < failure.issues.size(); ++i) {
+    const GuardIssue& issue = failure.issues[i];
+    if (i > 0) {
+      body += ',';
+      details += '\n';
+    }
+    body += "{\"code\":";
+    AppendJsonString(body, issue.code);
+    if (issue.code == "invalid_type") {
+      body += ",\"expected\":";
+      AppendJsonString(body, issue.expected);
+      body += ",\"received\":";
+      AppendJsonString(body, issue.received);
+    } else {
+      body += ",\"received\":";
+      AppendJsonString(body, issue.received);
+      body += ",\"options\":[";
+      for (size_t o = 0; o < issue.options.size(); ++o) {
+        if (o > 0) body += ',';
+        AppendJsonString(body, issue.options[o]);
+      }
+      body += ']';
+    }
+    body += ",\"path\":[";
+    if (!issue.path.empty()) AppendJsonString(body, issue.path);
+    body += "],\"message\":";
+    AppendJsonString(body, issue.message);
+    body += '}';
+    details += "Error in key path \"" + issue.path + "\": (" + issue.code + ") " + issue.message;
+  }
+  if (!failure.hint.empty()) details += "\n" + failure.hint;
+  body += "]},\"details\":";
+  AppendJsonString(body, details);
+  body += ",\"message\":\"The request body is invalid.\"}";
+  return body;
+}
+
+}  // namespace mfa

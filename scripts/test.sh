@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds and runs every test suite (unit, integration, metrics).
+# Usage: scripts/test.sh            the default suite (what CI runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh test
+build=${MFA_MOCK_TEST_BUILD_DIR:-build-test}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)"
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 300
