@@ -240,12 +240,19 @@ bool RouteTable::Authorized(const Http::Request& request) const {
 
 void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter response) const {
   const auto start = std::chrono::steady_clock::now();
+  Lifecycle& lifecycle = *config_.lifecycle;
+  lifecycle.in_flight.fetch_add(1, std::memory_order_acq_rel);
   Reply reply;
   PathParams params;
   std::vector<Http::Method> allowed;
   const Route* route = Match(request.resource(), request.method(), &params, &allowed);
   metrics::RouteId metric_route = unmatched_route_;
-  if (route == nullptr) {
+  if (lifecycle.draining.load(std::memory_order_acquire)) {
+    reply.status = 503;
+    reply.body = SimpleErrorBody("request.shutting_down", "The mock is shutting down.");
+    response.headers().remove<Http::Header::Connection>();
+    response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+  } else if (route == nullptr) {
     const std::string where =
         std::string(MethodName(request.method())) + " " + request.resource() + ".";
     if (allowed.empty()) {
@@ -297,6 +304,7 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.HttpRequest(config_.kind, metric_route, MethodName(request.method()), reply.status,
                        seconds);
+  lifecycle.in_flight.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 HttpListener::HttpListener(const std::string& host, uint16_t port, int threads,

@@ -6,6 +6,7 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -40,6 +41,13 @@ struct Route {
   metrics::RouteId metric_route = 0;
 };
 
+// Shared by every listener of the process: lets shutdown refuse new requests and wait for the
+// ones in flight. Thread-safe (atomics).
+struct Lifecycle {
+  std::atomic<bool> draining{false};
+  std::atomic<int64_t> in_flight{0};
+};
+
 struct ListenerConfig {
   std::string name;  // for logs
   metrics::Listener kind = metrics::Listener::kPublic;
@@ -50,6 +58,7 @@ struct ListenerConfig {
   std::string admin_token;  // empty = no auth
   std::chrono::seconds header_timeout{10};
   std::chrono::seconds keepalive_timeout{30};
+  std::shared_ptr<Lifecycle> lifecycle;  // required
 };
 
 // Immutable after construction; shared by every worker's handler clone. Thread-safe.

@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <thread>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -17,6 +19,7 @@
 #include "app/options.h"
 #include "app/public_routes.h"
 #include "core/mfa_service.h"
+#include "core/snapshot.h"
 
 namespace mfa {
 namespace {
@@ -87,6 +90,34 @@ int Run(int argc, char** argv) {
       [&inbox] { return static_cast<double>(inbox.size()); },
       [&store] { return static_cast<double>(store.swept_total()); }});
 
+  if (!options.snapshot_file.empty()) {
+    SnapshotStats loaded;
+    std::string error;
+    const auto started = std::chrono::steady_clock::now();
+    switch (LoadSnapshot(options.snapshot_file, &store, &inbox, &loaded, &error)) {
+      case SnapshotLoad::kMissing:
+        LogInfo("no snapshot at {} yet; starting empty", options.snapshot_file);
+        break;
+      case SnapshotLoad::kLoaded:
+        LogInfo("restored {} records, {} batches and {} inbox messages from {} in {} ms",
+                loaded.records, loaded.batches, loaded.inbox_messages, options.snapshot_file,
+                std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - started)
+                    .count());
+        break;
+      case SnapshotLoad::kCorrupt:
+        if (!options.snapshot_ignore_corrupt) {
+          return Fail("--snapshot " + error +
+                      "; fix or remove the file, or pass --snapshot-ignore-corrupt to start empty",
+                      1);
+        }
+        LogWarn("ignoring corrupt snapshot ({}); starting empty", error);
+        store.Clear();
+        inbox.Clear();
+        break;
+    }
+  }
+
   std::unique_ptr<ConnectorFiles> connector_files;
   if (!options.connector_dir.empty()) {
     connector_files = std::make_unique<ConnectorFiles>(options.connector_dir);
@@ -120,7 +151,9 @@ int Run(int argc, char** argv) {
     LogInfo("seeded {} records from {}", count, options.seed_file);
   }
 
+  auto lifecycle = std::make_shared<Lifecycle>();
   ListenerConfig public_config;
+  public_config.lifecycle = lifecycle;
   public_config.name = "public";
   public_config.kind = metrics::Listener::kPublic;
   public_config.not_found_code = "route.not_found";
@@ -129,6 +162,7 @@ int Run(int argc, char** argv) {
   public_config.max_body_bytes = options.public_max_body;
 
   ListenerConfig admin_config;
+  admin_config.lifecycle = lifecycle;
   admin_config.name = "admin";
   admin_config.kind = metrics::Listener::kAdmin;
   admin_config.not_found_code = "admin.route_not_found";
@@ -179,13 +213,64 @@ int Run(int argc, char** argv) {
   LogInfo("profile={} threads={} shards={} max-records={}", ToString(options.config.profile),
           options.threads, options.shards, options.max_records);
 
+  auto save_snapshot = [&]() {
+    if (options.snapshot_file.empty()) return true;
+    SnapshotStats saved;
+    std::string error;
+    const auto started = std::chrono::steady_clock::now();
+    if (!WriteSnapshot(options.snapshot_file, store, inbox, clock.NowMs(), &saved, &error)) {
+      LogError("snapshot failed: {}", error);
+      return false;
+    }
+    LogInfo("saved {} records and {} inbox messages to {} ({} bytes, {} ms)", saved.records,
+            saved.inbox_messages, options.snapshot_file, saved.bytes,
+            std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started)
+                .count());
+    return true;
+  };
+  std::mutex snapshot_mu;
+  std::condition_variable snapshot_cv;
+  bool stopping = false;  // GUARDED_BY(snapshot_mu)
+  std::thread snapshotter;
+  if (!options.snapshot_file.empty() && options.snapshot_interval_seconds > 0) {
+    snapshotter = std::thread([&] {
+      std::unique_lock<std::mutex> lock(snapshot_mu);
+      while (!snapshot_cv.wait_for(lock, std::chrono::seconds(options.snapshot_interval_seconds),
+                                   [&] { return stopping; })) {
+        lock.unlock();
+        save_snapshot();
+        lock.lock();
+      }
+    });
+  }
+
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  LogInfo("received signal {}, shutting down", signal_number);
-  for (auto& listener : listeners) listener->Shutdown();
+  LogInfo("received signal {}, draining requests in flight", signal_number);
+  // New requests now get 503 + Connection: close; the ones running finish (bounded wait).
+  lifecycle->draining.store(true, std::memory_order_release);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(options.shutdown_grace_seconds);
+  while (lifecycle->in_flight.load(std::memory_order_acquire) > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (const int64_t left = lifecycle->in_flight.load(); left > 0) {
+    LogWarn("{} requests still running after {} s; closing anyway", left,
+            options.shutdown_grace_seconds);
+  }
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu);
+    stopping = true;
+  }
+  snapshot_cv.notify_all();
+  if (snapshotter.joinable()) snapshotter.join();
   service.StopSweeper();
+  const bool saved = save_snapshot();
+  for (auto& listener : listeners) listener->Shutdown();
   listeners.clear();
-  return 0;
+  return saved ? 0 : 1;
 }
 
 }  // namespace

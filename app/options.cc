@@ -138,6 +138,23 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
   app.add_option("--seed", o->seed_file, "Load records from a CSV or NDJSON FILE at start-up")
       ->envname("MFA_MOCK_SEED")
       ->check(CLI::ExistingFile);
+  app.add_option("--snapshot", o->snapshot_file,
+                 "Save store and inbox to FILE at shutdown and every --snapshot-interval; load at "
+                 "start-up")
+      ->envname("MFA_MOCK_SNAPSHOT");
+  app.add_option("--snapshot-interval", o->snapshot_interval_seconds,
+                 "Seconds between periodic snapshots (0 = only at shutdown)")
+      ->envname("MFA_MOCK_SNAPSHOT_INTERVAL")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
+  app.add_flag("--snapshot-ignore-corrupt", o->snapshot_ignore_corrupt,
+               "Start empty instead of stopping when the snapshot is corrupt")
+      ->envname("MFA_MOCK_SNAPSHOT_IGNORE_CORRUPT");
+  app.add_option("--shutdown-grace", o->shutdown_grace_seconds,
+                 "Seconds SIGTERM waits for requests in flight")
+      ->envname("MFA_MOCK_SHUTDOWN_GRACE")
+      ->check(CLI::Range(0, 600))
+      ->capture_default_str();
   app.add_option("--log-level", o->log_level, "trace, debug, info, warn, error or off")
       ->envname("MFA_MOCK_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))

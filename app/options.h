@@ -33,6 +33,10 @@ struct AppOptions {
   std::string connector_dir;
   std::string seed_file;
   std::string log_level = "info";
+  std::string snapshot_file;
+  uint32_t snapshot_interval_seconds = 60;  // 0 = only at shutdown
+  bool snapshot_ignore_corrupt = false;
+  uint32_t shutdown_grace_seconds = 10;
   Config config;
 };
 

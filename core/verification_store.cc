@@ -204,6 +204,33 @@ uint32_t VerificationStore::RegisterBatch(Batch batch) {
   return static_cast<uint32_t>(batches_.size());
 }
 
+std::vector<Batch> VerificationStore::Batches() const {
+  std::lock_guard<std::mutex> lock(batches_mu_);
+  return batches_;
+}
+
+InsertStatus VerificationStore::InsertRestored(RestoredRecord& in) {
+  if (!Reserve(1)) return InsertStatus::kFull;
+  const uint64_t hash = Hash(in.id);
+  Shard& shard = shards_[ShardOf(hash)];
+  std::lock_guard<std::mutex> lock(shard.mu);
+  if (Find(shard, hash, in.id) >= 0) {
+    Unreserve(1);
+    return InsertStatus::kExists;
+  }
+  Record& r = Emplace(shard, hash);
+  r.id.Assign(in.id);
+  r.code.Assign(in.code);
+  r.identifier = in.generated ? IdentifierRef::Generated(in.batch, in.seq)
+                              : IdentifierRef::Shared(SharedTextRef(in.identifier));
+  r.created_ms = in.created_ms;
+  r.ttl_seconds = in.ttl_seconds;
+  r.consumed_after_seconds = in.consumed_after_seconds;
+  r.try_count = in.try_count;
+  r.flags = static_cast<uint8_t>(in.flags | Record::kLive);
+  return InsertStatus::kInserted;
+}
+
 uint32_t VerificationStore::FindBatch(std::string_view batch_id) const {
   std::lock_guard<std::mutex> lock(batches_mu_);
   for (size_t i = 0; i < batches_.size(); ++i) {

@@ -95,6 +95,24 @@ class VerificationStore {
   template <typename Fn>
   size_t Scan(ScanCursor& cursor, uint32_t batch_filter, size_t max_rows, Fn&& fn) const;
 
+  // A record as a snapshot holds it: every field, generated identifiers as (batch, seq).
+  struct RestoredRecord {
+    std::string id;
+    std::string code;
+    uint8_t flags = 0;  // Record::Flag bits; kLive is implied
+    uint16_t try_count = 0;
+    int64_t created_ms = 0;
+    uint32_t ttl_seconds = 0;
+    uint32_t consumed_after_seconds = 0;
+    bool generated = false;
+    std::string identifier;  // when !generated
+    uint32_t batch = 0, seq = 0;  // when generated
+  };
+  // Restores one record (start-up only, before serving). kExists / kFull as for Insert.
+  InsertStatus InsertRestored(RestoredRecord& record);
+  // Every batch, in handle order (handle = index + 1).
+  std::vector<Batch> Batches() const;
+
   // Looks up a batch by its public id; 0 if unknown.
   uint32_t FindBatch(std::string_view batch_id) const;
 
