@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "app/json_util.h"
+#include "core/secure_random.h"
 
 namespace mfa {
 namespace {
@@ -319,6 +320,29 @@ bool ApplyConfigPatch(std::string_view body, Config* config, AdminParseError* er
           return Fail(error, "unknown field \"sendRateLimit." + std::string(ck) + "\".");
         }
       }
+    } else if (key == "sessions") {
+      auto m = v.IsString() ? ParseSessionMode(View(v)) : std::nullopt;
+      if (!m) return Fail(error, "sessions must be \"off\", \"optional\" or \"required\".");
+      next.sessions = *m;
+    } else if (key == "sessionTtlSeconds") {
+      if (!PatchUint(v, "sessionTtlSeconds", &next.session_ttl_seconds, error)) return false;
+    } else if (key == "lockout") {
+      if (!v.IsObject()) {
+        return Fail(error, "lockout must be an object {maxFailures, windowSeconds, durationSeconds}.");
+      }
+      for (auto c = v.MemberBegin(); c != v.MemberEnd(); ++c) {
+        const std::string_view ck = View(c->name);
+        uint32_t* target = ck == "maxFailures"       ? &next.lockout.max_failures
+                           : ck == "windowSeconds"   ? &next.lockout.window_seconds
+                           : ck == "durationSeconds" ? &next.lockout.duration_seconds
+                                                     : nullptr;
+        if (target == nullptr) {
+          return Fail(error, "unknown field \"lockout." + std::string(ck) + "\".");
+        }
+        if (!PatchUint(c->value, ("lockout." + std::string(ck)).c_str(), target, error)) {
+          return false;
+        }
+      }
     } else if (key == "fixedCode") {
       if (v.IsNull()) {
         next.fixed_code.reset();
@@ -510,6 +534,142 @@ bool ParseSeedFile(std::string_view content, std::vector<SeedItem>* items, std::
   return true;
 }
 
+namespace {
+
+bool ParseUserObject(const Value& obj, User* user, std::string* why) {
+  if (!obj.IsObject()) {
+    *why = "must be a JSON object.";
+    return false;
+  }
+  for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
+    const std::string_view key = View(it->name);
+    const Value& v = it->value;
+    std::string* field = nullptr;
+    if (key == "id") {
+      if (!v.IsString() || !IsValidVerificationId(View(v))) {
+        *why = "id must be 1-64 characters of [A-Za-z0-9_-].";
+        return false;
+      }
+      user->id = std::string(View(v));
+      continue;
+    }
+    if (key == "username") field = &user->username;
+    if (key == "primaryEmail") field = &user->primary_email;
+    if (key == "primaryPhone") field = &user->primary_phone;
+    if (key == "password") field = &user->password;
+    if (field == nullptr) {
+      *why = "unknown field \"" + std::string(key) + "\".";
+      return false;
+    }
+    if (v.IsNull()) {
+      field->clear();
+      continue;
+    }
+    if (!v.IsString() || v.GetStringLength() > kMaxIdentifierLength || !IsPrintable(View(v))) {
+      *why = std::string(key) + " must be a string of at most 254 printable characters.";
+      return false;
+    }
+    *field = std::string(View(v));
+  }
+  if (user->id.empty()) user->id = "u_" + SecureRandom::NewId().substr(0, 12);
+  return true;
+}
+
+}  // namespace
+
+bool ParseUser(std::string_view body, User* user, AdminParseError* error) {
+  Document doc;
+  if (!ParseDocument(body, &doc, error)) return false;
+  std::string why;
+  if (!ParseUserObject(doc, user, &why)) return Fail(error, why);
+  return true;
+}
+
+bool ParseUsersFile(std::string_view content, std::vector<User>* users, std::string* error) {
+  Document doc;
+  doc.Parse<kParseFlags>(content.data(), content.size());
+  if (doc.HasParseError()) {
+    *error = std::string("not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
+             " (at byte " + std::to_string(doc.GetErrorOffset()) + ")";
+    return false;
+  }
+  if (!doc.IsArray()) {
+    *error = "must be a JSON array of users";
+    return false;
+  }
+  for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
+    User user;
+    std::string why;
+    if (!ParseUserObject(doc[i], &user, &why)) {
+      *error = "item " + std::to_string(i) + ": " + why;
+      return false;
+    }
+    users->push_back(std::move(user));
+  }
+  return true;
+}
+
+bool ParseCreateSession(std::string_view body, std::string* user_id, InteractionEvent* event,
+                        bool* start_interaction, AdminParseError* error) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return true;  // all defaults
+  Document doc;
+  if (!ParseDocument(body, &doc, error)) return false;
+  if (!doc.IsObject()) return Fail(error, "The body must be a JSON object.");
+  for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+    const std::string_view key = View(it->name);
+    const Value& v = it->value;
+    if (key == "userId") {
+      if (!v.IsString() || !IsValidVerificationId(View(v))) {
+        return Fail(error, "userId must be 1-64 characters of [A-Za-z0-9_-].");
+      }
+      *user_id = std::string(View(v));
+    } else if (key == "interactionEvent") {
+      auto e = v.IsString() ? ParseInteractionEvent(View(v)) : std::nullopt;
+      if (!e) return Fail(error, "interactionEvent must be SignIn, Register or ForgotPassword.");
+      *event = *e;
+    } else if (key == "startInteraction") {
+      if (!v.IsBool()) return Fail(error, "startInteraction must be true or false.");
+      *start_interaction = v.GetBool();
+    } else {
+      return Fail(error, "unknown field \"" + std::string(key) + "\".");
+    }
+  }
+  return true;
+}
+
+bool ParseIdentify(std::string_view body, std::string* user_id, AdminParseError* error) {
+  Document doc;
+  if (!ParseDocument(body, &doc, error)) return false;
+  if (!doc.IsObject() || !doc.HasMember("userId") || !doc["userId"].IsString() ||
+      doc.MemberCount() != 1) {
+    return Fail(error, "Send {\"userId\": \"...\"}.");
+  }
+  *user_id = std::string(View(doc["userId"]));
+  return true;
+}
+
+std::string UserToJson(const User& u) {
+  std::string out = "{\"id\":";
+  AppendJsonString(out, u.id);
+  auto field = [&out](const char* name, const std::string& value) {
+    out += ",\"";
+    out += name;
+    out += "\":";
+    if (value.empty()) {
+      out += "null";
+    } else {
+      AppendJsonString(out, value);
+    }
+  };
+  field("username", u.username);
+  field("primaryEmail", u.primary_email);
+  field("primaryPhone", u.primary_phone);
+  out += ",\"hasPassword\":";
+  out += u.password.empty() ? "false" : "true";
+  out += '}';
+  return out;
+}
+
 std::string ConfigToJson(const Config& c) {
   std::string out = "{\"profile\":";
   AppendJsonString(out, ToString(c.profile));
@@ -533,7 +693,12 @@ std::string ConfigToJson(const Config& c) {
   AppendJsonString(out, c.default_user.phone);
   out += ",\"identified\":";
   out += c.default_user.identified ? "true" : "false";
-  out += "}}";
+  out += "},\"sessions\":";
+  AppendJsonString(out, ToString(c.sessions));
+  out += ",\"sessionTtlSeconds\":" + std::to_string(c.session_ttl_seconds);
+  out += ",\"lockout\":{\"maxFailures\":" + std::to_string(c.lockout.max_failures) +
+         ",\"windowSeconds\":" + std::to_string(c.lockout.window_seconds) +
+         ",\"durationSeconds\":" + std::to_string(c.lockout.duration_seconds) + "}}";
   return out;
 }
 

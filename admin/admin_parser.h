@@ -7,6 +7,7 @@
 
 #include "core/config.h"
 #include "core/mfa_service.h"
+#include "core/sessions.h"
 
 namespace mfa {
 
@@ -33,6 +34,18 @@ bool ParseClockAdvance(std::string_view body, int64_t* seconds, AdminParseError*
 // `lines` (optional) receives each item's line number.
 bool ParseSeedFile(std::string_view content, std::vector<SeedItem>* items, std::string* error,
                    std::vector<size_t>* lines = nullptr);
+
+// POST /admin/users {"id"?, "username"?, "primaryEmail"?, "primaryPhone"?, "password"?}; a missing
+// id is generated.
+bool ParseUser(std::string_view body, User* user, AdminParseError* error);
+// --users FILE: a JSON array of user objects. Errors name the item index.
+bool ParseUsersFile(std::string_view content, std::vector<User>* users, std::string* error);
+// POST /admin/sessions {"userId"?, "interactionEvent"?, "startInteraction"?}.
+bool ParseCreateSession(std::string_view body, std::string* user_id, InteractionEvent* event,
+                        bool* start_interaction, AdminParseError* error);
+// POST /admin/sessions/{id}/identify {"userId"}.
+bool ParseIdentify(std::string_view body, std::string* user_id, AdminParseError* error);
+std::string UserToJson(const User& user);
 
 // JSON of the whole config (GET /admin/config).
 std::string ConfigToJson(const Config& config);

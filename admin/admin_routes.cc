@@ -415,6 +415,132 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
         reply.body += ",\"offsetSeconds\":" + std::to_string(clock.offset_ms() / 1000) + "}";
       });
 
+  SessionService& sessions = deps.sessions;
+  add(Http::Method::Post, "/admin/users",
+      [&sessions](const Http::Request& request, const PathParams&, Http::ResponseWriter&,
+                  Reply& reply) {
+        User user;
+        AdminParseError error;
+        if (!ParseUser(request.body(), &user, &error)) return SetParseError(reply, error);
+        if (!sessions.users().Add(user)) {
+          return SetError(reply, 409, "admin.user_exists",
+                          "A user with id \"" + user.id + "\" already exists.");
+        }
+        reply.status = 201;
+        reply.body = UserToJson(user);
+      });
+  add(Http::Method::Get, "/admin/users",
+      [&sessions](const Http::Request&, const PathParams&, Http::ResponseWriter&, Reply& reply) {
+        reply.body = "{\"users\":[";
+        bool first = true;
+        for (const User& u : sessions.users().List()) {
+          if (!first) reply.body += ',';
+          first = false;
+          reply.body += UserToJson(u);
+        }
+        reply.body += "]}";
+      });
+  add(Http::Method::Get, "/admin/users/{id}",
+      [&sessions](const Http::Request&, const PathParams& params, Http::ResponseWriter&,
+                  Reply& reply) {
+        auto user = sessions.users().Get(PercentDecode(params.id));
+        if (!user) {
+          return SetError(reply, 404, "admin.not_found",
+                          "No user with id \"" + PercentDecode(params.id) + "\".");
+        }
+        reply.body = UserToJson(*user);
+      });
+  add(Http::Method::Delete, "/admin/users/{id}",
+      [&sessions](const Http::Request&, const PathParams& params, Http::ResponseWriter&,
+                  Reply& reply) {
+        if (!sessions.users().Remove(PercentDecode(params.id))) {
+          return SetError(reply, 404, "admin.not_found",
+                          "No user with id \"" + PercentDecode(params.id) + "\".");
+        }
+        reply.status = 204;
+      });
+  add(Http::Method::Post, "/admin/sessions",
+      [&sessions](const Http::Request& request, const PathParams&, Http::ResponseWriter&,
+                  Reply& reply) {
+        std::string user_id;
+        InteractionEvent event = InteractionEvent::kSignIn;
+        bool start = true;
+        AdminParseError error;
+        if (!ParseCreateSession(request.body(), &user_id, &event, &start, &error)) {
+          return SetParseError(reply, error);
+        }
+        if (!user_id.empty() && !sessions.users().Get(user_id)) {
+          return SetError(reply, 404, "admin.not_found", "No user with id \"" + user_id + "\".");
+        }
+        const Session s = sessions.CreateSession(user_id, start, event);
+        reply.status = 201;
+        reply.body = "{\"sessionId\":";
+        AppendJsonString(reply.body, s.id);
+        reply.body += ",\"cookie\":";
+        AppendJsonString(reply.body, std::string("_interaction=") + s.id);
+        reply.body += '}';
+      });
+  add(Http::Method::Get, "/admin/sessions/{id}",
+      [&sessions](const Http::Request&, const PathParams& params, Http::ResponseWriter&,
+                  Reply& reply) {
+        const std::string id = PercentDecode(params.id);
+        auto view = sessions.View(id);
+        auto session = sessions.sessions().Get(id, sessions.NowMs());
+        if (!view || !session) {
+          return SetError(reply, 404, "admin.not_found", "No live session \"" + id + "\".");
+        }
+        reply.body = "{\"sessionId\":";
+        AppendJsonString(reply.body, id);
+        reply.body += ",\"interactionStarted\":";
+        reply.body += session->interaction_started ? "true" : "false";
+        reply.body += ",\"interactionEvent\":";
+        AppendJsonString(reply.body, ToString(view->event));
+        reply.body += ",\"userId\":";
+        if (view->user_id.empty()) {
+          reply.body += "null";
+        } else {
+          AppendJsonString(reply.body, view->user_id);
+        }
+        reply.body += ",\"expiresAt\":";
+        AppendJsonString(reply.body, FormatRfc3339(session->expires_ms));
+        reply.body += ",\"verificationIds\":[";
+        bool first = true;
+        for (const InteractionRecordView& r : view->records) {
+          if (!first) reply.body += ',';
+          first = false;
+          AppendJsonString(reply.body, r.id);
+        }
+        reply.body += "]}";
+      });
+  add(Http::Method::Post, "/admin/sessions/{id}/identify",
+      [&sessions](const Http::Request& request, const PathParams& params, Http::ResponseWriter&,
+                  Reply& reply) {
+        std::string user_id;
+        AdminParseError error;
+        if (!ParseIdentify(request.body(), &user_id, &error)) return SetParseError(reply, error);
+        const std::string id = PercentDecode(params.id);
+        switch (sessions.Identify(id, user_id)) {
+          case Outcome::kOk:
+            reply.body = "{\"sessionId\":";
+            AppendJsonString(reply.body, id);
+            reply.body += ",\"userId\":";
+            AppendJsonString(reply.body, user_id);
+            reply.body += '}';
+            return;
+          case Outcome::kIdentifierNotFound:
+            return SetError(reply, 404, "admin.not_found", "No user with id \"" + user_id + "\".");
+          default:
+            return SetError(reply, 404, "admin.not_found", "No live session \"" + id + "\".");
+        }
+      });
+  add(Http::Method::Delete, "/admin/sessions",
+      [&sessions](const Http::Request&, const PathParams&, Http::ResponseWriter&, Reply& reply) {
+        const size_t n = sessions.sessions().size();
+        sessions.sessions().Clear();
+        sessions.sentinel().Clear();
+        reply.body = "{\"deleted\":" + std::to_string(n) + "}";
+      });
+
   if (deps.serve_metrics) {
     for (Route& r : MetricsRoutes(metrics)) {
       r.requires_admin_token = deps.metrics_require_token;

@@ -6,12 +6,14 @@
 #include "app/http_listener.h"
 #include "core/clock.h"
 #include "core/mfa_service.h"
+#include "core/session_service.h"
 #include "metrics/metrics.h"
 
 namespace mfa {
 
 struct AdminDeps {
   MfaService& service;
+  SessionService& sessions;
   metrics::Metrics& metrics;
   OffsetClock& clock;
   bool metrics_require_token = true;  // false with --metrics-public

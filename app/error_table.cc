@@ -50,13 +50,28 @@ constexpr std::array<HttpError, kOutcomeCount> kTable = {{
 
 const HttpError& ErrorFor(Outcome outcome) { return kTable[static_cast<size_t>(outcome)]; }
 
-std::string ErrorBody(Outcome outcome, IdentifierType type) {
+std::string ErrorBody(Outcome outcome, IdentifierType type, std::string_view relative_time) {
   const HttpError& e = ErrorFor(outcome);
   std::string message(e.message);
   if (const size_t at = message.find("{type}"); at != std::string::npos) {
     message.replace(at, 6, ConnectorTypeName(type));
   }
+  if (const size_t at = message.find("{{relativeTime}}"); at != std::string::npos) {
+    message.replace(at, 16, relative_time);
+  }
   return SimpleErrorBody(e.code, message);
+}
+
+std::string SessionNotFoundBody() {
+  const HttpError& e = ErrorFor(Outcome::kSessionNotFound);
+  std::string body = "{\"code\":";
+  AppendJsonString(body, e.code);
+  body += ",\"message\":";
+  AppendJsonString(body, e.message);
+  body += ",\"error\":\"invalid_request\",\"error_description\":";
+  AppendJsonString(body, e.message);
+  body += '}';
+  return body;
 }
 
 std::string SimpleErrorBody(std::string_view code, std::string_view message) {

@@ -19,7 +19,10 @@ struct HttpError {
 const HttpError& ErrorFor(Outcome outcome);
 
 // The JSON error body {"code","message"} with placeholders filled for `type`.
-std::string ErrorBody(Outcome outcome, IdentifierType type);
+// `relative_time` fills {{relativeTime}} (the lockout's remaining time, e.g. "in 60 minutes").
+std::string ErrorBody(Outcome outcome, IdentifierType type, std::string_view relative_time = {});
+// session.not_found as Logto sends it: with OIDC's "error" and "error_description" too.
+std::string SessionNotFoundBody();
 // {"code": code, "message": message} for errors outside the domain table.
 std::string SimpleErrorBody(std::string_view code, std::string_view message);
 

@@ -19,6 +19,7 @@
 #include "app/options.h"
 #include "app/public_routes.h"
 #include "core/mfa_service.h"
+#include "core/session_service.h"
 #include "core/snapshot.h"
 
 namespace mfa {
@@ -81,6 +82,28 @@ int Run(int argc, char** argv) {
   MfaService service(config, store, inbox, limiter, clock,
                      ServiceOptions{options.inbox_size,
                                     int64_t{options.retention_seconds} * 1000});
+  SessionStore session_store;
+  UserDirectory users;
+  Sentinel sentinel;
+  SessionService sessions(service, session_store, users, sentinel);
+  service.set_sweep_hook([&sessions] { sessions.Sweep(); });
+  if (!options.users_file.empty()) {
+    std::ifstream in(options.users_file, std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    std::vector<User> loaded;
+    std::string error;
+    if (!ParseUsersFile(content.str(), &loaded, &error)) {
+      return Fail("--users " + options.users_file + ": " + error);
+    }
+    for (User& user : loaded) {
+      const std::string id = user.id;
+      if (!users.Add(std::move(user))) {
+        return Fail("--users " + options.users_file + ": user id \"" + id + "\" appears twice");
+      }
+    }
+    LogInfo("loaded {} users from {}", loaded.size(), options.users_file);
+  }
   std::unique_ptr<metrics::Metrics> metrics =
       options.metrics_enabled
           ? metrics::CreatePrometheusMetrics({"0.1.0", MFA_MOCK_REVISION})
@@ -172,11 +195,11 @@ int Run(int argc, char** argv) {
   admin_config.admin_token = options.admin_token;
   admin_config.keepalive_timeout = std::chrono::seconds(60);
 
-  AdminDeps deps{service, *metrics, clock, !options.metrics_public, true};
+  AdminDeps deps{service, sessions, *metrics, clock, !options.metrics_public, true};
   std::vector<std::unique_ptr<HttpListener>> listeners;
   try {
     auto public_table = std::make_shared<const RouteTable>(public_config,
-                                                           PublicRoutes(service, *metrics), *metrics);
+                                                           PublicRoutes(service, sessions, *metrics), *metrics);
     auto admin_table =
         std::make_shared<const RouteTable>(admin_config, AdminRoutes(deps), *metrics);
     listeners.push_back(std::make_unique<HttpListener>(options.listen.host, options.listen.port,

@@ -43,7 +43,7 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
   app.get_formatter()->column_width(34);
   std::string listen = "127.0.0.1:3001", admin_listen = "127.0.0.1:3002", metrics_listen;
   std::string profile = "documented", connectors = "email,phone", send_limit = "10/600";
-  std::string fixed_code, metrics = "on";
+  std::string fixed_code, metrics = "on", sessions_mode = "optional";
   Config& c = o->config;
   std::string default_email = c.default_user.email, default_phone = c.default_user.phone;
   int threads = 0;
@@ -138,6 +138,33 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
   app.add_option("--seed", o->seed_file, "Load records from a CSV or NDJSON FILE at start-up")
       ->envname("MFA_MOCK_SEED")
       ->check(CLI::ExistingFile);
+  app.add_option("--sessions", sessions_mode,
+                 "Interaction sessions (_interaction cookie): off, optional or required")
+      ->envname("MFA_MOCK_SESSIONS")
+      ->check(CLI::IsMember({"off", "optional", "required"}))
+      ->capture_default_str();
+  app.add_option("--session-ttl", c.session_ttl_seconds, "Session lifetime in seconds")
+      ->envname("MFA_MOCK_SESSION_TTL")
+      ->check(CLI::Range(uint32_t{1}, kMaxTtlSeconds))
+      ->capture_default_str();
+  app.add_option("--lockout-threshold", c.lockout.max_failures,
+                 "Failed verifications per identifier that lock it (sessions; 0 = off)")
+      ->envname("MFA_MOCK_LOCKOUT_THRESHOLD")
+      ->check(CLI::Range(uint32_t{0}, kMaxSendsLimit))
+      ->capture_default_str();
+  app.add_option("--lockout-window", c.lockout.window_seconds,
+                 "Seconds over which failures are counted")
+      ->envname("MFA_MOCK_LOCKOUT_WINDOW")
+      ->check(CLI::Range(uint32_t{1}, kMaxTtlSeconds))
+      ->capture_default_str();
+  app.add_option("--lockout-duration", c.lockout.duration_seconds,
+                 "Seconds a locked identifier stays blocked")
+      ->envname("MFA_MOCK_LOCKOUT_DURATION")
+      ->check(CLI::Range(uint32_t{1}, kMaxTtlSeconds))
+      ->capture_default_str();
+  app.add_option("--users", o->users_file, "Load users (JSON array) at start-up")
+      ->envname("MFA_MOCK_USERS")
+      ->check(CLI::ExistingFile);
   app.add_option("--snapshot", o->snapshot_file,
                  "Save store and inbox to FILE at shutdown and every --snapshot-interval; load at "
                  "start-up")
@@ -198,6 +225,7 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
   o->metrics_enabled = metrics == "on";
   o->threads = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   c.profile = *ParseProfile(profile);
+  c.sessions = *ParseSessionMode(sessions_mode);
   c.code_ttl_seconds = ttl;
   c.max_attempts = attempts;
   if (connectors == "none") {

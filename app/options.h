@@ -33,6 +33,7 @@ struct AppOptions {
   std::string connector_dir;
   std::string seed_file;
   std::string log_level = "info";
+  std::string users_file;
   std::string snapshot_file;
   uint32_t snapshot_interval_seconds = 60;  // 0 = only at shutdown
   bool snapshot_ignore_corrupt = false;

@@ -173,6 +173,37 @@ bool PublicRequestParser::ParseVerify(std::string_view content_type, std::string
   return ok;
 }
 
+bool PublicRequestParser::ParseInteractionEvent(std::string_view content_type,
+                                                std::string_view body, std::string* event,
+                                                GuardFailure* failure) {
+  Allocator values(impl_->value_buffer, sizeof(impl_->value_buffer));
+  Allocator stack(impl_->stack_buffer, sizeof(impl_->stack_buffer));
+  Document doc(&values, sizeof(impl_->stack_buffer), &stack);
+  const Value* obj = ParseObject(doc, content_type, body, failure);
+  if (obj == nullptr) return false;
+  constexpr const char* kOptions = "'SignIn' | 'Register' | 'ForgotPassword'";
+  auto it = obj->FindMember("interactionEvent");
+  if (it == obj->MemberEnd() || !it->value.IsString()) {
+    AddTypeIssue(failure, "interactionEvent", kOptions,
+                 it == obj->MemberEnd() ? "undefined" : ZodTypeName(it->value));
+    return false;
+  }
+  const std::string_view s(it->value.GetString(), it->value.GetStringLength());
+  if (s != "SignIn" && s != "Register" && s != "ForgotPassword") {
+    GuardIssue issue;
+    issue.code = "invalid_enum_value";
+    issue.path = "interactionEvent";
+    issue.received = std::string(s);
+    issue.options = {"SignIn", "Register", "ForgotPassword"};
+    issue.message = "Invalid enum value. Expected " + std::string(kOptions) + ", received '" +
+                    issue.received + "'";
+    failure->issues.push_back(std::move(issue));
+    return false;
+  }
+  *event = std::string(s);
+  return true;
+}
+
 std::string GuardFailureBody(const GuardFailure& failure) {
   std::string body;
   if (failure.malformed_json) {

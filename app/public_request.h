@@ -48,6 +48,9 @@ class PublicRequestParser {
                  PublicRequest* out, GuardFailure* failure);
   bool ParseVerify(std::string_view content_type, std::string_view body, Profile profile,
                    PublicRequest* out, GuardFailure* failure);
+  // PUT /api/experience {"interactionEvent": "SignIn" | "Register" | "ForgotPassword"}.
+  bool ParseInteractionEvent(std::string_view content_type, std::string_view body,
+                             std::string* event, GuardFailure* failure);
 
  private:
   struct Impl;

@@ -16,6 +16,25 @@ bool AllDigits(const std::string& s) {
 
 }  // namespace
 
+std::string_view ToString(SessionMode mode) {
+  switch (mode) {
+    case SessionMode::kOff:
+      return "off";
+    case SessionMode::kOptional:
+      return "optional";
+    case SessionMode::kRequired:
+      return "required";
+  }
+  return "optional";
+}
+
+std::optional<SessionMode> ParseSessionMode(std::string_view s) {
+  if (s == "off") return SessionMode::kOff;
+  if (s == "optional") return SessionMode::kOptional;
+  if (s == "required") return SessionMode::kRequired;
+  return std::nullopt;
+}
+
 std::string ValidateConfig(const Config& c) {
   if (c.code_ttl_seconds < 1 || c.code_ttl_seconds > kMaxTtlSeconds) {
     return "codeTtlSeconds must be between 1 and " + std::to_string(kMaxTtlSeconds) + ".";
@@ -32,6 +51,17 @@ std::string ValidateConfig(const Config& c) {
   }
   if (c.fixed_code && (!AllDigits(*c.fixed_code) || c.fixed_code->size() > kMaxFixedCodeLength)) {
     return "fixedCode must be null or 1 to 32 decimal digits.";
+  }
+  if (c.session_ttl_seconds < 1 || c.session_ttl_seconds > kMaxTtlSeconds) {
+    return "sessionTtlSeconds must be between 1 and " + std::to_string(kMaxTtlSeconds) + ".";
+  }
+  if (c.lockout.max_failures > kMaxSendsLimit) {
+    return "lockout.maxFailures must be between 0 and " + std::to_string(kMaxSendsLimit) + ".";
+  }
+  if (c.lockout.window_seconds < 1 || c.lockout.window_seconds > kMaxTtlSeconds ||
+      c.lockout.duration_seconds < 1 || c.lockout.duration_seconds > kMaxTtlSeconds) {
+    return "lockout.windowSeconds and lockout.durationSeconds must be between 1 and " +
+           std::to_string(kMaxTtlSeconds) + ".";
   }
   if (c.default_user.email.size() > 254) return "defaultUser.email is longer than 254 characters.";
   if (c.default_user.phone.size() > 64) return "defaultUser.phone is longer than 64 characters.";

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/compact_text.h"
 #include "core/types.h"
@@ -24,6 +25,18 @@ struct SendRateLimit {
   uint32_t window_seconds = 600;
 };
 
+// How public requests relate to Logto's interaction sessions (the _interaction cookie).
+enum class SessionMode : uint8_t { kOff, kOptional, kRequired };
+std::string_view ToString(SessionMode mode);
+std::optional<SessionMode> ParseSessionMode(std::string_view s);
+
+// Logto's sentinel: failed verifications per identifier within a window block it for a while.
+struct LockoutPolicy {
+  uint32_t max_failures = 100;  // 0 = off
+  uint32_t window_seconds = 3600;
+  uint32_t duration_seconds = 3600;
+};
+
 struct Config {
   Profile profile = Profile::kDocumented;
   uint32_t code_ttl_seconds = 600;
@@ -33,6 +46,9 @@ struct Config {
   SendRateLimit send_rate_limit;
   std::optional<std::string> fixed_code;  // digits; nullopt = random codes
   DefaultUser default_user;
+  SessionMode sessions = SessionMode::kOptional;
+  uint32_t session_ttl_seconds = 3600;
+  LockoutPolicy lockout;
 
   bool connector_enabled(IdentifierType type) const {
     return type == IdentifierType::kEmail ? email_connector : phone_connector;

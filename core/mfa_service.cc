@@ -2,6 +2,7 @@
 
 #include "core/recipient.h"
 #include "core/secure_random.h"
+#include "core/sessions.h"
 
 namespace mfa {
 
@@ -30,6 +31,22 @@ SendResult MfaService::Send(IdentifierType type) {
     result.outcome = Outcome::kFactorNotEnabled;
     return result;
   }
+  return LimitedSend(rc, type, IdentifierRef::Shared(rc.default_address_text(type)), address,
+                     /*session_bound=*/false);
+}
+
+SendResult MfaService::SendTo(IdentifierType type, std::string_view address, bool session_bound) {
+  const ResolvedConfig& rc = config_.Get();
+  return LimitedSend(rc, type, IdentifierRef::Shared(SharedTextRef(address)), address,
+                     session_bound);
+}
+
+SendResult MfaService::LimitedSend(const ResolvedConfig& rc, IdentifierType type,
+                                   IdentifierRef identifier, std::string_view address,
+                                   bool session_bound) {
+  const Config& c = rc.config;
+  SendResult result;
+  result.type = type;
   const int64_t now = clock_.NowMs();
   const uint32_t max_sends = c.send_rate_limit.max_sends;
   const int64_t window_ms = int64_t{c.send_rate_limit.window_seconds} * 1000;
@@ -46,8 +63,7 @@ SendResult MfaService::Send(IdentifierType type) {
     result.outcome = Outcome::kRateLimited;
     return result;
   }
-  result = CreateAndRecord(rc, type, IdentifierRef::Shared(rc.default_address_text(type)),
-                           address, now);
+  result = CreateAndRecord(rc, type, std::move(identifier), address, now, session_bound);
   if (result.outcome != Outcome::kOk && max_sends != 0) limiter_.Release(key, now);
   return result;
 }
@@ -60,7 +76,7 @@ SendResult MfaService::AdminSend(IdentifierType type, std::string_view identifie
 
 SendResult MfaService::CreateAndRecord(const ResolvedConfig& rc, IdentifierType type,
                                        IdentifierRef identifier, std::string_view address,
-                                       int64_t now_ms) {
+                                       int64_t now_ms, bool session_bound) {
   const Config& c = rc.config;
   SendResult result;
   result.type = type;
@@ -74,6 +90,7 @@ SendResult MfaService::CreateAndRecord(const ResolvedConfig& rc, IdentifierType 
   record.created_ms = now_ms;
   record.ttl_seconds = c.code_ttl_seconds;
   record.identified = true;
+  record.session_bound = session_bound;
   for (;;) {
     record.id = SecureRandom::NewId();
     const std::string id = record.id;
@@ -102,6 +119,11 @@ SendResult MfaService::CreateAndRecord(const ResolvedConfig& rc, IdentifierType 
 
 Outcome MfaService::Verify(IdentifierType type, std::string_view verification_id,
                            std::string_view code) {
+  return Verify(type, verification_id, code, VerifyScope{});
+}
+
+Outcome MfaService::Verify(IdentifierType type, std::string_view verification_id,
+                           std::string_view code, const VerifyScope& scope) {
   const Config& c = config_.Get().config;
   const bool documented = c.profile == Profile::kDocumented;
   if (documented && !c.connector_enabled(type)) return Outcome::kConnectorNotFound;
@@ -109,26 +131,34 @@ Outcome MfaService::Verify(IdentifierType type, std::string_view verification_id
   Outcome outcome = Outcome::kVerificationNotFound;
   store_.WithRecord(verification_id, [&](Record& r) {
     if (r.type() != type) return;  // another type's record is "not found"
+    if (r.session_bound() != scope.session) return;  // another session's (or open mode's)
     if (!r.identified()) {
       outcome = documented ? Outcome::kIdentifierNotFound : Outcome::kVerificationNotFound;
       return;
     }
-    if (code.empty() || r.consumed()) {
-      outcome = Outcome::kCodeNotFound;
-      return;
+    std::string sentinel_key;
+    if (scope.sentinel != nullptr && c.lockout.max_failures != 0) {
+      sentinel_key = NormalizeRecipient(type, r.identifier.SharedView());
+      if (auto blocked = scope.sentinel->BlockedFor(sentinel_key, now)) {
+        outcome = Outcome::kVerificationBlocked;
+        if (scope.blocked_ms != nullptr) *scope.blocked_ms = *blocked;
+        return;
+      }
     }
-    if (now > r.expires_ms()) {
-      outcome = Outcome::kCodeExpired;
-      return;
-    }
-    if (r.try_count >= c.max_attempts) {
-      outcome = Outcome::kExceedMaxTry;
-      return;
-    }
+    auto fail = [&](Outcome o) {
+      outcome = o;
+      if (!sentinel_key.empty()) {
+        scope.sentinel->RecordFailure(sentinel_key, now, c.lockout.max_failures,
+                                      int64_t{c.lockout.window_seconds} * 1000,
+                                      int64_t{c.lockout.duration_seconds} * 1000);
+      }
+    };
+    if (code.empty() || r.consumed()) return fail(Outcome::kCodeNotFound);
+    if (now > r.expires_ms()) return fail(Outcome::kCodeExpired);
+    if (r.try_count >= c.max_attempts) return fail(Outcome::kExceedMaxTry);
     if (code != r.code.view()) {
       if (r.try_count < UINT16_MAX) ++r.try_count;
-      outcome = Outcome::kCodeMismatch;
-      return;
+      return fail(Outcome::kCodeMismatch);
     }
     r.flags |= Record::kConsumed | Record::kVerified;
     const int64_t age_s = (now - r.created_ms) / 1000;
@@ -201,6 +231,7 @@ size_t MfaService::SweepOnce() {
   const size_t removed = store_.Sweep(now, options_.retention_ms);
   const Config& c = config_.Get().config;
   limiter_.Sweep(now, int64_t{c.send_rate_limit.window_seconds} * 1000);
+  if (sweep_hook_) sweep_hook_();
   return removed;
 }
 

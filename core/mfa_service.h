@@ -75,6 +75,15 @@ struct GenerateResult {
   std::string batch_id;
 };
 
+class Sentinel;
+
+// Extra rules for a verify made inside an interaction session.
+struct VerifyScope {
+  bool session = false;          // the record must be session-bound (and open mode: must not be)
+  Sentinel* sentinel = nullptr;  // lockout: checked before the code, fed with failures
+  int64_t* blocked_ms = nullptr;  // out: remaining block when kVerificationBlocked
+};
+
 // Called after every successful send (public or admin), outside any store lock.
 using SentHook = std::function<void(const InboxMessage&)>;
 
@@ -92,6 +101,10 @@ class MfaService {
   SendResult Send(IdentifierType type);
   // Public verify in open mode. Contract §3, steps 3-9, plus the documented profile's checks.
   Outcome Verify(IdentifierType type, std::string_view verification_id, std::string_view code);
+  Outcome Verify(IdentifierType type, std::string_view verification_id, std::string_view code,
+                 const VerifyScope& scope);
+  // Contract §4 steps 5-7 for a known recipient: rate limit, connector, new record, inbox.
+  SendResult SendTo(IdentifierType type, std::string_view address, bool session_bound);
 
   // Admin: a send to any recipient; no identification, factor, limit or connector checks.
   SendResult AdminSend(IdentifierType type, std::string_view identifier);
@@ -100,6 +113,8 @@ class MfaService {
   GenerateResult Generate(const GenerateSpec& spec);
 
   void set_sent_hook(SentHook hook) { sent_hook_ = std::move(hook); }
+  // Extra work for each sweep pass (e.g. expiring sessions). Set before StartSweeper().
+  void set_sweep_hook(std::function<void()> hook) { sweep_hook_ = std::move(hook); }
 
   // One sweep pass now. Returns the records removed.
   size_t SweepOnce();
@@ -115,8 +130,11 @@ class MfaService {
   const Clock& clock() const { return clock_; }
 
  private:
+  SendResult LimitedSend(const ResolvedConfig& rc, IdentifierType type, IdentifierRef identifier,
+                         std::string_view address, bool session_bound);
   SendResult CreateAndRecord(const ResolvedConfig& rc, IdentifierType type,
-                             IdentifierRef identifier, std::string_view address, int64_t now_ms);
+                             IdentifierRef identifier, std::string_view address, int64_t now_ms,
+                             bool session_bound = false);
 
   ConfigStore& config_;
   VerificationStore& store_;
@@ -125,6 +143,7 @@ class MfaService {
   const Clock& clock_;
   ServiceOptions options_;
   SentHook sent_hook_;
+  std::function<void()> sweep_hook_;
 
   std::mutex sweeper_mu_;
   std::condition_variable sweeper_cv_;

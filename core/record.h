@@ -64,6 +64,7 @@ struct Record {
     kConsumed = 4,
     kVerified = 8,
     kIdentified = 16,
+    kSessionBound = 32,  // created by a send inside an interaction session
   };
 
   InlineText<24> id;  // ids up to 23 chars inline (generated ids are 21)
@@ -82,6 +83,7 @@ struct Record {
   bool consumed() const { return flags & kConsumed; }
   bool verified() const { return flags & kVerified; }
   bool identified() const { return flags & kIdentified; }
+  bool session_bound() const { return flags & kSessionBound; }
   int64_t expires_ms() const { return created_ms + int64_t{ttl_seconds} * 1000; }
 };
 

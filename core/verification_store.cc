@@ -143,6 +143,7 @@ void VerificationStore::FillRecord(Record& r, NewRecord& from) {
   r.flags = Record::kLive;
   if (from.type == IdentifierType::kPhone) r.flags |= Record::kPhone;
   if (from.identified) r.flags |= Record::kIdentified;
+  if (from.session_bound) r.flags |= Record::kSessionBound;
 }
 
 bool VerificationStore::Reserve(size_t n) {

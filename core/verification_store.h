@@ -29,6 +29,7 @@ struct NewRecord {
   int64_t created_ms = 0;
   uint32_t ttl_seconds = 0;
   bool identified = true;
+  bool session_bound = false;
 };
 
 // A named group of generated records; identifiers are derived from `pattern`

@@ -1,0 +1,105 @@
+// Logto's interaction sessions, the users they identify, and the sign-in sentinel (lockout).
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/types.h"
+
+namespace mfa {
+
+struct User {
+  std::string id;
+  std::string username;
+  std::string primary_email;  // empty = none
+  std::string primary_phone;  // empty = none
+  std::string password;       // empty = cannot sign in with a password
+};
+
+// Thread-safe: `mu_` guards the map. Users are read on the send path of sessions only.
+class UserDirectory {
+ public:
+  // False if the id is taken. `user.id` must be set.
+  bool Add(User user);
+  std::optional<User> Get(std::string_view id) const;
+  std::optional<User> FindByUsernameOrAddress(std::string_view identifier) const;
+  bool Remove(std::string_view id);
+  std::vector<User> List() const;
+  void Clear();
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, User> users_;  // GUARDED_BY(mu_)
+};
+
+enum class InteractionEvent : uint8_t { kSignIn, kRegister, kForgotPassword };
+std::string_view ToString(InteractionEvent event);
+std::optional<InteractionEvent> ParseInteractionEvent(std::string_view s);
+
+struct Session {
+  std::string id;
+  int64_t expires_ms = 0;
+  bool interaction_started = false;
+  InteractionEvent event = InteractionEvent::kSignIn;
+  std::string user_id;                              // empty = not identified
+  std::string record_ids[kIdentifierTypeCount];     // current MFA code record per type
+  bool password_verified = false;                   // POST /verification/password succeeded
+  std::string password_user_id;
+};
+
+// Thread-safe: `mu_` guards the map. Sessions serve interactive sign-in flows (a handful of
+// requests per user), so one mutex is enough; the verify hot path of load tests (open mode)
+// never touches it.
+class SessionStore {
+ public:
+  // A fresh session with a secure random id.
+  Session Create(int64_t now_ms, int64_t ttl_ms, bool interaction_started, InteractionEvent event,
+                 std::string user_id);
+  // The live session, or nullopt if unknown or expired.
+  std::optional<Session> Get(std::string_view id, int64_t now_ms) const;
+  // Applies `fn(Session&)` under the lock; false if unknown or expired.
+  template <typename Fn>
+  bool Update(std::string_view id, int64_t now_ms, Fn&& fn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sessions_.find(std::string(id));
+    if (it == sessions_.end() || it->second.expires_ms <= now_ms) return false;
+    fn(it->second);
+    return true;
+  }
+  bool Remove(std::string_view id);
+  size_t Sweep(int64_t now_ms);
+  size_t size() const;
+  void Clear();
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Session> sessions_;  // GUARDED_BY(mu_)
+};
+
+// Failed verifications per identifier value in a sliding window; at the threshold the identifier
+// is blocked for a while. Thread-safe: `mu_` guards both maps.
+class Sentinel {
+ public:
+  // If blocked now, returns the remaining block in ms.
+  std::optional<int64_t> BlockedFor(std::string_view key, int64_t now_ms) const;
+  // Records one failure; blocks the key when `threshold` failures fall within `window_ms`.
+  void RecordFailure(std::string_view key, int64_t now_ms, uint32_t threshold, int64_t window_ms,
+                     int64_t block_ms);
+  size_t Sweep(int64_t now_ms, int64_t window_ms);
+  void Clear();
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::vector<int64_t>> failures_;  // GUARDED_BY(mu_)
+  std::unordered_map<std::string, int64_t> blocked_until_;         // GUARDED_BY(mu_)
+};
+
+// "in 60 minutes", "in 1 minute", "in 30 seconds": Intl.RelativeTimeFormat('en') as Logto uses.
+std::string RelativeTimeEn(int64_t remaining_ms);
+
+}  // namespace mfa
