@@ -41,7 +41,13 @@ class Metrics {
   // Start-up only (before serving): declares a route template such as
   // "/admin/verifications/{id}" on a listener so its series exist at 0 from the first scrape.
   // The template "unmatched" stands for every path no route knows.
+  // Registering the same (listener, template) twice returns the same id. Past 256 distinct
+  // routes it returns an id that HttpRequest() counts under the listener's "unmatched".
   virtual RouteId RegisterRoute(Listener listener, std::string_view route_template) = 0;
+  // Start-up only, optional: makes mfa_mock_http_requests_total{listener, route, method, code}
+  // exist at 0 for an answer the route is expected to give (e.g. "POST", 200), so rate() works
+  // from the first scrape. Other (method, code) pairs appear when first recorded.
+  virtual void DeclareRequest(RouteId route, std::string_view method, int status) {}
   virtual void SetScrapeSources(ScrapeSources sources) = 0;
 
   // A verify request that passed body validation, with its domain outcome.

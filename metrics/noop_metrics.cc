@@ -6,6 +6,7 @@ namespace {
 class NoopMetrics final : public Metrics {
  public:
   RouteId RegisterRoute(Listener, std::string_view) override { return next_route_++; }
+  void DeclareRequest(RouteId, std::string_view, int) override {}
   void SetScrapeSources(ScrapeSources) override {}
   void VerifyAttempt(IdentifierType, Outcome) override {}
   void CodeSent(IdentifierType, Via) override {}
