@@ -188,7 +188,10 @@ void SendReply(Http::ResponseWriter& writer, const Reply& reply) {
 
 RouteTable::RouteTable(ListenerConfig config, std::vector<Route> routes, metrics::Metrics& metrics)
     : config_(std::move(config)), routes_(std::move(routes)), metrics_(metrics) {
-  for (Route& route : routes_) route.metric_route = metrics_.RegisterRoute(config_.kind, route.path);
+  for (Route& route : routes_) {
+    route.metric_route = metrics_.RegisterRoute(config_.kind, route.path);
+    metrics_.DeclareRequest(route.metric_route, MethodName(route.method), route.success_status);
+  }
   unmatched_route_ = metrics_.RegisterRoute(config_.kind, "unmatched");
 }
 

@@ -39,6 +39,7 @@ struct Route {
   RouteHandler handler;
   bool requires_admin_token = false;
   metrics::RouteId metric_route = 0;
+  int success_status = 200;  // its series exists at 0 from the first scrape
 };
 
 // Shared by every listener of the process: lets shutdown refuse new requests and wait for the

@@ -140,7 +140,8 @@ std::vector<Route> PublicRoutes(MfaService& service, SessionService& sessions,
         }
         reply.status = 204;
         reply.body.clear();
-      }});
+      },
+      false, 0, 204});
   routes.push_back(Route{
       Http::Method::Get, kInteractionPath,
       [&sessions](const Http::Request& request, const PathParams&, Http::ResponseWriter&,
