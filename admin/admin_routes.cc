@@ -5,6 +5,7 @@
 #include "admin/admin_parser.h"
 #include "app/error_table.h"
 #include "app/json_util.h"
+#include "app/request_journal.h"
 
 namespace mfa {
 
@@ -232,7 +233,8 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
         {"POST /admin/verifications", 201}, {"POST /admin/verifications/generate", 201},
         {"DELETE /admin/verifications/{id}", 204}, {"POST /admin/send", 201},
         {"DELETE /admin/inbox", 204}, {"POST /admin/users", 201},
-        {"DELETE /admin/users/{id}", 204}, {"POST /admin/sessions", 201}};
+        {"DELETE /admin/users/{id}", 204}, {"POST /admin/sessions", 201},
+        {"DELETE /admin/requests", 204}};
     int success = 200;
     const std::string key = std::string(MethodName(method)) + " " + path;
     for (const auto& [name, status] : kSuccess) {
@@ -550,6 +552,65 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
         sessions.sessions().Clear();
         sessions.sentinel().Clear();
         reply.body = "{\"deleted\":" + std::to_string(n) + "}";
+      });
+
+  RequestJournal* journal = deps.journal;
+  add(Http::Method::Get, "/admin/requests",
+      [journal](const Http::Request& request, const PathParams&, Http::ResponseWriter&,
+                Reply& reply) {
+        size_t limit = 100;
+        int status = 0;
+        if (auto v = QueryParam(request, "limit")) {
+          char* end = nullptr;
+          const long n = std::strtol(v->c_str(), &end, 10);
+          if (v->empty() || *end != '\0' || n < 1 || n > 1'000'000) {
+            return SetError(reply, 400, "admin.invalid_request",
+                            "limit must be an integer from 1 to 1000000.");
+          }
+          limit = static_cast<size_t>(n);
+        }
+        if (auto v = QueryParam(request, "status")) {
+          char* end = nullptr;
+          const long n = std::strtol(v->c_str(), &end, 10);
+          if (v->empty() || *end != '\0' || n < 100 || n > 599) {
+            return SetError(reply, 400, "admin.invalid_request",
+                            "status must be an HTTP status from 100 to 599.");
+          }
+          status = static_cast<int>(n);
+        }
+        reply.body = "{\"enabled\":";
+        reply.body += journal != nullptr ? "true" : "false";
+        reply.body += ",\"requests\":[";
+        if (journal != nullptr) {
+          bool first = true;
+          for (const JournalEntry& e : journal->List(limit, status)) {
+            if (!first) reply.body += ',';
+            first = false;
+            reply.body += "{\"time\":";
+            AppendJsonString(reply.body, FormatRfc3339(e.time_ms));
+            reply.body += ",\"method\":";
+            AppendJsonString(reply.body, e.method);
+            reply.body += ",\"path\":";
+            AppendJsonString(reply.body, e.path);
+            reply.body += ",\"status\":" + std::to_string(e.status);
+            reply.body += ",\"durationMs\":" + std::to_string(e.duration_seconds * 1000.0);
+            reply.body += ",\"errorCode\":";
+            if (e.error_code.empty()) {
+              reply.body += "null";
+            } else {
+              AppendJsonString(reply.body, e.error_code);
+            }
+            reply.body += ",\"body\":";
+            AppendJsonString(reply.body, e.body);
+            reply.body += '}';
+          }
+        }
+        reply.body += "]}";
+      });
+  add(Http::Method::Delete, "/admin/requests",
+      [journal](const Http::Request&, const PathParams&, Http::ResponseWriter&, Reply& reply) {
+        if (journal != nullptr) journal->Clear();
+        reply.status = 204;
       });
 
   if (deps.serve_metrics) {

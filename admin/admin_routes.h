@@ -11,6 +11,8 @@
 
 namespace mfa {
 
+class RequestJournal;
+
 struct AdminDeps {
   MfaService& service;
   SessionService& sessions;
@@ -18,6 +20,7 @@ struct AdminDeps {
   OffsetClock& clock;
   bool metrics_require_token = true;  // false with --metrics-public
   bool serve_metrics = true;          // /metrics on this listener
+  RequestJournal* journal = nullptr;  // null = journal off
 };
 
 // The route list of the admin listener. Everything in `deps` must outlive the routes.

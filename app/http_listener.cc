@@ -8,8 +8,11 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "app/access_log.h"
 #include "app/error_table.h"
 #include "app/log.h"
+#include "app/request_journal.h"
+#include "core/clock.h"
 
 namespace mfa {
 
@@ -128,6 +131,21 @@ class Handler final : public Http::Handler {
   std::shared_ptr<const RouteTable> table_;
 };
 
+// A response header with a run-time name. Pistache's addRaw() headers are never sent, so custom
+// names need a typed header; this one serves them all.
+class NamedHeader final : public Http::Header::Header {
+ public:
+  NamedHeader(const char* name, std::string value) : name_(name), value_(std::move(value)) {}
+  const char* name() const override { return name_; }
+  uint64_t hash() const override { return Http::Header::detail::hash(name_); }
+  void parse(const std::string& data) override { value_ = data; }
+  void write(std::ostream& os) const override { os << value_; }
+
+ private:
+  const char* name_;
+  std::string value_;
+};
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
   const size_t n = a.size() > b.size() ? a.size() : b.size();
@@ -166,6 +184,12 @@ std::string_view HeaderValue(const Http::Request& request, const std::string& na
   if (name == "Content-Type") {
     auto ct = request.headers().tryGet<Http::Header::ContentType>();
     if (!ct) return {};
+    const Http::Mime::MediaType& mime = ct->mime();
+    // The common case answers without formatting the media type into a new string.
+    if (mime.top() == Http::Mime::Type::Application &&
+        (mime.sub() == Http::Mime::Subtype::Json || mime.suffix() == Http::Mime::Suffix::Json)) {
+      return "application/json";
+    }
     thread_local std::string text;
     text = ct->mime().toString();
     return text;
@@ -241,6 +265,31 @@ bool RouteTable::Authorized(const Http::Request& request) const {
   return ConstantTimeEquals(auth.substr(kBearer.size()), config_.admin_token);
 }
 
+bool RouteTable::ApplyCors(std::string_view origin, Http::ResponseWriter& response) const {
+  const CorsPolicy& cors = config_.cors;
+  bool allowed = false;
+  switch (cors.mode) {
+    case CorsPolicy::Mode::kOff:
+      return false;
+    case CorsPolicy::Mode::kAny:
+      response.headers().add(std::make_shared<NamedHeader>("Access-Control-Allow-Origin", "*"));
+      return true;
+    case CorsPolicy::Mode::kReflect:
+      allowed = true;
+      break;
+    case CorsPolicy::Mode::kList:
+      allowed = std::find(cors.origins.begin(), cors.origins.end(), origin) != cors.origins.end();
+      break;
+  }
+  response.headers().add(std::make_shared<NamedHeader>("Vary", "Origin"));
+  if (!allowed) return false;
+  // A specific origin (reflected or listed) may send cookies: sessions need them.
+  response.headers().add(
+      std::make_shared<NamedHeader>("Access-Control-Allow-Origin", std::string(origin)));
+  response.headers().add(std::make_shared<NamedHeader>("Access-Control-Allow-Credentials", "true"));
+  return true;
+}
+
 void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter response) const {
   const auto start = std::chrono::steady_clock::now();
   Lifecycle& lifecycle = *config_.lifecycle;
@@ -250,7 +299,29 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
   std::vector<Http::Method> allowed;
   const Route* route = Match(request.resource(), request.method(), &params, &allowed);
   metrics::RouteId metric_route = unmatched_route_;
-  if (lifecycle.draining.load(std::memory_order_acquire)) {
+  bool cors_allowed = false;
+  bool preflight = false;
+  if (config_.cors.mode != CorsPolicy::Mode::kOff) {
+    const std::string origin(HeaderValue(request, "Origin"));
+    if (!origin.empty()) {
+      cors_allowed = ApplyCors(origin, response);
+      preflight = request.method() == Http::Method::Options &&
+                  !HeaderValue(request, "Access-Control-Request-Method").empty();
+    }
+  }
+  if (preflight) {
+    // Answer for any path: the browser asks before its real request, which then gets its own
+    // 404/405 if the path or method is wrong.
+    reply.status = 204;
+    if (cors_allowed) {
+      const std::string requested(HeaderValue(request, "Access-Control-Request-Headers"));
+      response.headers().add(std::make_shared<NamedHeader>(
+          "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"));
+      response.headers().add(std::make_shared<NamedHeader>(
+          "Access-Control-Allow-Headers", requested.empty() ? "Content-Type" : requested));
+      response.headers().add(std::make_shared<NamedHeader>("Access-Control-Max-Age", "600"));
+    }
+  } else if (lifecycle.draining.load(std::memory_order_acquire)) {
     reply.status = 503;
     reply.body = SimpleErrorBody("request.shutting_down", "The mock is shutting down.");
     response.headers().remove<Http::Header::Connection>();
@@ -307,6 +378,17 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.HttpRequest(config_.kind, metric_route, MethodName(request.method()), reply.status,
                        seconds);
+  if (config_.journal != nullptr && !preflight) {
+    config_.journal->Record(config_.clock->NowMs(), MethodName(request.method()),
+                            request.resource(), reply.status, seconds, reply.body,
+                            request.body());
+  }
+  if (config_.access_log != nullptr) {
+    config_.access_log->Write(config_.name, MethodName(request.method()),
+                              route != nullptr ? std::string_view(route->path) : "unmatched",
+                              reply.status, seconds,
+                              reply.status >= 400 ? ErrorCodeOf(reply.body) : std::string_view());
+  }
   lifecycle.in_flight.fetch_sub(1, std::memory_order_acq_rel);
 }
 

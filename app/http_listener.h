@@ -49,6 +49,16 @@ struct Lifecycle {
   std::atomic<int64_t> in_flight{0};
 };
 
+class AccessLog;
+class Clock;
+class RequestJournal;
+
+// Cross-origin access for browser front-ends on another origin (public listener).
+struct CorsPolicy {
+  enum class Mode { kOff, kReflect, kAny, kList } mode = Mode::kOff;
+  std::vector<std::string> origins;  // kList only
+};
+
 struct ListenerConfig {
   std::string name;  // for logs
   metrics::Listener kind = metrics::Listener::kPublic;
@@ -60,6 +70,10 @@ struct ListenerConfig {
   std::chrono::seconds header_timeout{10};
   std::chrono::seconds keepalive_timeout{30};
   std::shared_ptr<Lifecycle> lifecycle;  // required
+  CorsPolicy cors;
+  RequestJournal* journal = nullptr;  // null = no journal
+  AccessLog* access_log = nullptr;    // null = no access log
+  const Clock* clock = nullptr;       // required when journal is set
 };
 
 // Immutable after construction; shared by every worker's handler clone. Thread-safe.
@@ -77,6 +91,8 @@ class RouteTable {
   const Route* Match(std::string_view path, Pistache::Http::Method method, PathParams* params,
                      std::vector<Pistache::Http::Method>* allowed) const;
   bool Authorized(const Pistache::Http::Request& request) const;
+  // Adds the CORS headers for `origin`; true if the origin is allowed.
+  bool ApplyCors(std::string_view origin, Pistache::Http::ResponseWriter& response) const;
 
   ListenerConfig config_;
   std::vector<Route> routes_;

@@ -13,11 +13,13 @@
 
 #include "admin/admin_parser.h"
 #include "admin/admin_routes.h"
+#include "app/access_log.h"
 #include "app/connector_files.h"
 #include "app/http_listener.h"
 #include "app/log.h"
 #include "app/options.h"
 #include "app/public_routes.h"
+#include "app/request_journal.h"
 #include "core/mfa_service.h"
 #include "core/session_service.h"
 #include "core/snapshot.h"
@@ -174,6 +176,28 @@ int Run(int argc, char** argv) {
     LogInfo("seeded {} records from {}", count, options.seed_file);
   }
 
+  std::unique_ptr<RequestJournal> journal;
+  if (options.journal_size > 0) {
+    journal = std::make_unique<RequestJournal>(options.journal_size, options.journal_show_codes);
+  }
+  std::unique_ptr<AccessLog> access_log;
+  if (options.access_log != "off") {
+    access_log = std::make_unique<AccessLog>(options.access_log == "json" ? AccessLog::Format::kJson
+                                                                          : AccessLog::Format::kLogfmt);
+  }
+  CorsPolicy cors;
+  if (options.cors_origin == "reflect") {
+    cors.mode = CorsPolicy::Mode::kReflect;
+  } else if (options.cors_origin == "*") {
+    cors.mode = CorsPolicy::Mode::kAny;
+  } else if (options.cors_origin != "off") {
+    cors.mode = CorsPolicy::Mode::kList;
+    std::stringstream list(options.cors_origin);
+    for (std::string origin; std::getline(list, origin, ',');) {
+      if (!origin.empty()) cors.origins.push_back(origin);
+    }
+  }
+
   auto lifecycle = std::make_shared<Lifecycle>();
   ListenerConfig public_config;
   public_config.lifecycle = lifecycle;
@@ -183,6 +207,10 @@ int Run(int argc, char** argv) {
   public_config.method_not_allowed_code = "route.method_not_allowed";
   public_config.body_too_large_code = "request.body_too_large";
   public_config.max_body_bytes = options.public_max_body;
+  public_config.cors = cors;
+  public_config.journal = journal.get();
+  public_config.access_log = access_log.get();
+  public_config.clock = &clock;
 
   ListenerConfig admin_config;
   admin_config.lifecycle = lifecycle;
@@ -194,8 +222,9 @@ int Run(int argc, char** argv) {
   admin_config.max_body_bytes = options.admin_max_body;
   admin_config.admin_token = options.admin_token;
   admin_config.keepalive_timeout = std::chrono::seconds(60);
+  admin_config.access_log = access_log.get();
 
-  AdminDeps deps{service, sessions, *metrics, clock, !options.metrics_public, true};
+  AdminDeps deps{service, sessions, *metrics, clock, !options.metrics_public, true, journal.get()};
   std::vector<std::unique_ptr<HttpListener>> listeners;
   try {
     auto public_table = std::make_shared<const RouteTable>(public_config,

@@ -165,6 +165,23 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
   app.add_option("--users", o->users_file, "Load users (JSON array) at start-up")
       ->envname("MFA_MOCK_USERS")
       ->check(CLI::ExistingFile);
+  app.add_option("--cors-origin", o->cors_origin,
+                 "CORS on the public listener: reflect (any origin, with credentials), *, off, or "
+                 "a comma-separated list of origins")
+      ->envname("MFA_MOCK_CORS_ORIGIN")
+      ->capture_default_str();
+  app.add_option("--journal-size", o->journal_size,
+                 "Public requests kept for GET /admin/requests (0 = off)")
+      ->envname("MFA_MOCK_JOURNAL_SIZE")
+      ->check(CLI::Range(size_t{0}, size_t{1'000'000}))
+      ->capture_default_str();
+  app.add_flag("--journal-show-codes", o->journal_show_codes,
+               "Keep codes in journaled request bodies (masked by default)")
+      ->envname("MFA_MOCK_JOURNAL_SHOW_CODES");
+  app.add_option("--access-log", o->access_log, "Access log to stderr: logfmt, json or off")
+      ->envname("MFA_MOCK_ACCESS_LOG")
+      ->check(CLI::IsMember({"logfmt", "json", "off"}))
+      ->capture_default_str();
   app.add_option("--snapshot", o->snapshot_file,
                  "Save store and inbox to FILE at shutdown and every --snapshot-interval; load at "
                  "start-up")

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/bounded_log.h"
 #include "core/types.h"
 
 namespace mfa {
@@ -29,30 +30,21 @@ struct InboxQuery {
   size_t limit = 100;
 };
 
-// Thread-safe without a global lock: a message takes the next sequence number from an atomic
-// counter and lands in slot seq % capacity, whose own mutex guards that slot only. The oldest
-// message is overwritten once `capacity` is reached.
+// Thread-safe: see BoundedLog (no global lock; each slot has its own mutex).
 class Inbox {
  public:
-  explicit Inbox(size_t capacity);
+  explicit Inbox(size_t capacity) : log_(capacity) {}
   Inbox(const Inbox&) = delete;
   Inbox& operator=(const Inbox&) = delete;
 
   void Add(InboxMessage message);
   std::vector<InboxMessage> List(const InboxQuery& query) const;
-  void Clear();
-  size_t size() const;
-  size_t capacity() const { return slots_.size(); }
+  void Clear() { log_.Clear(); }
+  size_t size() const { return log_.size(); }
+  size_t capacity() const { return log_.capacity(); }
 
  private:
-  struct Slot {
-    mutable std::mutex mu;
-    InboxMessage message;  // GUARDED_BY(mu)
-    bool used = false;     // GUARDED_BY(mu)
-  };
-  std::vector<Slot> slots_;
-  std::atomic<uint64_t> next_seq_{1};
-  std::atomic<uint64_t> cleared_below_{1};  // messages with seq < this are hidden
+  BoundedLog<InboxMessage> log_;
 };
 
 }  // namespace mfa

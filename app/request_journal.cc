@@ -1,0 +1,66 @@
+#include "app/request_journal.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace mfa {
+
+namespace {
+constexpr size_t kMaxStoredBody = 4096;
+}
+
+std::string_view ErrorCodeOf(std::string_view body) {
+  constexpr std::string_view kPrefix = "{\"code\":\"";
+  if (body.substr(0, kPrefix.size()) != kPrefix) return {};
+  const size_t end = body.find('"', kPrefix.size());
+  if (end == std::string_view::npos) return {};
+  return body.substr(kPrefix.size(), end - kPrefix.size());
+}
+
+std::string MaskCodes(std::string_view body) {
+  if (body.empty()) return {};
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(body.data(),
+                                                                                    body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return "<" + std::to_string(body.size()) + " bytes, not a JSON object>";
+  }
+  auto it = doc.FindMember("code");
+  if (it != doc.MemberEnd() && it->value.IsString()) it->value.SetString("******");
+  rapidjson::StringBuffer out;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(out);
+  doc.Accept(writer);
+  return std::string(out.GetString(), out.GetSize());
+}
+
+void RequestJournal::Record(int64_t time_ms, std::string_view method, std::string_view path,
+                            int status, double duration_seconds, std::string_view response_body,
+                            std::string_view request_body) {
+  JournalEntry e;
+  e.time_ms = time_ms;
+  e.method = std::string(method);
+  e.path = std::string(path);
+  e.status = status;
+  e.duration_seconds = duration_seconds;
+  if (status >= 400) e.error_code = std::string(ErrorCodeOf(response_body));
+  if (show_codes_) {
+    e.body = std::string(request_body.substr(0, kMaxStoredBody));
+  } else {
+    e.body = MaskCodes(request_body);
+    if (e.body.size() > kMaxStoredBody) e.body.resize(kMaxStoredBody);
+  }
+  log_.Add(std::move(e));
+}
+
+std::vector<JournalEntry> RequestJournal::List(size_t limit, int status) const {
+  std::vector<JournalEntry> out;
+  if (limit == 0) return out;
+  log_.ForEachNewest([&](uint64_t, const JournalEntry& e) {
+    if (status == 0 || e.status == status) out.push_back(e);
+    return out.size() < limit;
+  });
+  return out;
+}
+
+}  // namespace mfa
