@@ -272,6 +272,86 @@ bool PatchAddress(const Value& v, const char* name, std::string* out, AdminParse
 
 }  // namespace
 
+namespace {
+
+bool ReadRate(const Value& v, const char* name, double* out, AdminParseError* error) {
+  if (!v.IsNumber() || v.GetDouble() < 0 || v.GetDouble() > 1) {
+    return Fail(error, std::string(name) + " must be a number from 0 to 1.");
+  }
+  *out = v.GetDouble();
+  return true;
+}
+
+// One route's rule: {"delayMs": N | {"min", "max"}, "error": {"rate", "status", "code",
+// "message"}, "resetRate": R}; null resets the rule.
+bool PatchFaultRule(const Value& v, const std::string& where, FaultRule* rule,
+                    AdminParseError* error) {
+  if (v.IsNull()) {
+    *rule = FaultRule{};
+    return true;
+  }
+  if (!v.IsObject()) return Fail(error, where + " must be an object or null.");
+  for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+    const std::string_view key = View(it->name);
+    const Value& f = it->value;
+    if (key == "delayMs") {
+      if (f.IsUint()) {
+        rule->delay_min_ms = rule->delay_max_ms = f.GetUint();
+      } else if (f.IsObject() && f.HasMember("min") && f.HasMember("max") && f["min"].IsUint() &&
+                 f["max"].IsUint() && f.MemberCount() == 2) {
+        rule->delay_min_ms = f["min"].GetUint();
+        rule->delay_max_ms = f["max"].GetUint();
+      } else {
+        return Fail(error, where + ".delayMs must be milliseconds or {\"min\", \"max\"}.");
+      }
+    } else if (key == "resetRate") {
+      if (!ReadRate(f, (where + ".resetRate").c_str(), &rule->reset_rate, error)) return false;
+    } else if (key == "error") {
+      if (f.IsNull()) {
+        rule->error_rate = 0;
+        continue;
+      }
+      if (!f.IsObject()) return Fail(error, where + ".error must be an object or null.");
+      for (auto e = f.MemberBegin(); e != f.MemberEnd(); ++e) {
+        const std::string_view ek = View(e->name);
+        if (ek == "rate") {
+          if (!ReadRate(e->value, (where + ".error.rate").c_str(), &rule->error_rate, error)) {
+            return false;
+          }
+        } else if (ek == "status") {
+          if (!e->value.IsInt()) return Fail(error, where + ".error.status must be an integer.");
+          rule->error_status = e->value.GetInt();
+        } else if (ek == "code" || ek == "message") {
+          if (!e->value.IsString() || e->value.GetStringLength() > 200 ||
+              !IsPrintable(View(e->value))) {
+            return Fail(error, where + ".error." + std::string(ek) +
+                                   " must be a string of at most 200 printable characters.");
+          }
+          (ek == "code" ? rule->error_code : rule->error_message) = std::string(View(e->value));
+        } else {
+          return Fail(error, "unknown field \"" + where + ".error." + std::string(ek) + "\".");
+        }
+      }
+    } else {
+      return Fail(error, "unknown field \"" + where + "." + std::string(key) + "\".");
+    }
+  }
+  return true;
+}
+
+void AppendFaultRule(std::string& out, const FaultRule& r) {
+  out += "{\"delayMs\":{\"min\":" + std::to_string(r.delay_min_ms) +
+         ",\"max\":" + std::to_string(r.delay_max_ms) + "},\"error\":{\"rate\":" +
+         std::to_string(r.error_rate) + ",\"status\":" + std::to_string(r.error_status) +
+         ",\"code\":";
+  AppendJsonString(out, r.error_code);
+  out += ",\"message\":";
+  AppendJsonString(out, r.error_message);
+  out += "},\"resetRate\":" + std::to_string(r.reset_rate) + "}";
+}
+
+}  // namespace
+
 bool ApplyConfigPatch(std::string_view body, Config* config, AdminParseError* error) {
   Document doc;
   if (!ParseDocument(body, &doc, error)) return false;
@@ -342,6 +422,22 @@ bool ApplyConfigPatch(std::string_view body, Config* config, AdminParseError* er
         if (!PatchUint(c->value, ("lockout." + std::string(ck)).c_str(), target, error)) {
           return false;
         }
+      }
+    } else if (key == "faults") {
+      if (v.IsNull()) {
+        next.faults = Faults{};
+        continue;
+      }
+      if (!v.IsObject()) return Fail(error, "faults must be an object {send, verify} or null.");
+      for (auto c = v.MemberBegin(); c != v.MemberEnd(); ++c) {
+        const std::string_view ck = View(c->name);
+        FaultRule* rule = ck == "send" ? &next.faults.send
+                          : ck == "verify" ? &next.faults.verify
+                                           : nullptr;
+        if (rule == nullptr) {
+          return Fail(error, "unknown field \"faults." + std::string(ck) + "\" (send or verify).");
+        }
+        if (!PatchFaultRule(c->value, "faults." + std::string(ck), rule, error)) return false;
       }
     } else if (key == "fixedCode") {
       if (v.IsNull()) {
@@ -477,9 +573,10 @@ bool ParseSeedFile(std::string_view content, std::vector<SeedItem>* items, std::
           has_code = true;
         } else if (h == "identifierType") {
           has_type = true;
-        } else if (h != "identifier" && h != "ttlSeconds") {
+        } else if (h != "identifier" && h != "ttlSeconds" && h != "identified") {
           *error = where + "unknown CSV column \"" + h +
-                   "\" (expected verificationId,code,identifierType,identifier[,ttlSeconds]).";
+                   "\" (expected verificationId,code,identifierType,identifier[,ttlSeconds]"
+                   "[,identified]).";
           return false;
         }
       }
@@ -508,6 +605,12 @@ bool ParseSeedFile(std::string_view content, std::vector<SeedItem>* items, std::
                             fields[i].find_first_not_of("0123456789") == std::string::npos;
         if (!digits) {
           *error = where + "ttlSeconds must be a positive integer.";
+          return false;
+        }
+        json += fields[i];
+      } else if (header[i] == "identified") {
+        if (fields[i] != "true" && fields[i] != "false") {
+          *error = where + "identified must be true or false.";
           return false;
         }
         json += fields[i];
@@ -698,7 +801,12 @@ std::string ConfigToJson(const Config& c) {
   out += ",\"sessionTtlSeconds\":" + std::to_string(c.session_ttl_seconds);
   out += ",\"lockout\":{\"maxFailures\":" + std::to_string(c.lockout.max_failures) +
          ",\"windowSeconds\":" + std::to_string(c.lockout.window_seconds) +
-         ",\"durationSeconds\":" + std::to_string(c.lockout.duration_seconds) + "}}";
+         ",\"durationSeconds\":" + std::to_string(c.lockout.duration_seconds) + "}";
+  out += ",\"faults\":{\"send\":";
+  AppendFaultRule(out, c.faults.send);
+  out += ",\"verify\":";
+  AppendFaultRule(out, c.faults.verify);
+  out += "}}";
   return out;
 }
 

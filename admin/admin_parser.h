@@ -28,7 +28,8 @@ bool ApplyConfigPatch(std::string_view body, Config* config, AdminParseError* er
 // POST /admin/clock/advance {"seconds": N}.
 bool ParseClockAdvance(std::string_view body, int64_t* seconds, AdminParseError* error);
 
-// Seed files (--seed): CSV with header verificationId,code,identifierType,identifier[,ttlSeconds]
+// Seed files (--seed): CSV with header verificationId,code,identifierType[,identifier][,ttlSeconds]
+// [,identified]
 // or NDJSON of the same fields. Detected by the first non-blank character ('{' = NDJSON).
 // On failure `error` reads "line N: ...".
 // `lines` (optional) receives each item's line number.

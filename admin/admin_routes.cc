@@ -613,6 +613,14 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
         reply.status = 204;
       });
 
+  add(Http::Method::Delete, "/admin/clock",
+      [&clock](const Http::Request&, const PathParams&, Http::ResponseWriter&, Reply& reply) {
+        clock.Reset();
+        reply.body = "{\"now\":";
+        AppendJsonString(reply.body, FormatRfc3339(clock.NowMs()));
+        reply.body += ",\"offsetSeconds\":0}";
+      });
+
   if (deps.serve_metrics) {
     for (Route& r : MetricsRoutes(metrics)) {
       r.requires_admin_token = deps.metrics_require_token;

@@ -5,10 +5,12 @@
 #include <pistache/peer.h>
 
 #include <algorithm>
+#include <random>
 #include <cstring>
 #include <stdexcept>
 
 #include "app/access_log.h"
+#include "app/deferred_replies.h"
 #include "app/error_table.h"
 #include "app/log.h"
 #include "app/request_journal.h"
@@ -146,6 +148,26 @@ class NamedHeader final : public Http::Header::Header {
   std::string value_;
 };
 
+// Fault injection draws need no secrecy, only speed: a per-thread PRNG seeded once.
+double UniformUnit() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+uint32_t UniformDelay(uint32_t lo, uint32_t hi) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_int_distribution<uint32_t>(lo, hi)(rng);
+}
+
+// Resets the connection: with SO_LINGER 0 the close Pistache makes after the shutdown sends RST.
+void ResetConnection(Http::ResponseWriter& response) {
+  auto peer = response.getPeer();
+  if (!peer) return;
+  struct linger no_linger {1, 0};
+  ::setsockopt(peer->fd(), SOL_SOCKET, SO_LINGER, &no_linger, sizeof(no_linger));
+  ::shutdown(peer->fd(), SHUT_RDWR);
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
   const size_t n = a.size() > b.size() ? a.size() : b.size();
@@ -206,8 +228,8 @@ std::string_view HeaderValue(const Http::Request& request, const std::string& na
   return value;
 }
 
-void SendReply(Http::ResponseWriter& writer, const Reply& reply) {
-  writer.send(static_cast<Http::Code>(reply.status), reply.body, MimeFor(reply.content_type));
+Pistache::Async::Promise<ssize_t> SendReply(Http::ResponseWriter& writer, const Reply& reply) {
+  return writer.send(static_cast<Http::Code>(reply.status), reply.body, MimeFor(reply.content_type));
 }
 
 RouteTable::RouteTable(ListenerConfig config, std::vector<Route> routes, metrics::Metrics& metrics)
@@ -326,6 +348,14 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
     reply.body = SimpleErrorBody("request.shutting_down", "The mock is shutting down.");
     response.headers().remove<Http::Header::Connection>();
     response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+  } else if (!config_.admin_token.empty() && request.resource().rfind("/admin", 0) == 0 &&
+             (route == nullptr || route->requires_admin_token) && !Authorized(request)) {
+    // Every /admin path needs the token, known or not, so probing reveals nothing.
+    if (route != nullptr) metric_route = route->metric_route;
+    reply.status = 401;
+    reply.body = SimpleErrorBody("admin.unauthorized",
+                                 "Missing or invalid admin token: send Authorization: Bearer "
+                                 "<token>.");
   } else if (route == nullptr) {
     const std::string where =
         std::string(MethodName(request.method())) + " " + request.resource() + ".";
@@ -356,8 +386,19 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
                                    "The request exceeds the limit of " +
                                        std::to_string(config_.max_body_bytes) + " body bytes.");
     } else {
-      try {
-        route->handler(request, params, response, reply);
+      std::optional<FaultRule> fault;
+      if (config_.faults && !route->fault_key.empty()) fault = config_.faults(route->fault_key);
+      const double draw = fault ? UniformUnit() : 1.0;
+      if (fault && draw < fault->reset_rate) {
+        ResetConnection(response);
+        reply.status = 0;  // no answer: the connection was reset
+        reply.already_sent = true;
+      } else if (fault && draw < fault->reset_rate + fault->error_rate) {
+        reply.status = fault->error_status;
+        reply.body = SimpleErrorBody(fault->error_code, fault->error_message);
+      } else {
+        try {
+          route->handler(request, params, response, reply);
       } catch (const std::exception& e) {
         LogError("unhandled error on {} {}: {}", MethodName(request.method()), route->path,
                  e.what());
@@ -371,9 +412,32 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
         reply.status = 500;
         reply.body = SimpleErrorBody("unexpected", "Internal server error.");
       }
+      }
+      if (fault && fault->delay_max_ms > 0 && !reply.already_sent) {
+        const uint32_t delay = UniformDelay(fault->delay_min_ms, fault->delay_max_ms);
+        config_.deferred->SendAt(start + std::chrono::milliseconds(delay), std::move(response),
+                                 reply);
+        reply.already_sent = true;
+      }
     }
   }
-  if (!reply.already_sent) SendReply(response, reply);
+  if (!reply.already_sent) {
+    auto connection = request.headers().tryGet<Http::Header::Connection>();
+    const bool close = connection ? connection->control() == Http::ConnectionControl::Close
+                                  : request.version() != Http::Version::Http11;
+    if (close) {
+      // Pistache keeps the socket open after "Connection: close"; half-close it once sent.
+      std::weak_ptr<Tcp::Peer> weak = response.getPeer();
+      SendReply(response, reply)
+          .then(
+              [weak](ssize_t) {
+                if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
+              },
+              Pistache::Async::IgnoreException);
+    } else {
+      SendReply(response, reply);
+    }
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.HttpRequest(config_.kind, metric_route, MethodName(request.method()), reply.status,

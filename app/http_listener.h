@@ -10,10 +10,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/config.h"
 #include "metrics/metrics.h"
 
 namespace mfa {
@@ -40,6 +42,7 @@ struct Route {
   bool requires_admin_token = false;
   metrics::RouteId metric_route = 0;
   int success_status = 200;  // its series exists at 0 from the first scrape
+  std::string fault_key;     // "send" / "verify": the route takes injected faults
 };
 
 // Shared by every listener of the process: lets shutdown refuse new requests and wait for the
@@ -51,6 +54,8 @@ struct Lifecycle {
 
 class AccessLog;
 class Clock;
+class DeferredReplies;
+struct FaultRule;
 class RequestJournal;
 
 // Cross-origin access for browser front-ends on another origin (public listener).
@@ -74,6 +79,9 @@ struct ListenerConfig {
   RequestJournal* journal = nullptr;  // null = no journal
   AccessLog* access_log = nullptr;    // null = no access log
   const Clock* clock = nullptr;       // required when journal is set
+  // The active fault rule for a route's fault_key, if any (copied: cheap when faults are off).
+  std::function<std::optional<FaultRule>(std::string_view fault_key)> faults;
+  DeferredReplies* deferred = nullptr;  // required when faults is set
 };
 
 // Immutable after construction; shared by every worker's handler clone. Thread-safe.
@@ -117,7 +125,8 @@ class HttpListener {
 };
 
 // Sends `reply` with the given status (used by handlers for deferred or streamed cases too).
-void SendReply(Pistache::Http::ResponseWriter& writer, const Reply& reply);
+Pistache::Async::Promise<ssize_t> SendReply(Pistache::Http::ResponseWriter& writer,
+                                           const Reply& reply);
 std::string_view HeaderValue(const Pistache::Http::Request& request, const std::string& name);
 std::string_view MethodName(Pistache::Http::Method method);
 

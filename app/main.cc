@@ -15,6 +15,7 @@
 #include "admin/admin_routes.h"
 #include "app/access_log.h"
 #include "app/connector_files.h"
+#include "app/deferred_replies.h"
 #include "app/http_listener.h"
 #include "app/log.h"
 #include "app/options.h"
@@ -170,7 +171,8 @@ int Run(int argc, char** argv) {
     if (seeded.outcome != Outcome::kOk) {
       return Fail("--seed " + options.seed_file + ": line " +
                   std::to_string(lines[seeded.failed_index]) +
-                  ": verificationId appears more than once");
+                  ": verificationId appears twice in the file or already exists "
+                  "(e.g. restored from --snapshot)");
     }
     metrics->CodesSeeded(metrics::SeedSource::kSeedFile, count);
     LogInfo("seeded {} records from {}", count, options.seed_file);
@@ -211,6 +213,15 @@ int Run(int argc, char** argv) {
   public_config.journal = journal.get();
   public_config.access_log = access_log.get();
   public_config.clock = &clock;
+  DeferredReplies deferred;
+  public_config.deferred = &deferred;
+  public_config.faults = [&config](std::string_view key) -> std::optional<FaultRule> {
+    const Faults& faults = config.Get().config.faults;
+    if (!faults.any()) return std::nullopt;
+    const FaultRule& rule = key == "send" ? faults.send : faults.verify;
+    if (!rule.active()) return std::nullopt;
+    return rule;
+  };
 
   ListenerConfig admin_config;
   admin_config.lifecycle = lifecycle;

@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "admin/admin_parser.h"
+
 #include <thread>
 
 namespace mfa {
@@ -182,6 +184,10 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
       ->envname("MFA_MOCK_ACCESS_LOG")
       ->check(CLI::IsMember({"logfmt", "json", "off"}))
       ->capture_default_str();
+  app.add_option("--faults", o->faults_json,
+                 "Fault injection, JSON as in PATCH /admin/config \"faults\", e.g. "
+                 "'{\"verify\":{\"delayMs\":{\"min\":50,\"max\":200}}}'")
+      ->envname("MFA_MOCK_FAULTS");
   app.add_option("--snapshot", o->snapshot_file,
                  "Save store and inbox to FILE at shutdown and every --snapshot-interval; load at "
                  "start-up")
@@ -282,6 +288,13 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
   c.default_user.email = default_email;
   c.default_user.phone = default_phone;
   if (std::string why = ValidateConfig(c); !why.empty()) return usage(why);
+  if (!o->faults_json.empty()) {
+    // The same parser as PATCH /admin/config, so both accept exactly the same rules.
+    AdminParseError error;
+    if (!ApplyConfigPatch("{\"faults\":" + o->faults_json + "}", &c, &error)) {
+      return usage("--faults: " + error.message);
+    }
+  }
   return ParseStatus::kRun;
 }
 

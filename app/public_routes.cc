@@ -91,7 +91,8 @@ std::vector<Route> PublicRoutes(MfaService& service, SessionService& sessions,
         } else {
           SetOutcome(reply, outcome, parsed.type, RelativeTimeEn(blocked_ms));
         }
-      }});
+      },
+      false, 0, 200, "verify"});
   routes.push_back(Route{
       Http::Method::Post, kSendPath,
       [&service, &sessions, &metrics](const Http::Request& request, const PathParams&,
@@ -116,7 +117,8 @@ std::vector<Route> PublicRoutes(MfaService& service, SessionService& sessions,
           metrics.SendRejected(result.outcome);
           SetOutcome(reply, result.outcome, parsed.type);
         }
-      }});
+      },
+      false, 0, 200, "send"});
   routes.push_back(Route{
       Http::Method::Put, kExperiencePath,
       [&sessions](const Http::Request& request, const PathParams&, Http::ResponseWriter& writer,

@@ -63,6 +63,19 @@ std::string ValidateConfig(const Config& c) {
     return "lockout.windowSeconds and lockout.durationSeconds must be between 1 and " +
            std::to_string(kMaxTtlSeconds) + ".";
   }
+  for (const FaultRule* rule : {&c.faults.send, &c.faults.verify}) {
+    if (rule->delay_min_ms > rule->delay_max_ms || rule->delay_max_ms > 600'000) {
+      return "faults: delayMs must satisfy 0 <= min <= max <= 600000.";
+    }
+    if (!(rule->error_rate >= 0 && rule->error_rate <= 1) ||
+        !(rule->reset_rate >= 0 && rule->reset_rate <= 1) ||
+        rule->error_rate + rule->reset_rate > 1) {
+      return "faults: rates must be between 0 and 1 and add up to at most 1.";
+    }
+    if (rule->error_status < 400 || rule->error_status > 599) {
+      return "faults: error.status must be between 400 and 599.";
+    }
+  }
   if (c.default_user.email.size() > 254) return "defaultUser.email is longer than 254 characters.";
   if (c.default_user.phone.size() > 64) return "defaultUser.phone is longer than 64 characters.";
   return {};

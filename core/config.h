@@ -37,6 +37,24 @@ struct LockoutPolicy {
   uint32_t duration_seconds = 3600;
 };
 
+// Deliberate misbehaviour of one public route, for testing clients (off when all zero).
+struct FaultRule {
+  uint32_t delay_min_ms = 0;  // each answer waits uniform [min, max] ms (deferred, not slept)
+  uint32_t delay_max_ms = 0;
+  double error_rate = 0;      // probability of answering the error below instead
+  int error_status = 500;
+  std::string error_code = "unexpected";
+  std::string error_message = "Injected fault.";
+  double reset_rate = 0;      // probability of resetting the connection without an answer
+  bool active() const { return delay_max_ms > 0 || error_rate > 0 || reset_rate > 0; }
+};
+
+struct Faults {
+  FaultRule send;
+  FaultRule verify;
+  bool any() const { return send.active() || verify.active(); }
+};
+
 struct Config {
   Profile profile = Profile::kDocumented;
   uint32_t code_ttl_seconds = 600;
@@ -49,6 +67,7 @@ struct Config {
   SessionMode sessions = SessionMode::kOptional;
   uint32_t session_ttl_seconds = 3600;
   LockoutPolicy lockout;
+  Faults faults;
 
   bool connector_enabled(IdentifierType type) const {
     return type == IdentifierType::kEmail ? email_connector : phone_connector;
