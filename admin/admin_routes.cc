@@ -11,6 +11,9 @@ namespace mfa {
 
 namespace Http = Pistache::Http;
 
+extern const char kInboxPageHtml[];
+extern const std::size_t kInboxPageHtml_size;
+
 namespace {
 
 constexpr std::string_view kCsvType = "text/csv; charset=utf-8";
@@ -106,7 +109,18 @@ std::string RecordJson(const RecordSnapshot& r) {
   return out;
 }
 
-std::string MessageJson(const InboxMessage& m) {
+// What became of a sent code, read from the store: pending, verified, expired, locked (no tries
+// left) or gone (deleted, swept, or replaced by a newer send in its session).
+std::string_view MessageState(MfaService& service, const InboxMessage& m) {
+  auto record = service.store().Get(m.verification_id);
+  if (!record) return "gone";
+  if (record->verified) return "verified";
+  if (service.clock().NowMs() > record->expires_ms) return "expired";
+  if (record->try_count >= service.config().Get().config.max_attempts) return "locked";
+  return "pending";
+}
+
+std::string MessageJson(const InboxMessage& m, std::string_view state) {
   std::string out = "{\"channel\":";
   AppendJsonString(out, ChannelName(m.type));
   out += ",\"to\":";
@@ -117,6 +131,8 @@ std::string MessageJson(const InboxMessage& m) {
   AppendJsonString(out, m.verification_id);
   out += ",\"template\":\"MfaVerification\",\"sentAt\":";
   AppendJsonString(out, FormatRfc3339(m.sent_ms));
+  out += ",\"state\":";
+  AppendJsonString(out, state);
   out += '}';
   return out;
 }
@@ -243,6 +259,15 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
     routes.push_back(Route{method, std::move(path), std::move(handler), auth, 0, success});
   };
 
+  for (const char* path : {"/", "/ui"}) {
+    add(
+        Http::Method::Get, path,
+        [](const Http::Request&, const PathParams&, Http::ResponseWriter&, Reply& reply) {
+          reply.content_type = "text/html; charset=utf-8";
+          reply.body.assign(kInboxPageHtml, kInboxPageHtml_size);
+        },
+        /*auth=*/false);  // the page itself holds no data; its API calls carry the token
+  }
   add(
       Http::Method::Get, "/healthz",
       [](const Http::Request&, const PathParams&, Http::ResponseWriter&, Reply& reply) {
@@ -352,7 +377,7 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
         for (const InboxMessage& m : service.inbox().List(query)) {
           if (!first) reply.body += ',';
           first = false;
-          reply.body += MessageJson(m);
+          reply.body += MessageJson(m, MessageState(service, m));
         }
         reply.body += "]}";
       });
@@ -369,7 +394,7 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
                           query.to.empty() ? "The inbox is empty."
                                            : "No message to \"" + query.to + "\".");
         }
-        reply.body = MessageJson(messages.front());
+        reply.body = MessageJson(messages.front(), MessageState(service, messages.front()));
       });
 
   add(Http::Method::Delete, "/admin/inbox",
