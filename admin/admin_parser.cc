@@ -596,7 +596,11 @@ bool ParseSeedFile(std::string_view content, std::vector<SeedItem>* items, std::
     // Reuse the JSON validation so both formats accept exactly the same values.
     std::string json = "{";
     for (size_t i = 0; i < header.size(); ++i) {
-      if (header[i] == "identifier" && fields[i].empty()) continue;
+      // An empty optional cell takes the default, as an absent column would.
+      if ((header[i] == "identifier" || header[i] == "ttlSeconds" || header[i] == "identified") &&
+          fields[i].empty()) {
+        continue;
+      }
       if (json.size() > 1) json += ',';
       AppendJsonString(json, header[i]);
       json += ':';

@@ -219,7 +219,9 @@ std::string_view HeaderValue(const Http::Request& request, const std::string& na
   if (name == "Authorization") {
     auto auth = request.headers().tryGet<Http::Header::Authorization>();
     if (!auth) return {};
-    return auth->value();
+    thread_local std::string value;
+    value = auth->value();  // value() returns a temporary: keep it alive for the caller
+    return value;
   }
   auto raw = request.headers().tryGetRaw(name);
   if (!raw) return {};

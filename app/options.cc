@@ -110,6 +110,7 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
       ->capture_default_str();
   app.add_option("--max-records", o->max_records, "Cap on stored records (0 = no cap)")
       ->envname("MFA_MOCK_MAX_RECORDS")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 32))
       ->capture_default_str();
   app.add_option("--inbox-size", o->inbox_size, "Messages kept in the inbox (oldest dropped)")
       ->envname("MFA_MOCK_INBOX_SIZE")
@@ -284,7 +285,13 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
     c.send_rate_limit.max_sends = static_cast<uint32_t>(std::stoul(n));
     c.send_rate_limit.window_seconds = static_cast<uint32_t>(std::stoul(w));
   }
-  if (!fixed_code.empty()) c.fixed_code = fixed_code;
+  if (!fixed_code.empty()) {
+    if (fixed_code.size() > kMaxFixedCodeLength ||
+        fixed_code.find_first_not_of("0123456789") != std::string::npos) {
+      return usage("--fixed-code must be 1 to 32 decimal digits, got '" + fixed_code + "'");
+    }
+    c.fixed_code = fixed_code;
+  }
   c.default_user.email = default_email;
   c.default_user.phone = default_phone;
   if (std::string why = ValidateConfig(c); !why.empty()) return usage(why);

@@ -22,7 +22,10 @@ class InlineText {
 
  public:
   InlineText() { Reset(); }
-  explicit InlineText(std::string_view s) { Assign(s); }
+  explicit InlineText(std::string_view s) {
+    Reset();  // Assign() frees the old value: give it a valid empty one
+    Assign(s);
+  }
   InlineText(const InlineText&) = delete;
   InlineText& operator=(const InlineText&) = delete;
   InlineText(InlineText&& other) noexcept {
@@ -43,7 +46,7 @@ class InlineText {
     Free();
     if (s.size() < N) {
       bytes_[0] = static_cast<unsigned char>((s.size() << 1) | 1);
-      std::memcpy(bytes_ + 1, s.data(), s.size());
+      if (!s.empty()) std::memcpy(bytes_ + 1, s.data(), s.size());
       return;
     }
     auto* block = static_cast<unsigned char*>(std::malloc(sizeof(uint32_t) + s.size()));
@@ -90,7 +93,7 @@ class SharedText {
   static SharedText* Create(std::string_view s) {
     void* mem = ::operator new(sizeof(SharedText) + s.size());
     auto* t = new (mem) SharedText(static_cast<uint32_t>(s.size()));
-    std::memcpy(t->data(), s.data(), s.size());
+    if (!s.empty()) std::memcpy(t->data(), s.data(), s.size());
     return t;
   }
   void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }

@@ -161,7 +161,8 @@ Outcome MfaService::Verify(IdentifierType type, std::string_view verification_id
       return fail(Outcome::kCodeMismatch);
     }
     r.flags |= Record::kConsumed | Record::kVerified;
-    const int64_t age_s = (now - r.created_ms) / 1000;
+    // Rounded up so the retention after consumption is never cut short.
+    const int64_t age_s = (now - r.created_ms + 999) / 1000;
     r.consumed_after_seconds =
         static_cast<uint32_t>(age_s < 0 ? 0 : (age_s > UINT32_MAX ? UINT32_MAX : age_s));
     outcome = Outcome::kOk;

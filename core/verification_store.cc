@@ -51,7 +51,7 @@ uint64_t VerificationStore::Hash(std::string_view id) const {
     h = Mix(h ^ w);
   }
   uint64_t tail = 0;
-  std::memcpy(&tail, id.data() + i, id.size() - i);
+  if (id.size() > i) std::memcpy(&tail, id.data() + i, id.size() - i);
   return Mix(h ^ tail ^ 0xA5A5A5A5A5A5A5A5ULL);
 }
 
@@ -169,11 +169,16 @@ InsertStatus VerificationStore::Insert(NewRecord& record) {
 }
 
 BulkInsertResult VerificationStore::InsertAll(std::vector<NewRecord>& records) {
+  // The first offending item is reported, whether it repeats an earlier item or an existing id.
+  size_t first_bad = records.size();
   {
     std::unordered_set<std::string_view> seen;
     seen.reserve(records.size());
     for (size_t i = 0; i < records.size(); ++i) {
-      if (!seen.insert(records[i].id).second) return {InsertStatus::kExists, i};
+      if (!seen.insert(records[i].id).second) {
+        first_bad = i;
+        break;
+      }
     }
   }
   std::vector<uint64_t> hashes(records.size());
@@ -186,11 +191,13 @@ BulkInsertResult VerificationStore::InsertAll(std::vector<NewRecord>& records) {
   for (size_t s = 0; s < shards_.size(); ++s) {
     if (touched[s]) locks.emplace_back(shards_[s].mu);
   }
-  for (size_t i = 0; i < records.size(); ++i) {
+  for (size_t i = 0; i < first_bad; ++i) {
     if (Find(shards_[ShardOf(hashes[i])], hashes[i], records[i].id) >= 0) {
-      return {InsertStatus::kExists, i};
+      first_bad = i;
+      break;
     }
   }
+  if (first_bad < records.size()) return {InsertStatus::kExists, first_bad};
   if (!Reserve(records.size())) return {InsertStatus::kFull, 0};
   for (size_t i = 0; i < records.size(); ++i) {
     Shard& shard = shards_[ShardOf(hashes[i])];

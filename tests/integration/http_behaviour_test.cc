@@ -1,0 +1,234 @@
+// HTTP-level behaviour of both listeners: unknown routes, wrong methods, body limits, keep-alive,
+// malformed requests (issue 2 and the lead's decisions on non-Logto errors).
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/support/contract.h"
+#include "tests/support/json_helpers.h"
+#include "tests/support/mock_server.h"
+#include "tests/support/test_values.h"
+
+namespace mfa_test {
+namespace {
+
+// A send body of exactly `size` bytes: {"identifierType":"email","pad":"xxx..."}.
+std::string SendBodyOfSize(size_t size) {
+  const std::string head = R"({"identifierType":"email","pad":")";
+  const std::string tail = R"("})";
+  return head + std::string(size - head.size() - tail.size(), 'x') + tail;
+}
+
+// An admin seed body (array of objects) of at least `size` bytes, padded with spaces.
+std::string AdminBodyOfSize(size_t size) {
+  std::string body = R"([{"identifierType":"email","code":"123456"})";
+  body += std::string(size - body.size() - 1, ' ');
+  return body + "]";
+}
+
+class HttpBehaviourTest : public MockServerTest {};
+
+TEST_F(HttpBehaviourTest, UnknownPublicRouteAnswersJson404NamingMethodAndPath) {
+  HttpResponse r = pub().Get("/nope");
+  EXPECT_TRUE(IsError(r, 404, kRouteNotFound, "No route matches GET /nope."));
+  EXPECT_TRUE(IsJsonContentType(r));
+  EXPECT_TRUE(IsError(pub().Post("/api/experience/verification/unknown", "{}"), 404, kRouteNotFound,
+                      "No route matches POST /api/experience/verification/unknown."));
+  EXPECT_TRUE(
+      IsErrorCode(pub().Post(std::string(kVerifyPath) + "/extra", "{}"), 404, kRouteNotFound));
+}
+
+TEST_F(HttpBehaviourTest, NotFoundMessageNamesThePathWithoutTheQuery) {
+  EXPECT_TRUE(
+      IsError(pub().Get("/nope?x=1&y=2"), 404, kRouteNotFound, "No route matches GET /nope."));
+}
+
+TEST_F(HttpBehaviourTest, WrongMethodOnPublicRouteAnswers405WithAllow) {
+  for (std::string_view path : {kSendPath, kVerifyPath}) {
+    for (const char* method : {"GET", "PUT", "DELETE", "PATCH"}) {
+      HttpResponse r = pub().Request(method, path, method == std::string("GET") ? "" : "{}");
+      EXPECT_TRUE(IsErrorCode(r, 405, kMethodNotAllowed)) << method << " " << path;
+      EXPECT_TRUE(IsJsonContentType(r));
+      std::optional<std::string> allow = r.Header("Allow");
+      ASSERT_TRUE(allow) << r.Describe();
+      EXPECT_NE(allow->find("POST"), std::string::npos) << *allow;
+    }
+  }
+}
+
+TEST_F(HttpBehaviourTest, AdminRoutesAreNotReachableOnThePublicListener) {
+  for (const char* path : {"/admin/config", "/admin/verifications", "/admin/inbox", "/admin/stats",
+                           "/admin/inbox/latest?to=user%40example.com"}) {
+    HttpResponse r = pub().Get(path);
+    EXPECT_TRUE(IsErrorCode(r, 404, kRouteNotFound)) << path;
+  }
+  EXPECT_TRUE(IsErrorCode(pub().Post("/admin/verifications", R"({"identifierType":"email"})"), 404,
+                          kRouteNotFound));
+  EXPECT_TRUE(IsErrorCode(pub().Delete("/admin/verifications"), 404, kRouteNotFound));
+  EXPECT_TRUE(
+      IsErrorCode(pub().Patch("/admin/config", R"({"maxAttempts":1})"), 404, kRouteNotFound));
+  // Nothing of that reached the admin side.
+  HttpResponse config = server().AdminGet("/admin/config");
+  EXPECT_EQ(Json(config.body).Int("/maxAttempts"), kDefaultMaxAttempts);
+}
+
+TEST_F(HttpBehaviourTest, PublicRoutesAreNotReachableOnTheAdminListener) {
+  HttpResponse r = admin().Post(kSendPath, R"({"identifierType":"email"})");
+  EXPECT_TRUE(IsErrorCode(r, 404, kAdminRouteNotFound));
+}
+
+TEST_F(HttpBehaviourTest, OversizedPublicBodyAnswers413Json) {
+  HttpResponse r = pub().Post(kSendPath, SendBodyOfSize(kDefaultPublicMaxBody + 1));
+  EXPECT_TRUE(IsErrorCode(r, 413, kBodyTooLarge));
+  EXPECT_TRUE(IsJsonContentType(r));
+  EXPECT_TRUE(IsErrorCode(pub().Post(kVerifyPath, SendBodyOfSize(100000)), 413, kBodyTooLarge));
+  // The server is fine afterwards.
+  EXPECT_TRUE(HasStatus(server().Send("email"), 200));
+}
+
+TEST_F(HttpBehaviourTest, PublicBodyAtTheLimitIsAccepted) {
+  HttpResponse r = pub().Post(kSendPath, SendBodyOfSize(kDefaultPublicMaxBody));
+  EXPECT_TRUE(HasStatus(r, 200));
+}
+
+TEST_F(HttpBehaviourTest, OversizedAdminBodyAnswers413Json) {
+  HttpResponse r = admin().Post("/admin/verifications", AdminBodyOfSize(kDefaultAdminMaxBody + 1));
+  EXPECT_TRUE(IsErrorCode(r, 413, kAdminBodyTooLarge));
+  EXPECT_TRUE(IsJsonContentType(r));
+  HttpResponse stats = server().AdminGet("/admin/verifications/export?format=ndjson");
+  ASSERT_TRUE(HasStatus(stats, 200));
+  EXPECT_EQ(stats.body, "") << "nothing was stored";
+}
+
+TEST_F(HttpBehaviourTest, AdminBodyAboveThePublicLimitIsAccepted) {
+  HttpResponse r = admin().Post("/admin/verifications", AdminBodyOfSize(1 << 20));
+  EXPECT_TRUE(HasStatus(r, 201));
+}
+
+TEST_F(HttpBehaviourTest, UnknownAdminRouteAnswersJson404) {
+  HttpResponse r = admin().Get("/admin/nope");
+  EXPECT_TRUE(IsErrorCode(r, 404, kAdminRouteNotFound));
+  EXPECT_TRUE(IsJsonContentType(r));
+  EXPECT_TRUE(IsErrorCode(admin().Get("/nope"), 404, kAdminRouteNotFound));
+}
+
+TEST_F(HttpBehaviourTest, WrongMethodOnAdminRouteAnswers405WithAllow) {
+  HttpResponse r = admin().Request("PUT", "/admin/config", "{}");
+  EXPECT_TRUE(IsErrorCode(r, 405, kAdminMethodNotAllowed));
+  EXPECT_TRUE(IsJsonContentType(r));
+  std::optional<std::string> allow = r.Header("Allow");
+  ASSERT_TRUE(allow) << r.Describe();
+  EXPECT_NE(allow->find("GET"), std::string::npos) << *allow;
+  EXPECT_NE(allow->find("PATCH"), std::string::npos) << *allow;
+
+  r = admin().Request("PATCH", "/admin/inbox", "{}");
+  EXPECT_TRUE(IsErrorCode(r, 405, kAdminMethodNotAllowed));
+  allow = r.Header("Allow");
+  ASSERT_TRUE(allow) << r.Describe();
+  EXPECT_NE(allow->find("GET"), std::string::npos) << *allow;
+  EXPECT_NE(allow->find("DELETE"), std::string::npos) << *allow;
+
+  EXPECT_TRUE(IsErrorCode(admin().Post("/healthz", "{}"), 405, kAdminMethodNotAllowed));
+}
+
+TEST_F(HttpBehaviourTest, MalformedJsonOnAdminRoutesAnswersAdminInvalidJson) {
+  for (const char* path : {"/admin/verifications", "/admin/verifications/generate", "/admin/send",
+                           "/admin/clock/advance"}) {
+    HttpResponse r = admin().Post(path, R"({"identifierType":)");
+    EXPECT_TRUE(IsErrorCode(r, 400, kAdminInvalidJson)) << path;
+    EXPECT_TRUE(IsJsonContentType(r)) << path;
+  }
+  EXPECT_TRUE(
+      IsErrorCode(admin().Patch("/admin/config", "{maxAttempts:1}"), 400, kAdminInvalidJson));
+}
+
+TEST_F(HttpBehaviourTest, RequestsWithoutConnectionHeaderShareOneKeptAliveConnection) {
+  HttpClient client(server().process().public_port());
+  for (int i = 0; i < 5; ++i) {
+    HttpResponse r =
+        i % 2 == 0 ? client.Post(kSendPath, R"({"identifierType":"email"})") : client.Get("/nope");
+    ASSERT_TRUE(r.ok()) << r.error;
+    std::optional<std::string> connection = r.Header("Connection");
+    if (connection) {
+      EXPECT_EQ(ToLower(*connection).find("close"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(client.connections_opened(), 1);
+  EXPECT_TRUE(client.connected());
+}
+
+TEST_F(HttpBehaviourTest, ErrorResponsesKeepTheConnectionAlive) {
+  HttpClient client(server().process().public_port());
+  ASSERT_TRUE(HasStatus(client.Post(kSendPath, "{bad json"), 400));
+  ASSERT_TRUE(HasStatus(client.Get(kSendPath), 405));
+  ASSERT_TRUE(HasStatus(client.Get("/nope"), 404));
+  ASSERT_TRUE(HasStatus(client.Post(kSendPath, R"({"identifierType":"email"})"), 200));
+  EXPECT_EQ(client.connections_opened(), 1);
+}
+
+TEST_F(HttpBehaviourTest, AdminListenerKeepsConnectionsAlive) {
+  HttpClient client(server().process().admin_port());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(HasStatus(client.Get("/healthz"), 200));
+  EXPECT_EQ(client.connections_opened(), 1);
+}
+
+TEST_F(HttpBehaviourTest, ConnectionCloseRequestIsHonoured) {
+  HttpClient client(server().process().public_port());
+  HttpResponse r = client.Get("/nope", {{"Connection", "close"}});
+  ASSERT_TRUE(HasStatus(r, 404));
+  EXPECT_FALSE(client.connected());
+}
+
+TEST_F(HttpBehaviourTest, NegativeContentLengthIsRejectedWithoutLeakingInternals) {
+  RawExchange raw = pub().SendRaw(std::string("POST ") + std::string(kSendPath) +
+                                  " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                  "Content-Length: -5\r\n\r\n{}");
+  HttpResponse r = raw.Parse();
+  if (r.ok()) {
+    EXPECT_GE(r.status, 400) << r.Describe();
+    EXPECT_LT(r.status, 500) << r.Describe();
+    EXPECT_EQ(r.body.find("basic_string"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("_M_create"), std::string::npos) << r.body;
+  }
+  EXPECT_TRUE(HasStatus(server().Send("email"), 200)) << "server survives";
+}
+
+TEST_F(HttpBehaviourTest, GarbageRequestDoesNotHurtTheServer) {
+  RawExchange raw = pub().SendRaw("THIS IS NOT HTTP\r\n\r\n", true, std::chrono::seconds(2));
+  EXPECT_FALSE(raw.timed_out && raw.bytes.empty() && !raw.closed)
+      << "the server neither answered nor closed";
+  RawExchange raw2 = pub().SendRaw(std::string(3000, '\0'), true, std::chrono::seconds(2));
+  (void)raw2;
+  EXPECT_TRUE(HasStatus(server().Send("email"), 200));
+  EXPECT_TRUE(HasStatus(server().AdminGet("/healthz"), 200));
+}
+
+TEST_F(HttpBehaviourTest, SuccessAndErrorBodiesAreUtf8Json) {
+  for (const HttpResponse& r :
+       {server().Send("email"), server().Send("fax"), pub().Get("/x"), pub().Get(kSendPath)}) {
+    EXPECT_TRUE(IsJsonContentType(r)) << r.Describe();
+    EXPECT_TRUE(Json(r.body).IsObject()) << r.body;
+  }
+}
+
+class PublicMaxBodyFlagTest : public MockServerTest {
+ public:
+  static void SetUpTestSuite() {
+    StartSharedServer({"--public-max-body", "300", "--admin-max-body", "2000"});
+  }
+};
+
+TEST_F(PublicMaxBodyFlagTest, PublicLimitFollowsTheFlag) {
+  EXPECT_TRUE(HasStatus(pub().Post(kSendPath, SendBodyOfSize(300)), 200));
+  EXPECT_TRUE(IsErrorCode(pub().Post(kSendPath, SendBodyOfSize(301)), 413, kBodyTooLarge));
+}
+
+TEST_F(PublicMaxBodyFlagTest, AdminLimitFollowsTheFlag) {
+  EXPECT_TRUE(HasStatus(admin().Post("/admin/verifications", AdminBodyOfSize(2000)), 201));
+  EXPECT_TRUE(IsErrorCode(admin().Post("/admin/verifications", AdminBodyOfSize(2001)), 413,
+                          kAdminBodyTooLarge));
+}
+
+}  // namespace
+}  // namespace mfa_test
