@@ -46,7 +46,14 @@ SendResult SessionService::Send(std::string_view session_id, IdentifierType type
     s.record_ids[static_cast<int>(type)] = result.verification_id;
   });
   if (!replaced.empty()) mfa_.store().Erase(replaced);
-  if (!live) mfa_.store().Erase(result.verification_id);
+  if (!live) {
+    // The session expired while the code was being created: the record has nowhere to live.
+    mfa_.store().Erase(result.verification_id);
+    SendResult gone;
+    gone.type = type;
+    gone.outcome = Outcome::kSessionNotFound;
+    return gone;
+  }
   return result;
 }
 
