@@ -10,8 +10,8 @@
 namespace mfa {
 
 AccessLog::AccessLog(Format format) : format_(format) {
-  logger_ = std::make_shared<spdlog::logger>(
-      "access", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  logger_ =
+      std::make_shared<spdlog::logger>("access", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   logger_->set_pattern("%v");
   logger_->set_level(spdlog::level::info);
 }

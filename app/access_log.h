@@ -16,8 +16,8 @@ class AccessLog {
  public:
   enum class Format { kJson, kLogfmt };
   explicit AccessLog(Format format);
-  void Write(std::string_view listener, std::string_view method, std::string_view route,
-             int status, double seconds, std::string_view error_code);
+  void Write(std::string_view listener, std::string_view method, std::string_view route, int status,
+             double seconds, std::string_view error_code);
 
  private:
   Format format_;

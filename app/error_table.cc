@@ -18,7 +18,8 @@ constexpr std::array<HttpError, kOutcomeCount> kTable = {{
     /* kIdentifierNotFound */
     {400, "session.identifier_not_found",
      "User identifier not found. Please go back and sign in again."},
-    /* kFactorNotEnabled */ {400, "session.mfa.mfa_factor_not_enabled", "MFA factor is not enabled."},
+    /* kFactorNotEnabled */
+    {400, "session.mfa.mfa_factor_not_enabled", "MFA factor is not enabled."},
     /* kVerificationNotFound */
     {404, "session.verification_session_not_found",
      "The verification was not successful. Restart the verification flow and try again."},

@@ -5,8 +5,8 @@
 #include <pistache/peer.h>
 
 #include <algorithm>
-#include <random>
 #include <cstring>
+#include <random>
 #include <stdexcept>
 
 #include "app/access_log.h"
@@ -81,8 +81,7 @@ class Handler final : public Http::Handler {
         FailAndClose(peer, *parser, Http::Code::Request_Entity_Too_Large,
                      SimpleErrorBody(config.body_too_large_code,
                                      "The request exceeds the limit of " +
-                                         std::to_string(config.max_body_bytes) +
-                                         " body bytes."));
+                                         std::to_string(config.max_body_bytes) + " body bytes."));
         return;
       }
       if (parser->parse() != Http::Private::State::Done) return;
@@ -92,9 +91,9 @@ class Handler final : public Http::Handler {
       if (connection) {
         response.headers().add<Http::Header::Connection>(connection->control());
       } else {
-        response.headers().add<Http::Header::Connection>(
-            request.version() == Http::Version::Http11 ? Http::ConnectionControl::KeepAlive
-                                                       : Http::ConnectionControl::Close);
+        response.headers().add<Http::Header::Connection>(request.version() == Http::Version::Http11
+                                                             ? Http::ConnectionControl::KeepAlive
+                                                             : Http::ConnectionControl::Close);
       }
       peer->setIdle(false);
       onRequest(request, std::move(response));
@@ -102,11 +101,10 @@ class Handler final : public Http::Handler {
     } catch (const Http::HttpError& e) {
       parser->reset();
       const bool unsupported = e.code() == static_cast<int>(Http::Code::Not_Implemented);
-      FailAndClose(peer, *parser,
-                   unsupported ? Http::Code::Not_Implemented : Http::Code::Bad_Request,
-                   SimpleErrorBody("request.malformed", unsupported
-                                                            ? "Unsupported transfer encoding."
-                                                            : "Malformed HTTP request."));
+      FailAndClose(
+          peer, *parser, unsupported ? Http::Code::Not_Implemented : Http::Code::Bad_Request,
+          SimpleErrorBody("request.malformed", unsupported ? "Unsupported transfer encoding."
+                                                           : "Malformed HTTP request."));
     } catch (const std::exception&) {
       // e.g. Content-Length: -5 makes Pistache's parser throw std::length_error.
       parser->reset();
@@ -163,7 +161,9 @@ uint32_t UniformDelay(uint32_t lo, uint32_t hi) {
 void ResetConnection(Http::ResponseWriter& response) {
   auto peer = response.getPeer();
   if (!peer) return;
-  struct linger no_linger {1, 0};
+  struct linger no_linger {
+    1, 0
+  };
   ::setsockopt(peer->fd(), SOL_SOCKET, SO_LINGER, &no_linger, sizeof(no_linger));
   ::shutdown(peer->fd(), SHUT_RDWR);
 }
@@ -231,7 +231,8 @@ std::string_view HeaderValue(const Http::Request& request, const std::string& na
 }
 
 Pistache::Async::Promise<ssize_t> SendReply(Http::ResponseWriter& writer, const Reply& reply) {
-  return writer.send(static_cast<Http::Code>(reply.status), reply.body, MimeFor(reply.content_type));
+  return writer.send(static_cast<Http::Code>(reply.status), reply.body,
+                     MimeFor(reply.content_type));
 }
 
 RouteTable::RouteTable(ListenerConfig config, std::vector<Route> routes, metrics::Metrics& metrics)
@@ -401,19 +402,19 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
       } else {
         try {
           route->handler(request, params, response, reply);
-      } catch (const std::exception& e) {
-        LogError("unhandled error on {} {}: {}", MethodName(request.method()), route->path,
-                 e.what());
-        reply = Reply{};
-        reply.status = 500;
-        reply.body = SimpleErrorBody("unexpected", "Internal server error.");
-      } catch (...) {
-        LogError("unhandled non-standard exception on {} {}", MethodName(request.method()),
-                 route->path);
-        reply = Reply{};
-        reply.status = 500;
-        reply.body = SimpleErrorBody("unexpected", "Internal server error.");
-      }
+        } catch (const std::exception& e) {
+          LogError("unhandled error on {} {}: {}", MethodName(request.method()), route->path,
+                   e.what());
+          reply = Reply{};
+          reply.status = 500;
+          reply.body = SimpleErrorBody("unexpected", "Internal server error.");
+        } catch (...) {
+          LogError("unhandled non-standard exception on {} {}", MethodName(request.method()),
+                   route->path);
+          reply = Reply{};
+          reply.status = 500;
+          reply.body = SimpleErrorBody("unexpected", "Internal server error.");
+        }
       }
       if (fault && fault->delay_max_ms > 0 && !reply.already_sent) {
         const uint32_t delay = UniformDelay(fault->delay_min_ms, fault->delay_max_ms);
@@ -446,8 +447,7 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
                        seconds);
   if (config_.journal != nullptr && !preflight) {
     config_.journal->Record(config_.clock->NowMs(), MethodName(request.method()),
-                            request.resource(), reply.status, seconds, reply.body,
-                            request.body());
+                            request.resource(), reply.status, seconds, reply.body, request.body());
   }
   if (config_.access_log != nullptr) {
     config_.access_log->Write(config_.name, MethodName(request.method()),

@@ -126,7 +126,7 @@ class HttpListener {
 
 // Sends `reply` with the given status (used by handlers for deferred or streamed cases too).
 Pistache::Async::Promise<ssize_t> SendReply(Pistache::Http::ResponseWriter& writer,
-                                           const Reply& reply);
+                                            const Reply& reply);
 std::string_view HeaderValue(const Pistache::Http::Request& request, const std::string& name);
 std::string_view MethodName(Pistache::Http::Method method);
 

@@ -5,11 +5,11 @@
 
 #include <condition_variable>
 #include <cstdio>
-#include <thread>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "admin/admin_parser.h"
 #include "admin/admin_routes.h"
@@ -83,8 +83,7 @@ int Run(int argc, char** argv) {
   Inbox inbox(options.inbox_size);
   SendRateLimiter limiter;
   MfaService service(config, store, inbox, limiter, clock,
-                     ServiceOptions{options.inbox_size,
-                                    int64_t{options.retention_seconds} * 1000});
+                     ServiceOptions{options.inbox_size, int64_t{options.retention_seconds} * 1000});
   SessionStore session_store;
   UserDirectory users;
   Sentinel sentinel;
@@ -108,13 +107,12 @@ int Run(int argc, char** argv) {
     LogInfo("loaded {} users from {}", loaded.size(), options.users_file);
   }
   std::unique_ptr<metrics::Metrics> metrics =
-      options.metrics_enabled
-          ? metrics::CreatePrometheusMetrics({"0.1.0", MFA_MOCK_REVISION})
-          : metrics::CreateNoopMetrics();
-  metrics->SetScrapeSources(metrics::ScrapeSources{
-      [&store] { return static_cast<double>(store.size()); },
-      [&inbox] { return static_cast<double>(inbox.size()); },
-      [&store] { return static_cast<double>(store.swept_total()); }});
+      options.metrics_enabled ? metrics::CreatePrometheusMetrics({"0.1.0", MFA_MOCK_REVISION})
+                              : metrics::CreateNoopMetrics();
+  metrics->SetScrapeSources(
+      metrics::ScrapeSources{[&store] { return static_cast<double>(store.size()); },
+                             [&inbox] { return static_cast<double>(inbox.size()); },
+                             [&store] { return static_cast<double>(store.swept_total()); }});
 
   if (!options.snapshot_file.empty()) {
     SnapshotStats loaded;
@@ -133,9 +131,10 @@ int Run(int argc, char** argv) {
         break;
       case SnapshotLoad::kCorrupt:
         if (!options.snapshot_ignore_corrupt) {
-          return Fail("--snapshot " + error +
-                      "; fix or remove the file, or pass --snapshot-ignore-corrupt to start empty",
-                      1);
+          return Fail(
+              "--snapshot " + error +
+                  "; fix or remove the file, or pass --snapshot-ignore-corrupt to start empty",
+              1);
         }
         LogWarn("ignoring corrupt snapshot ({}); starting empty", error);
         store.Clear();
@@ -147,7 +146,8 @@ int Run(int argc, char** argv) {
   std::unique_ptr<ConnectorFiles> connector_files;
   if (!options.connector_dir.empty()) {
     connector_files = std::make_unique<ConnectorFiles>(options.connector_dir);
-    service.set_sent_hook([files = connector_files.get()](const InboxMessage& m) { files->Write(m); });
+    service.set_sent_hook(
+        [files = connector_files.get()](const InboxMessage& m) { files->Write(m); });
   }
 
   if (!options.seed_file.empty()) {
@@ -184,8 +184,8 @@ int Run(int argc, char** argv) {
   }
   std::unique_ptr<AccessLog> access_log;
   if (options.access_log != "off") {
-    access_log = std::make_unique<AccessLog>(options.access_log == "json" ? AccessLog::Format::kJson
-                                                                          : AccessLog::Format::kLogfmt);
+    access_log = std::make_unique<AccessLog>(
+        options.access_log == "json" ? AccessLog::Format::kJson : AccessLog::Format::kLogfmt);
   }
   CorsPolicy cors;
   if (options.cors_origin == "reflect") {
@@ -238,15 +238,15 @@ int Run(int argc, char** argv) {
   AdminDeps deps{service, sessions, *metrics, clock, !options.metrics_public, true, journal.get()};
   std::vector<std::unique_ptr<HttpListener>> listeners;
   try {
-    auto public_table = std::make_shared<const RouteTable>(public_config,
-                                                           PublicRoutes(service, sessions, *metrics), *metrics);
+    auto public_table = std::make_shared<const RouteTable>(
+        public_config, PublicRoutes(service, sessions, *metrics), *metrics);
     auto admin_table =
         std::make_shared<const RouteTable>(admin_config, AdminRoutes(deps), *metrics);
     listeners.push_back(std::make_unique<HttpListener>(options.listen.host, options.listen.port,
                                                        options.threads, public_table));
     // The admin API is light; two threads keep it responsive during a long export.
-    listeners.push_back(std::make_unique<HttpListener>(
-        options.admin_listen.host, options.admin_listen.port, 2, admin_table));
+    listeners.push_back(std::make_unique<HttpListener>(options.admin_listen.host,
+                                                       options.admin_listen.port, 2, admin_table));
     if (options.metrics_listen) {
       ListenerConfig metrics_config = admin_config;
       metrics_config.name = "metrics";
@@ -266,9 +266,9 @@ int Run(int argc, char** argv) {
   }
 
   service.StartSweeper(std::chrono::seconds(options.sweep_interval_seconds));
-  std::string ready = "mfa-mock ready public=" +
-                      Endpoint(options.listen.host, listeners[0]->port()) +
-                      " admin=" + Endpoint(options.admin_listen.host, listeners[1]->port());
+  std::string ready =
+      "mfa-mock ready public=" + Endpoint(options.listen.host, listeners[0]->port()) +
+      " admin=" + Endpoint(options.admin_listen.host, listeners[1]->port());
   if (options.metrics_listen) {
     ready += " metrics=" + Endpoint(options.metrics_listen->host, listeners[2]->port());
   }
@@ -287,8 +287,8 @@ int Run(int argc, char** argv) {
     }
     LogInfo("saved {} records and {} inbox messages to {} ({} bytes, {} ms)", saved.records,
             saved.inbox_messages, options.snapshot_file, saved.bytes,
-            std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started)
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
                 .count());
     return true;
   };

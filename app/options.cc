@@ -26,7 +26,8 @@ bool ParseHostPort(const std::string& text, HostPort* out) {
     if (host.find(':') != std::string::npos) return false;  // bare IPv6 needs brackets
   }
   if (host.empty()) host = "127.0.0.1";
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos) {
     return false;
   }
   const unsigned long value = std::stoul(port);
@@ -93,14 +94,16 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
       ->envname("MFA_MOCK_MAX_ATTEMPTS")
       ->check(CLI::Range(uint32_t{1}, kMaxAttemptsLimit))
       ->capture_default_str();
-  app.add_option("--connectors", connectors, "Enabled connectors: email,phone | email | phone | none")
+  app.add_option("--connectors", connectors,
+                 "Enabled connectors: email,phone | email | phone | none")
       ->envname("MFA_MOCK_CONNECTORS")
       ->capture_default_str();
   app.add_option("--send-limit", send_limit,
                  "Sends per recipient per window: N/SECONDS, N (600 s window) or 0 = off")
       ->envname("MFA_MOCK_SEND_LIMIT")
       ->capture_default_str();
-  app.add_option("--fixed-code", fixed_code, "Use this code (digits) for every send (default: random)")
+  app.add_option("--fixed-code", fixed_code,
+                 "Use this code (digits) for every send (default: random)")
       ->envname("MFA_MOCK_FIXED_CODE");
   app.add_option("--default-email", default_email, "The default user's email ('' = none)")
       ->envname("MFA_MOCK_DEFAULT_EMAIL")
@@ -232,7 +235,8 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
     *message = "mfa-mock: " + text + " (see --help)";
     return ParseStatus::kExitUsage;
   };
-  if (!ParseHostPort(listen, &o->listen)) return usage("--listen must be HOST:PORT, got '" + listen + "'");
+  if (!ParseHostPort(listen, &o->listen))
+    return usage("--listen must be HOST:PORT, got '" + listen + "'");
   if (!ParseHostPort(admin_listen, &o->admin_listen)) {
     return usage("--admin-listen must be HOST:PORT, got '" + admin_listen + "'");
   }
@@ -247,7 +251,8 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
     return usage("--shards must be a power of two, got " + std::to_string(o->shards));
   }
   o->metrics_enabled = metrics == "on";
-  o->threads = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o->threads =
+      threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   c.profile = *ParseProfile(profile);
   c.sessions = *ParseSessionMode(sessions_mode);
   c.code_ttl_seconds = ttl;
@@ -266,7 +271,8 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
       } else if (item == "phone" || item == "sms") {
         c.phone_connector = true;
       } else {
-        return usage("--connectors must list email and/or phone, or be none; got '" + connectors + "'");
+        return usage("--connectors must list email and/or phone, or be none; got '" + connectors +
+                     "'");
       }
       if (comma == std::string::npos) break;
       pos = comma + 1;

@@ -37,8 +37,8 @@ struct AppOptions {
   std::string cors_origin = "reflect";  // reflect | * | off | comma-separated origins
   size_t journal_size = 1000;           // 0 = off
   bool journal_show_codes = false;
-  std::string access_log = "logfmt";    // logfmt | json | off
-  std::string faults_json;              // applied like PATCH /admin/config {"faults": ...}
+  std::string access_log = "logfmt";  // logfmt | json | off
+  std::string faults_json;            // applied like PATCH /admin/config {"faults": ...}
   std::string snapshot_file;
   uint32_t snapshot_interval_seconds = 60;  // 0 = only at shutdown
   bool snapshot_ignore_corrupt = false;

@@ -52,8 +52,8 @@ void AddTypeIssue(GuardFailure* f, std::string path, std::string expected, std::
   issue.code = "invalid_type";
   issue.path = std::move(path);
   issue.expected = std::move(expected);
-  issue.message = received == "undefined" ? "Required" : "Expected " + issue.expected +
-                                                             ", received " + received;
+  issue.message = received == "undefined" ? "Required"
+                                          : "Expected " + issue.expected + ", received " + received;
   issue.received = std::move(received);
   f->issues.push_back(std::move(issue));
 }
@@ -114,8 +114,7 @@ bool ReadString(const Value& obj, const char* key, std::string_view* out, GuardF
 
 bool ReadType(const Value& obj, Profile profile, IdentifierType* out, GuardFailure* f) {
   const bool documented = profile == Profile::kDocumented;
-  const char* options =
-      documented ? "'email' | 'phone' | 'Email' | 'Phone'" : "'email' | 'phone'";
+  const char* options = documented ? "'email' | 'phone' | 'Email' | 'Phone'" : "'email' | 'phone'";
   auto it = obj.FindMember("identifierType");
   if (it == obj.MemberEnd()) {
     AddTypeIssue(f, "identifierType", options, "undefined");
@@ -159,8 +158,7 @@ bool PublicRequestParser::ParseSend(std::string_view content_type, std::string_v
 }
 
 bool PublicRequestParser::ParseVerify(std::string_view content_type, std::string_view body,
-                                      Profile profile, PublicRequest* out,
-                                      GuardFailure* failure) {
+                                      Profile profile, PublicRequest* out, GuardFailure* failure) {
   Allocator values(impl_->value_buffer, sizeof(impl_->value_buffer));
   Allocator stack(impl_->stack_buffer, sizeof(impl_->stack_buffer));
   Document doc(&values, sizeof(impl_->stack_buffer), &stack);

@@ -81,10 +81,9 @@ std::vector<Route> PublicRoutes(MfaService& service, SessionService& sessions,
         }
         int64_t blocked_ms = 0;
         const Outcome outcome =
-            session_id.empty()
-                ? service.Verify(parsed.type, parsed.verification_id, parsed.code)
-                : sessions.Verify(session_id, parsed.type, parsed.verification_id, parsed.code,
-                                  &blocked_ms);
+            session_id.empty() ? service.Verify(parsed.type, parsed.verification_id, parsed.code)
+                               : sessions.Verify(session_id, parsed.type, parsed.verification_id,
+                                                 parsed.code, &blocked_ms);
         metrics.VerifyAttempt(parsed.type, outcome);
         if (outcome == Outcome::kOk) {
           SetVerificationId(reply, parsed.verification_id);
@@ -93,32 +92,32 @@ std::vector<Route> PublicRoutes(MfaService& service, SessionService& sessions,
         }
       },
       false, 0, 200, "verify"});
-  routes.push_back(Route{
-      Http::Method::Post, kSendPath,
-      [&service, &sessions, &metrics](const Http::Request& request, const PathParams&,
-                                      Http::ResponseWriter&, Reply& reply) {
-        const Config& config = service.config().Get().config;
-        std::string session_id;
-        if (!ResolveSession(config, sessions, request, &session_id, reply)) return;
-        PublicRequest parsed;
-        GuardFailure failure;
-        if (!ThreadParser().ParseSend(HeaderValue(request, "Content-Type"), request.body(),
-                                      config.profile, &parsed, &failure)) {
-          reply.status = 400;
-          reply.body = GuardFailureBody(failure);
-          return;
-        }
-        const SendResult result = session_id.empty() ? service.Send(parsed.type)
-                                                     : sessions.Send(session_id, parsed.type);
-        if (result.outcome == Outcome::kOk) {
-          metrics.CodeSent(parsed.type, metrics::Via::kPublic);
-          SetVerificationId(reply, result.verification_id);
-        } else {
-          metrics.SendRejected(result.outcome);
-          SetOutcome(reply, result.outcome, parsed.type);
-        }
-      },
-      false, 0, 200, "send"});
+  routes.push_back(
+      Route{Http::Method::Post, kSendPath,
+            [&service, &sessions, &metrics](const Http::Request& request, const PathParams&,
+                                            Http::ResponseWriter&, Reply& reply) {
+              const Config& config = service.config().Get().config;
+              std::string session_id;
+              if (!ResolveSession(config, sessions, request, &session_id, reply)) return;
+              PublicRequest parsed;
+              GuardFailure failure;
+              if (!ThreadParser().ParseSend(HeaderValue(request, "Content-Type"), request.body(),
+                                            config.profile, &parsed, &failure)) {
+                reply.status = 400;
+                reply.body = GuardFailureBody(failure);
+                return;
+              }
+              const SendResult result = session_id.empty() ? service.Send(parsed.type)
+                                                           : sessions.Send(session_id, parsed.type);
+              if (result.outcome == Outcome::kOk) {
+                metrics.CodeSent(parsed.type, metrics::Via::kPublic);
+                SetVerificationId(reply, result.verification_id);
+              } else {
+                metrics.SendRejected(result.outcome);
+                SetOutcome(reply, result.outcome, parsed.type);
+              }
+            },
+            false, 0, 200, "send"});
   routes.push_back(Route{
       Http::Method::Put, kExperiencePath,
       [&sessions](const Http::Request& request, const PathParams&, Http::ResponseWriter& writer,
@@ -144,42 +143,42 @@ std::vector<Route> PublicRoutes(MfaService& service, SessionService& sessions,
         reply.body.clear();
       },
       false, 0, 204});
-  routes.push_back(Route{
-      Http::Method::Get, kInteractionPath,
-      [&sessions](const Http::Request& request, const PathParams&, Http::ResponseWriter&,
-                  Reply& reply) {
-        const std::string session_id = SessionCookie(request);
-        if (session_id.empty()) return SetOutcome(reply, Outcome::kSessionNotFound, {});
-        const Outcome check = sessions.Check(session_id);
-        if (check != Outcome::kOk) return SetOutcome(reply, check, {});
-        auto view = sessions.View(session_id);
-        if (!view) return SetOutcome(reply, Outcome::kSessionNotFound, {});
-        reply.body = "{\"interactionEvent\":";
-        AppendJsonString(reply.body, ToString(view->event));
-        reply.body += ",\"userId\":";
-        if (view->user_id.empty()) {
-          reply.body += "null";
-        } else {
-          AppendJsonString(reply.body, view->user_id);
-        }
-        reply.body += ",\"verificationRecords\":[";
-        for (size_t i = 0; i < view->records.size(); ++i) {
-          const InteractionRecordView& r = view->records[i];
-          if (i > 0) reply.body += ',';
-          reply.body += "{\"id\":";
-          AppendJsonString(reply.body, r.id);
-          reply.body += ",\"type\":";
-          AppendJsonString(reply.body, RecordType(r.type));
-          reply.body += ",\"identifier\":{\"type\":";
-          AppendJsonString(reply.body, ToString(r.type));
-          reply.body += ",\"value\":";
-          AppendJsonString(reply.body, r.identifier);
-          reply.body += "},\"verified\":";
-          reply.body += r.verified ? "true" : "false";
-          reply.body += '}';
-        }
-        reply.body += "]}";
-      }});
+  routes.push_back(Route{Http::Method::Get, kInteractionPath,
+                         [&sessions](const Http::Request& request, const PathParams&,
+                                     Http::ResponseWriter&, Reply& reply) {
+                           const std::string session_id = SessionCookie(request);
+                           if (session_id.empty())
+                             return SetOutcome(reply, Outcome::kSessionNotFound, {});
+                           const Outcome check = sessions.Check(session_id);
+                           if (check != Outcome::kOk) return SetOutcome(reply, check, {});
+                           auto view = sessions.View(session_id);
+                           if (!view) return SetOutcome(reply, Outcome::kSessionNotFound, {});
+                           reply.body = "{\"interactionEvent\":";
+                           AppendJsonString(reply.body, ToString(view->event));
+                           reply.body += ",\"userId\":";
+                           if (view->user_id.empty()) {
+                             reply.body += "null";
+                           } else {
+                             AppendJsonString(reply.body, view->user_id);
+                           }
+                           reply.body += ",\"verificationRecords\":[";
+                           for (size_t i = 0; i < view->records.size(); ++i) {
+                             const InteractionRecordView& r = view->records[i];
+                             if (i > 0) reply.body += ',';
+                             reply.body += "{\"id\":";
+                             AppendJsonString(reply.body, r.id);
+                             reply.body += ",\"type\":";
+                             AppendJsonString(reply.body, RecordType(r.type));
+                             reply.body += ",\"identifier\":{\"type\":";
+                             AppendJsonString(reply.body, ToString(r.type));
+                             reply.body += ",\"value\":";
+                             AppendJsonString(reply.body, r.identifier);
+                             reply.body += "},\"verified\":";
+                             reply.body += r.verified ? "true" : "false";
+                             reply.body += '}';
+                           }
+                           reply.body += "]}";
+                         }});
   return routes;
 }
 

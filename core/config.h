@@ -41,11 +41,11 @@ struct LockoutPolicy {
 struct FaultRule {
   uint32_t delay_min_ms = 0;  // each answer waits uniform [min, max] ms (deferred, not slept)
   uint32_t delay_max_ms = 0;
-  double error_rate = 0;      // probability of answering the error below instead
+  double error_rate = 0;  // probability of answering the error below instead
   int error_status = 500;
   std::string error_code = "unexpected";
   std::string error_message = "Injected fault.";
-  double reset_rate = 0;      // probability of resetting the connection without an answer
+  double reset_rate = 0;  // probability of resetting the connection without an answer
   bool active() const { return delay_max_ms > 0 || error_rate > 0 || reset_rate > 0; }
 };
 

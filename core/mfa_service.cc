@@ -130,7 +130,7 @@ Outcome MfaService::Verify(IdentifierType type, std::string_view verification_id
   const int64_t now = clock_.NowMs();
   Outcome outcome = Outcome::kVerificationNotFound;
   store_.WithRecord(verification_id, [&](Record& r) {
-    if (r.type() != type) return;  // another type's record is "not found"
+    if (r.type() != type) return;                    // another type's record is "not found"
     if (r.session_bound() != scope.session) return;  // another session's (or open mode's)
     if (!r.identified()) {
       outcome = documented ? Outcome::kIdentifierNotFound : Outcome::kVerificationNotFound;
@@ -192,8 +192,7 @@ SeedResult MfaService::Seed(std::vector<SeedItem> items) {
     r.ttl_seconds = item.ttl_seconds ? *item.ttl_seconds : c.code_ttl_seconds;
     r.identified = item.identified;
     result.records.push_back(SeededRecord{
-        r.id, r.type,
-        item.identifier ? *item.identifier : c.default_address(item.type), r.code,
+        r.id, r.type, item.identifier ? *item.identifier : c.default_address(item.type), r.code,
         now + int64_t{r.ttl_seconds} * 1000});
     records.push_back(std::move(r));
   }

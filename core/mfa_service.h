@@ -79,8 +79,8 @@ class Sentinel;
 
 // Extra rules for a verify made inside an interaction session.
 struct VerifyScope {
-  bool session = false;          // the record must be session-bound (and open mode: must not be)
-  Sentinel* sentinel = nullptr;  // lockout: checked before the code, fed with failures
+  bool session = false;           // the record must be session-bound (and open mode: must not be)
+  Sentinel* sentinel = nullptr;   // lockout: checked before the code, fed with failures
   int64_t* blocked_ms = nullptr;  // out: remaining block when kVerificationBlocked
 };
 
@@ -91,8 +91,8 @@ using SentHook = std::function<void(const InboxMessage&)>;
 // started, is owned here and joined by StopSweeper() or the destructor.
 class MfaService {
  public:
-  MfaService(ConfigStore& config, VerificationStore& store, Inbox& inbox,
-             SendRateLimiter& limiter, const Clock& clock, ServiceOptions options = {});
+  MfaService(ConfigStore& config, VerificationStore& store, Inbox& inbox, SendRateLimiter& limiter,
+             const Clock& clock, ServiceOptions options = {});
   ~MfaService();
   MfaService(const MfaService&) = delete;
   MfaService& operator=(const MfaService&) = delete;

@@ -67,7 +67,7 @@ struct Record {
     kSessionBound = 32,  // created by a send inside an interaction session
   };
 
-  InlineText<24> id;  // ids up to 23 chars inline (generated ids are 21)
+  InlineText<24> id;   // ids up to 23 chars inline (generated ids are 21)
   InlineText<8> code;  // codes up to 7 chars inline
   IdentifierRef identifier;
   int64_t created_ms = 0;

@@ -30,8 +30,7 @@ struct InteractionView {
 // practice (one browser tab), and a race between two of them resolves as "last send wins".
 class SessionService {
  public:
-  SessionService(MfaService& mfa, SessionStore& sessions, UserDirectory& users,
-                 Sentinel& sentinel)
+  SessionService(MfaService& mfa, SessionStore& sessions, UserDirectory& users, Sentinel& sentinel)
       : mfa_(mfa), sessions_(sessions), users_(users), sentinel_(sentinel) {}
 
   // Step 1 of send and verify: kOk, kSessionNotFound (unknown or expired) or

@@ -137,8 +137,7 @@ void Sentinel::RecordFailure(std::string_view key, int64_t now_ms, uint32_t thre
   if (threshold == 0) return;
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<int64_t>& times = failures_[std::string(key)];
-  times.erase(times.begin(),
-              std::upper_bound(times.begin(), times.end(), now_ms - window_ms));
+  times.erase(times.begin(), std::upper_bound(times.begin(), times.end(), now_ms - window_ms));
   times.push_back(now_ms);
   if (times.size() >= threshold) {
     blocked_until_[std::string(key)] = now_ms + block_ms;

@@ -46,9 +46,9 @@ struct Session {
   int64_t expires_ms = 0;
   bool interaction_started = false;
   InteractionEvent event = InteractionEvent::kSignIn;
-  std::string user_id;                              // empty = not identified
-  std::string record_ids[kIdentifierTypeCount];     // current MFA code record per type
-  bool password_verified = false;                   // POST /verification/password succeeded
+  std::string user_id;                           // empty = not identified
+  std::string record_ids[kIdentifierTypeCount];  // current MFA code record per type
+  bool password_verified = false;                // POST /verification/password succeeded
   std::string password_user_id;
 };
 
@@ -96,7 +96,7 @@ class Sentinel {
  private:
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::vector<int64_t>> failures_;  // GUARDED_BY(mu_)
-  std::unordered_map<std::string, int64_t> blocked_until_;         // GUARDED_BY(mu_)
+  std::unordered_map<std::string, int64_t> blocked_until_;          // GUARDED_BY(mu_)
 };
 
 // "in 60 minutes", "in 1 minute", "in 30 seconds": Intl.RelativeTimeFormat('en') as Logto uses.

@@ -245,7 +245,7 @@ bool WriteSnapshot(const std::string& path, const VerificationStore& store, cons
 SnapshotLoad LoadSnapshot(const std::string& path, VerificationStore* store, Inbox* inbox,
                           SnapshotStats* stats, std::string* error) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                        &std::fclose);
+                                                       &std::fclose);
   if (!file) {
     if (errno == ENOENT) return SnapshotLoad::kMissing;
     *error = Errno("cannot open " + path);
@@ -309,7 +309,8 @@ SnapshotLoad LoadSnapshot(const std::string& path, VerificationStore* store, Inb
     }
     if (rec.id.empty()) return corrupt("empty id in record " + std::to_string(i));
     const InsertStatus status = store->InsertRestored(rec);
-    if (status == InsertStatus::kExists) return corrupt("duplicate id in record " + std::to_string(i));
+    if (status == InsertStatus::kExists)
+      return corrupt("duplicate id in record " + std::to_string(i));
     if (status == InsertStatus::kFull) {
       *error = path + ": holds more records than --max-records allows";
       return SnapshotLoad::kCorrupt;

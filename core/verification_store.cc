@@ -24,9 +24,7 @@ inline uint64_t Mix(uint64_t x) {
 constexpr uint32_t kInitialCapacity = 16;
 constexpr uint32_t kSweepSliceRecords = 4096;
 
-
 }  // namespace
-
 
 VerificationStore::VerificationStore(StoreOptions options) : max_records_(options.max_records) {
   const size_t n = options.shards;

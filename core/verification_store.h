@@ -106,7 +106,7 @@ class VerificationStore {
     uint32_t ttl_seconds = 0;
     uint32_t consumed_after_seconds = 0;
     bool generated = false;
-    std::string identifier;  // when !generated
+    std::string identifier;       // when !generated
     uint32_t batch = 0, seq = 0;  // when generated
   };
   // Restores one record (start-up only, before serving). kExists / kFull as for Insert.
@@ -131,9 +131,9 @@ class VerificationStore {
 
   struct alignas(64) Shard {
     mutable std::mutex mu;
-    IndexSlot* slots = nullptr;  // GUARDED_BY(mu), calloc'd, `capacity` entries
-    uint32_t capacity = 0;       // GUARDED_BY(mu), power of two
-    uint32_t used = 0;           // GUARDED_BY(mu)
+    IndexSlot* slots = nullptr;                     // GUARDED_BY(mu), calloc'd, `capacity` entries
+    uint32_t capacity = 0;                          // GUARDED_BY(mu), power of two
+    uint32_t used = 0;                              // GUARDED_BY(mu)
     std::vector<std::unique_ptr<Record[]>> chunks;  // GUARDED_BY(mu)
     uint32_t next_unused = 0;                       // GUARDED_BY(mu)
     std::vector<uint32_t> free_slots;               // GUARDED_BY(mu)
@@ -198,7 +198,8 @@ size_t VerificationStore::Scan(ScanCursor& cursor, uint32_t batch_filter, size_t
     while (cursor.slot < shard.next_unused && emitted < max_rows) {
       const Record& r = shard.at(cursor.slot++);
       if (!r.live()) continue;
-      if (batch_filter != 0 && !(r.identifier.IsGenerated() && r.identifier.batch() == batch_filter))
+      if (batch_filter != 0 &&
+          !(r.identifier.IsGenerated() && r.identifier.batch() == batch_filter))
         continue;
       RecordView view{r.id.view(), r.type(), ResolveIdentifier(r, scratch), r.code.view(), &r};
       fn(view);
