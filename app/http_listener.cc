@@ -318,7 +318,7 @@ bool RouteTable::ApplyCors(std::string_view origin, Http::ResponseWriter& respon
 void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter response) const {
   const auto start = std::chrono::steady_clock::now();
   Lifecycle& lifecycle = *config_.lifecycle;
-  lifecycle.in_flight.fetch_add(1, std::memory_order_acq_rel);
+  lifecycle.Enter();
   Reply reply;
   PathParams params;
   std::vector<Http::Method> allowed;
@@ -346,7 +346,7 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
           "Access-Control-Allow-Headers", requested.empty() ? "Content-Type" : requested));
       response.headers().add(std::make_shared<NamedHeader>("Access-Control-Max-Age", "600"));
     }
-  } else if (lifecycle.draining.load(std::memory_order_acquire)) {
+  } else if (lifecycle.draining()) {
     reply.status = 503;
     reply.body = SimpleErrorBody("request.shutting_down", "The mock is shutting down.");
     response.headers().remove<Http::Header::Connection>();
@@ -455,7 +455,7 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
                               reply.status, seconds,
                               reply.status >= 400 ? ErrorCodeOf(reply.body) : std::string_view());
   }
-  lifecycle.in_flight.fetch_sub(1, std::memory_order_acq_rel);
+  lifecycle.Leave();
 }
 
 HttpListener::HttpListener(const std::string& host, uint16_t port, int threads,

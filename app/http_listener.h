@@ -46,10 +46,34 @@ struct Route {
 };
 
 // Shared by every listener of the process: lets shutdown refuse new requests and wait for the
-// ones in flight. Thread-safe (atomics).
-struct Lifecycle {
-  std::atomic<bool> draining{false};
-  std::atomic<int64_t> in_flight{0};
+// ones in flight. Thread-safe (atomics). The in-flight count is striped over cache lines so
+// workers do not bounce one line between cores on every request; only InFlight() sums them.
+class Lifecycle {
+ public:
+  void Enter() { Stripe().fetch_add(1, std::memory_order_acq_rel); }
+  void Leave() { Stripe().fetch_sub(1, std::memory_order_acq_rel); }
+  int64_t InFlight() const {
+    int64_t total = 0;
+    for (const Slot& slot : slots_) total += slot.count.load(std::memory_order_acquire);
+    return total;
+  }
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
+  void StartDraining() { draining_.store(true, std::memory_order_release); }
+
+ private:
+  static constexpr size_t kStripes = 16;
+  struct alignas(64) Slot {
+    std::atomic<int64_t> count{0};
+  };
+  std::atomic<int64_t>& Stripe() {
+    // A thread keeps its stripe, so its Enter and Leave always pair up on the same counter.
+    static std::atomic<size_t> next{0};
+    thread_local const size_t index = next.fetch_add(1, std::memory_order_relaxed) % kStripes;
+    return slots_[index].count;
+  }
+
+  Slot slots_[kStripes];
+  std::atomic<bool> draining_{false};
 };
 
 class AccessLog;

@@ -312,14 +312,14 @@ int Run(int argc, char** argv) {
   sigwait(&stop_signals, &signal_number);
   LogInfo("received signal {}, draining requests in flight", signal_number);
   // New requests now get 503 + Connection: close; the ones running finish (bounded wait).
-  lifecycle->draining.store(true, std::memory_order_release);
+  lifecycle->StartDraining();
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(options.shutdown_grace_seconds);
-  while (lifecycle->in_flight.load(std::memory_order_acquire) > 0 &&
+  while (lifecycle->InFlight() > 0 &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  if (const int64_t left = lifecycle->in_flight.load(); left > 0) {
+  if (const int64_t left = lifecycle->InFlight(); left > 0) {
     LogWarn("{} requests still running after {} s; closing anyway", left,
             options.shutdown_grace_seconds);
   }
