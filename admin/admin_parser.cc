@@ -4,6 +4,8 @@
 #include <rapidjson/error/en.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 #include "app/json_util.h"
@@ -339,15 +341,27 @@ bool PatchFaultRule(const Value& v, const std::string& where, FaultRule* rule,
   return true;
 }
 
+// Shortest form that reads back as the same double (std::to_string keeps only 6 decimals).
+std::string FormatRate(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  for (int precision = 1; precision < 17; ++precision) {
+    char shorter[32];
+    std::snprintf(shorter, sizeof(shorter), "%.*g", precision, v);
+    if (std::strtod(shorter, nullptr) == v) return shorter;
+  }
+  return buf;
+}
+
 void AppendFaultRule(std::string& out, const FaultRule& r) {
   out += "{\"delayMs\":{\"min\":" + std::to_string(r.delay_min_ms) +
          ",\"max\":" + std::to_string(r.delay_max_ms) + "},\"error\":{\"rate\":" +
-         std::to_string(r.error_rate) + ",\"status\":" + std::to_string(r.error_status) +
+         FormatRate(r.error_rate) + ",\"status\":" + std::to_string(r.error_status) +
          ",\"code\":";
   AppendJsonString(out, r.error_code);
   out += ",\"message\":";
   AppendJsonString(out, r.error_message);
-  out += "},\"resetRate\":" + std::to_string(r.reset_rate) + "}";
+  out += "},\"resetRate\":" + FormatRate(r.reset_rate) + "}";
 }
 
 }  // namespace

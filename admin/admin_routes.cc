@@ -13,6 +13,8 @@ namespace Http = Pistache::Http;
 
 extern const char kInboxPageHtml[];
 extern const std::size_t kInboxPageHtml_size;
+extern const char kOpenApiJson[];  // docs/openapi.yaml as JSON, embedded at build time
+extern const std::size_t kOpenApiJson_size;
 
 namespace {
 
@@ -268,6 +270,12 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
         },
         /*auth=*/false);  // the page itself holds no data; its API calls carry the token
   }
+  add(
+      Http::Method::Get, "/openapi.json",
+      [](const Http::Request&, const PathParams&, Http::ResponseWriter&, Reply& reply) {
+        reply.body.assign(kOpenApiJson, kOpenApiJson_size);  // application/json by default
+      },
+      /*auth=*/false);  // the API description, no data
   add(
       Http::Method::Get, "/healthz",
       [](const Http::Request&, const PathParams&, Http::ResponseWriter&, Reply& reply) {

@@ -157,7 +157,8 @@ uint32_t UniformDelay(uint32_t lo, uint32_t hi) {
   return std::uniform_int_distribution<uint32_t>(lo, hi)(rng);
 }
 
-// Resets the connection: with SO_LINGER 0 the close Pistache makes after the shutdown sends RST.
+// Resets the connection: SO_LINGER 0 makes the close that Pistache does once it reads EOF send
+// RST instead of FIN; shutting down only the read side gives it that EOF without sending anything.
 void ResetConnection(Http::ResponseWriter& response) {
   auto peer = response.getPeer();
   if (!peer) return;
@@ -165,7 +166,7 @@ void ResetConnection(Http::ResponseWriter& response) {
     1, 0
   };
   ::setsockopt(peer->fd(), SOL_SOCKET, SO_LINGER, &no_linger, sizeof(no_linger));
-  ::shutdown(peer->fd(), SHUT_RDWR);
+  ::shutdown(peer->fd(), SHUT_RD);
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
@@ -326,6 +327,7 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
   metrics::RouteId metric_route = unmatched_route_;
   bool cors_allowed = false;
   bool preflight = false;
+  std::chrono::milliseconds injected_delay{0};  // counted in the recorded duration
   if (config_.cors.mode != CorsPolicy::Mode::kOff) {
     const std::string origin(HeaderValue(request, "Origin"));
     if (!origin.empty()) {
@@ -418,6 +420,7 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
       }
       if (fault && fault->delay_max_ms > 0 && !reply.already_sent) {
         const uint32_t delay = UniformDelay(fault->delay_min_ms, fault->delay_max_ms);
+        injected_delay = std::chrono::milliseconds(delay);
         config_.deferred->SendAt(start + std::chrono::milliseconds(delay), std::move(response),
                                  reply);
         reply.already_sent = true;
@@ -442,7 +445,8 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
     }
   }
   const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start + injected_delay)
+          .count();
   metrics_.HttpRequest(config_.kind, metric_route, MethodName(request.method()), reply.status,
                        seconds);
   if (config_.journal != nullptr && !preflight) {

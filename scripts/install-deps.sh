@@ -3,9 +3,9 @@
 # Usage: scripts/install-deps.sh [build|test]   (test adds the test-only tools)
 set -euo pipefail
 
-want=(g++ cmake make pkg-config git libpistache-dev rapidjson-dev prometheus-cpp-dev libcli11-dev libspdlog-dev)
+want=(g++ cmake make pkg-config git libpistache-dev rapidjson-dev prometheus-cpp-dev libcli11-dev libspdlog-dev python3 python3-yaml)
 if [[ "${1:-build}" == "test" ]]; then
-  want+=(libgtest-dev libgmock-dev libbenchmark-dev prometheus curl python3 wrk nginx-light clang libclang-rt-14-dev)
+  want+=(libgtest-dev libgmock-dev libbenchmark-dev prometheus curl python3 python3-yaml wrk nginx-light clang libclang-rt-14-dev)
 fi
 
 missing=()
