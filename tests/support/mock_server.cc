@@ -17,9 +17,11 @@ constexpr std::string_view kSpecDefaultConfig =
 
 // Only the keys issue 2 defines for PATCH /admin/config, taken from `config`.
 std::string ResetBodyFrom(const Json& config) {
-  static const char* const kKeys[] = {"/profile",    "/codeTtlSeconds", "/maxAttempts",
-                                      "/connectors", "/sendRateLimit",  "/fixedCode",
-                                      "/defaultUser"};
+  // Every key GET /admin/config returns, so nothing a test PATCHes leaks into the next test.
+  static const char* const kKeys[] = {"/profile",     "/codeTtlSeconds", "/maxAttempts",
+                                      "/connectors",  "/sendRateLimit",  "/fixedCode",
+                                      "/defaultUser", "/sessions",       "/sessionTtlSeconds",
+                                      "/lockout",     "/faults"};
   std::string body = "{";
   for (const char* key : kKeys) {
     if (!config.Has(key)) continue;
@@ -106,6 +108,10 @@ std::string MockServer::Reset() {
   if (!r.ok() || r.status != 200) return "DELETE /admin/verifications answered:\n" + r.Describe();
   r = AdminDelete("/admin/inbox");
   if (!r.ok() || r.status != 204) return "DELETE /admin/inbox answered:\n" + r.Describe();
+  r = AdminDelete("/admin/sessions");
+  if (!r.ok() || r.status != 200) return "DELETE /admin/sessions answered:\n" + r.Describe();
+  r = AdminDelete("/admin/clock");
+  if (!r.ok() || r.status != 200) return "DELETE /admin/clock answered:\n" + r.Describe();
   r = PatchConfig(reset_body_);
   if (!r.ok() || r.status != 200) {
     return "PATCH /admin/config " + reset_body_ + " answered:\n" + r.Describe();
