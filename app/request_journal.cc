@@ -44,12 +44,9 @@ void RequestJournal::Record(int64_t time_ms, std::string_view method, std::strin
   e.status = status;
   e.duration_seconds = duration_seconds;
   if (status >= 400) e.error_code = std::string(ErrorCodeOf(response_body));
-  if (show_codes_) {
-    e.body = std::string(request_body.substr(0, kMaxStoredBody));
-  } else {
-    e.body = MaskCodes(request_body);
-    if (e.body.size() > kMaxStoredBody) e.body.resize(kMaxStoredBody);
-  }
+  // Stored as received and masked when read: the request path pays a copy, not a JSON parse.
+  e.body = std::string(request_body.substr(0, kMaxStoredBody));
+  e.truncated = request_body.size() > kMaxStoredBody;
   log_.Add(std::move(e));
 }
 
@@ -60,6 +57,12 @@ std::vector<JournalEntry> RequestJournal::List(size_t limit, int status) const {
     if (status == 0 || e.status == status) out.push_back(e);
     return out.size() < limit;
   });
+  if (!show_codes_) {
+    for (JournalEntry& e : out) {
+      e.body = e.truncated ? "<" + std::to_string(e.body.size()) + "+ bytes, too long to show>"
+                           : MaskCodes(e.body);
+    }
+  }
   return out;
 }
 

@@ -18,7 +18,8 @@ struct JournalEntry {
   int status = 0;
   double duration_seconds = 0;
   std::string error_code;  // Logto code of an error answer; empty on success
-  std::string body;        // the request body, "code" masked unless configured otherwise
+  std::string body;        // the request body, "code" masked when listed unless configured
+  bool truncated = false;  // the body was longer than the journal keeps
 };
 
 // Thread-safe (BoundedLog).
