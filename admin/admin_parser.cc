@@ -37,6 +37,12 @@ bool ParseDocument(std::string_view body, Document* doc, AdminParseError* error)
     error->message = "The request body is empty; send a JSON document.";
     return false;
   }
+  if (const size_t nul = body.find('\0'); nul != std::string_view::npos) {
+    // RapidJSON would stop at the NUL and accept whatever came before it.
+    error->kind = AdminParseError::kInvalidJson;
+    error->message = "The request body contains a NUL byte (at byte " + std::to_string(nul) + ").";
+    return false;
+  }
   doc->Parse<kParseFlags>(body.data(), body.size());
   if (doc->HasParseError()) {
     error->kind = AdminParseError::kInvalidJson;
@@ -48,11 +54,13 @@ bool ParseDocument(std::string_view body, Document* doc, AdminParseError* error)
   return true;
 }
 
+// No control characters, and valid UTF-8 (RapidJSON 1.1 decodes a lone "\udc00" escape to the
+// bytes of a surrogate even with validation on; such strings must not reach the store).
 bool IsPrintable(std::string_view s) {
   for (unsigned char c : s) {
     if (c < 0x20 || c == 0x7f) return false;
   }
-  return true;
+  return IsValidUtf8(s);
 }
 
 bool ReadType(const Value& v, IdentifierType* out) {
@@ -557,6 +565,10 @@ bool ParseSeedFile(std::string_view content, std::vector<SeedItem>* items, std::
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     const std::string where = "line " + std::to_string(line_no) + ": ";
     if (ndjson) {
+      if (line.find('\0') != std::string_view::npos) {
+        *error = where + "contains a NUL byte.";  // RapidJSON would stop reading there
+        return false;
+      }
       Document doc;
       doc.Parse<kParseFlags>(line.data(), line.size());
       if (doc.HasParseError()) {
@@ -607,6 +619,12 @@ bool ParseSeedFile(std::string_view content, std::vector<SeedItem>* items, std::
                std::to_string(fields.size()) + ".";
       return false;
     }
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (!IsValidUtf8(fields[i])) {
+        *error = where + header[i] + " is not valid UTF-8.";
+        return false;
+      }
+    }
     // Reuse the JSON validation so both formats accept exactly the same values.
     std::string json = "{";
     for (size_t i = 0; i < header.size(); ++i) {
@@ -625,7 +643,7 @@ bool ParseSeedFile(std::string_view content, std::vector<SeedItem>* items, std::
           *error = where + "ttlSeconds must be a positive integer.";
           return false;
         }
-        json += fields[i];
+        json += std::to_string(std::stoull(fields[i]));  // "0600" is 600, not invalid JSON
       } else if (header[i] == "identified") {
         if (fields[i] != "true" && fields[i] != "false") {
           *error = where + "identified must be true or false.";

@@ -41,7 +41,9 @@ bool IsJsonContentType(std::string_view ct) {
   if (ct.empty()) return true;
   std::string lower;
   for (char c : ct.substr(0, ct.find(';'))) {
-    if (c != ' ' && c != '\t') lower.push_back(static_cast<char>(std::tolower(c)));
+    if (c != ' ' && c != '\t') {
+      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
   }
   return lower == "application/json" ||
          (lower.size() > 5 && lower.compare(lower.size() - 5, 5, "+json") == 0);
@@ -61,9 +63,20 @@ void AddTypeIssue(GuardFailure* f, std::string path, std::string expected, std::
 }  // namespace
 
 struct PublicRequestParser::Impl {
-  // Small bodies (all valid ones) fit in these; larger ones spill to the heap.
-  char value_buffer[2048];
-  char stack_buffer[1024];
+  // Small bodies (all valid ones) parse inside these buffers; larger ones spill to heap chunks
+  // that live until the next parse (the views handed out point into them).
+  char value_buffer[4096];
+  char stack_buffer[4096];
+  Allocator values{value_buffer, sizeof(value_buffer)};
+  Allocator stack{stack_buffer, sizeof(stack_buffer)};
+  Document doc{&values, 1024, &stack};
+
+  // The document for the next parse: the previous parse's values are released (the parse stack
+  // is kept). MemoryPoolAllocator never frees single values, so the old root is not touched.
+  Document& Fresh() {
+    values.Clear();
+    return doc;
+  }
 };
 
 PublicRequestParser::PublicRequestParser() : impl_(new Impl) {}
@@ -83,6 +96,13 @@ const Value* ParseObject(Document& doc, std::string_view content_type, std::stri
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     doc.SetObject();  // an empty body is {} to Logto's body parser
     return &doc;
+  }
+  if (body.find('\0') != std::string_view::npos) {
+    // RapidJSON would stop at the NUL and accept whatever came before it.
+    failure->malformed_json = true;
+    failure->parse_error = "The body contains a NUL byte (at byte " +
+                           std::to_string(body.find('\0')) + ")";
+    return nullptr;
   }
   doc.Parse<kParseFlags>(body.data(), body.size());
   if (doc.HasParseError()) {
@@ -149,9 +169,7 @@ bool ReadType(const Value& obj, Profile profile, IdentifierType* out, GuardFailu
 
 bool PublicRequestParser::ParseSend(std::string_view content_type, std::string_view body,
                                     Profile profile, PublicRequest* out, GuardFailure* failure) {
-  Allocator values(impl_->value_buffer, sizeof(impl_->value_buffer));
-  Allocator stack(impl_->stack_buffer, sizeof(impl_->stack_buffer));
-  Document doc(&values, sizeof(impl_->stack_buffer), &stack);
+  Document& doc = impl_->Fresh();
   const Value* obj = ParseObject(doc, content_type, body, failure);
   if (obj == nullptr) return false;
   return ReadType(*obj, profile, &out->type, failure);
@@ -159,9 +177,7 @@ bool PublicRequestParser::ParseSend(std::string_view content_type, std::string_v
 
 bool PublicRequestParser::ParseVerify(std::string_view content_type, std::string_view body,
                                       Profile profile, PublicRequest* out, GuardFailure* failure) {
-  Allocator values(impl_->value_buffer, sizeof(impl_->value_buffer));
-  Allocator stack(impl_->stack_buffer, sizeof(impl_->stack_buffer));
-  Document doc(&values, sizeof(impl_->stack_buffer), &stack);
+  Document& doc = impl_->Fresh();
   const Value* obj = ParseObject(doc, content_type, body, failure);
   if (obj == nullptr) return false;
   // zod reports every failing key, in the schema's order.
@@ -174,9 +190,7 @@ bool PublicRequestParser::ParseVerify(std::string_view content_type, std::string
 bool PublicRequestParser::ParseInteractionEvent(std::string_view content_type,
                                                 std::string_view body, std::string* event,
                                                 GuardFailure* failure) {
-  Allocator values(impl_->value_buffer, sizeof(impl_->value_buffer));
-  Allocator stack(impl_->stack_buffer, sizeof(impl_->stack_buffer));
-  Document doc(&values, sizeof(impl_->stack_buffer), &stack);
+  Document& doc = impl_->Fresh();
   const Value* obj = ParseObject(doc, content_type, body, failure);
   if (obj == nullptr) return false;
   constexpr const char* kOptions = "'SignIn' | 'Register' | 'ForgotPassword'";
