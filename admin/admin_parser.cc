@@ -40,7 +40,8 @@ bool ParseDocument(std::string_view body, Document* doc, AdminParseError* error)
   if (const size_t nul = body.find('\0'); nul != std::string_view::npos) {
     // RapidJSON would stop at the NUL and accept whatever came before it.
     error->kind = AdminParseError::kInvalidJson;
-    error->message = "The request body contains a NUL byte (at byte " + std::to_string(nul) + ").";
+    error->message = "The request body is not valid JSON: it contains a NUL byte (at byte " +
+                     std::to_string(nul) + ").";
     return false;
   }
   doc->Parse<kParseFlags>(body.data(), body.size());
@@ -102,8 +103,8 @@ bool ParseSeedObject(const Value& obj, SeedItem* item, std::string* why) {
       }
       has_type = true;
     } else if (key == "identifier") {
-      if (!v.IsString() || v.GetStringLength() == 0 ||
-          v.GetStringLength() > kMaxIdentifierLength || !IsPrintable(View(v))) {
+      if (!v.IsString() || v.GetStringLength() == 0 || v.GetStringLength() > kMaxIdentifierLength ||
+          !IsPrintable(View(v))) {
         *why = "identifier must be a string of 1-254 printable characters.";
         return false;
       }
@@ -195,17 +196,16 @@ bool ParseGenerateSpec(std::string_view body, GenerateSpec* spec, AdminParseErro
       }
       has_type = true;
     } else if (key == "identifier") {
-      if (!v.IsString() || v.GetStringLength() == 0 ||
-          v.GetStringLength() > kMaxIdentifierLength || !IsPrintable(View(v))) {
+      if (!v.IsString() || v.GetStringLength() == 0 || v.GetStringLength() > kMaxIdentifierLength ||
+          !IsPrintable(View(v))) {
         return Fail(error, "identifier must be a pattern of 1-254 printable characters.");
       }
       spec->identifier_pattern = std::string(View(v));
     } else if (key == "ttlSeconds") {
       int64_t ttl;
       if (!ReadInt(v, 1, kMaxTtlSeconds, &ttl)) {
-        return Fail(error,
-                    "ttlSeconds must be an integer from 1 to " + std::to_string(kMaxTtlSeconds) +
-                        ".");
+        return Fail(error, "ttlSeconds must be an integer from 1 to " +
+                               std::to_string(kMaxTtlSeconds) + ".");
       }
       spec->ttl_seconds = static_cast<uint32_t>(ttl);
     } else if (key == "code") {
@@ -236,8 +236,8 @@ bool ParseAdminSend(std::string_view body, IdentifierType* type, std::string* id
       if (!ReadType(v, type)) return Fail(error, "identifierType must be \"email\" or \"phone\".");
       has_type = true;
     } else if (key == "identifier") {
-      if (!v.IsString() || v.GetStringLength() == 0 ||
-          v.GetStringLength() > kMaxIdentifierLength || !IsPrintable(View(v))) {
+      if (!v.IsString() || v.GetStringLength() == 0 || v.GetStringLength() > kMaxIdentifierLength ||
+          !IsPrintable(View(v))) {
         return Fail(error, "identifier must be a string of 1-254 printable characters.");
       }
       *identifier = std::string(View(v));
@@ -363,9 +363,9 @@ std::string FormatRate(double v) {
 
 void AppendFaultRule(std::string& out, const FaultRule& r) {
   out += "{\"delayMs\":{\"min\":" + std::to_string(r.delay_min_ms) +
-         ",\"max\":" + std::to_string(r.delay_max_ms) + "},\"error\":{\"rate\":" +
-         FormatRate(r.error_rate) + ",\"status\":" + std::to_string(r.error_status) +
-         ",\"code\":";
+         ",\"max\":" + std::to_string(r.delay_max_ms) +
+         "},\"error\":{\"rate\":" + FormatRate(r.error_rate) +
+         ",\"status\":" + std::to_string(r.error_status) + ",\"code\":";
   AppendJsonString(out, r.error_code);
   out += ",\"message\":";
   AppendJsonString(out, r.error_message);
@@ -430,7 +430,8 @@ bool ApplyConfigPatch(std::string_view body, Config* config, AdminParseError* er
       if (!PatchUint(v, "sessionTtlSeconds", &next.session_ttl_seconds, error)) return false;
     } else if (key == "lockout") {
       if (!v.IsObject()) {
-        return Fail(error, "lockout must be an object {maxFailures, windowSeconds, durationSeconds}.");
+        return Fail(error,
+                    "lockout must be an object {maxFailures, windowSeconds, durationSeconds}.");
       }
       for (auto c = v.MemberBegin(); c != v.MemberEnd(); ++c) {
         const std::string_view ck = View(c->name);
@@ -453,7 +454,7 @@ bool ApplyConfigPatch(std::string_view body, Config* config, AdminParseError* er
       if (!v.IsObject()) return Fail(error, "faults must be an object {send, verify} or null.");
       for (auto c = v.MemberBegin(); c != v.MemberEnd(); ++c) {
         const std::string_view ck = View(c->name);
-        FaultRule* rule = ck == "send" ? &next.faults.send
+        FaultRule* rule = ck == "send"     ? &next.faults.send
                           : ck == "verify" ? &next.faults.verify
                                            : nullptr;
         if (rule == nullptr) {
@@ -609,7 +610,7 @@ bool ParseSeedFile(std::string_view content, std::vector<SeedItem>* items, std::
       if (!has_id || !has_code || !has_type) {
         *error = where +
                  "the CSV header must name verificationId, code and identifierType (and may name "
-                 "identifier, ttlSeconds).";
+                 "identifier, ttlSeconds, identified).";
         return false;
       }
       continue;

@@ -353,7 +353,8 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
     reply.body = SimpleErrorBody("request.shutting_down", "The mock is shutting down.");
     response.headers().remove<Http::Header::Connection>();
     response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-  } else if (!config_.admin_token.empty() && request.resource().rfind("/admin", 0) == 0 &&
+  } else if (!config_.admin_token.empty() &&
+             (request.resource() == "/admin" || request.resource().rfind("/admin/", 0) == 0) &&
              (route == nullptr || route->requires_admin_token) && !Authorized(request)) {
     // Every /admin path needs the token, known or not, so probing reveals nothing.
     if (route != nullptr) metric_route = route->metric_route;
@@ -429,8 +430,9 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
   }
   if (!reply.already_sent) {
     auto connection = request.headers().tryGet<Http::Header::Connection>();
-    const bool close = connection ? connection->control() == Http::ConnectionControl::Close
-                                  : request.version() != Http::Version::Http11;
+    const bool close = lifecycle.draining() ||
+                       (connection ? connection->control() == Http::ConnectionControl::Close
+                                   : request.version() != Http::Version::Http11);
     if (close) {
       // Pistache keeps the socket open after "Connection: close"; half-close it once sent.
       std::weak_ptr<Tcp::Peer> weak = response.getPeer();

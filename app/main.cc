@@ -196,7 +196,13 @@ int Run(int argc, char** argv) {
     cors.mode = CorsPolicy::Mode::kList;
     std::stringstream list(options.cors_origin);
     for (std::string origin; std::getline(list, origin, ',');) {
-      if (!origin.empty()) cors.origins.push_back(origin);
+      const size_t first = origin.find_first_not_of(" \t");
+      if (first == std::string::npos) continue;
+      origin = origin.substr(first, origin.find_last_not_of(" \t") - first + 1);
+      cors.origins.push_back(origin);
+    }
+    if (cors.origins.empty()) {
+      return Fail("--cors-origin must be reflect, *, off or a comma-separated list of origins");
     }
   }
 
@@ -315,7 +321,8 @@ int Run(int argc, char** argv) {
   lifecycle->StartDraining();
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(options.shutdown_grace_seconds);
-  while (lifecycle->InFlight() > 0 &&
+  // Answers held back by an injected delay are in flight too.
+  while ((lifecycle->InFlight() > 0 || deferred.pending() > 0) &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

@@ -100,8 +100,8 @@ const Value* ParseObject(Document& doc, std::string_view content_type, std::stri
   if (body.find('\0') != std::string_view::npos) {
     // RapidJSON would stop at the NUL and accept whatever came before it.
     failure->malformed_json = true;
-    failure->parse_error = "The body contains a NUL byte (at byte " +
-                           std::to_string(body.find('\0')) + ")";
+    failure->parse_error =
+        "The body contains a NUL byte (at byte " + std::to_string(body.find('\0')) + ")";
     return nullptr;
   }
   doc.Parse<kParseFlags>(body.data(), body.size());

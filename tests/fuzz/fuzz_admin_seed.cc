@@ -131,7 +131,9 @@ void FuzzSeedItems(std::string_view body) {
   rapidjson::Document ref;
   ref.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(body.data(),
                                                                                     body.size());
-  const size_t expected = ref.HasParseError() ? 0 : ref.IsArray() ? ref.Size() : 1;
+  // RapidJSON stops at a NUL byte and accepts what came before; the server rejects such bodies.
+  const bool ref_ok = !ref.HasParseError() && body.find('\0') == std::string_view::npos;
+  const size_t expected = !ref_ok ? 0 : ref.IsArray() ? ref.Size() : 1;
   if (ok) {
     CHECK(!items.empty());
     CHECK(items.size() == expected);

@@ -150,7 +150,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool reference_parsed = true;
   if (!blank) {
     ref.Parse<kStrict>(body.data(), body.size());
-    reference_parsed = !ref.HasParseError();
+    // RapidJSON stops at a NUL byte and accepts what came before; the server rejects such bodies.
+    reference_parsed = !ref.HasParseError() && body.find('\0') == std::string_view::npos;
   } else {
     ref.SetObject();
   }
