@@ -5,6 +5,7 @@
 #include <pistache/peer.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -30,7 +31,92 @@ class ConnectionParser final : public Http::RequestParser {
  public:
   using Http::RequestParser::RequestParser;
   bool discarding = false;
+  // Where the connection is in the current request's header block (see ScreenHeaders).
+  bool in_headers = true;
+  size_t header_bytes = 0;
+  char tail[3] = {0, 0, 0};  // last bytes of the previous chunk, for a split "\r\n\r\n"
+  size_t tail_len = 0;
+
+  void NextRequest() {
+    in_headers = true;
+    header_bytes = 0;
+    tail_len = 0;
+  }
 };
+
+// Header blocks past this size are refused: Pistache's header parsing is quadratic in it.
+constexpr size_t kMaxHeaderBytes = 16 * 1024;
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Pistache reads "26abc", "+26" or "26 26" as 26 and takes the first of two Content-Length
+// headers. True if every Content-Length line of `headers` is plain digits and they all agree.
+bool ContentLengthsValid(std::string_view headers) {
+  std::string_view seen;
+  size_t pos = headers.find("\r\n");
+  while (pos != std::string_view::npos) {
+    const size_t start = pos + 2;
+    const size_t end = headers.find("\r\n", start);
+    const std::string_view line =
+        headers.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos &&
+        EqualsIgnoreCase(line.substr(0, colon), "content-length")) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+      if (value.empty() || value.size() > 18 ||
+          value.find_first_not_of("0123456789") != std::string_view::npos) {
+        return false;
+      }
+      if (!seen.empty() && seen != value) return false;
+      seen = value;
+    }
+    pos = end;
+  }
+  return true;
+}
+
+enum class HeaderScreen { kOk, kTooLarge, kBadContentLength };
+
+// Tracks the header block of the request being received, chunk by chunk: refuses oversized
+// header blocks and Content-Length values Pistache would misread. Pipelining is unsupported, so
+// a chunk that starts a request starts with its request line.
+HeaderScreen ScreenHeaders(ConnectionParser& p, std::string_view chunk) {
+  if (!p.in_headers) return HeaderScreen::kOk;
+  const bool starts_request = p.header_bytes == 0;
+  size_t end = chunk.find("\r\n\r\n");
+  if (end == std::string_view::npos && p.tail_len > 0) {
+    // The terminator may straddle the previous chunk and this one.
+    const std::string joined = std::string(p.tail, p.tail_len) + std::string(chunk.substr(0, 3));
+    if (joined.find("\r\n\r\n") != std::string::npos) end = 0;
+  }
+  if (end == std::string_view::npos) {
+    p.header_bytes += chunk.size();
+    if (p.header_bytes > kMaxHeaderBytes) return HeaderScreen::kTooLarge;
+    p.tail_len = std::min<size_t>(3, chunk.size());
+    std::memcpy(p.tail, chunk.data() + chunk.size() - p.tail_len, p.tail_len);
+    return HeaderScreen::kOk;
+  }
+  p.in_headers = false;
+  if (p.header_bytes + end > kMaxHeaderBytes) return HeaderScreen::kTooLarge;
+  // Values are checked when the whole block arrived in one chunk (the common case).
+  if (starts_request && !ContentLengthsValid(chunk.substr(0, end + 2))) {
+    return HeaderScreen::kBadContentLength;
+  }
+  return HeaderScreen::kOk;
+}
 
 const Http::Mime::MediaType& JsonMime() {
   static const Http::Mime::MediaType mime = [] {
@@ -74,6 +160,24 @@ class Handler final : public Http::Handler {
   void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
     auto parser = std::static_pointer_cast<ConnectionParser>(getParser(peer));
     if (parser->discarding) return;
+    switch (ScreenHeaders(*parser, std::string_view(buffer, len))) {
+      case HeaderScreen::kOk:
+        break;
+      case HeaderScreen::kTooLarge:
+        parser->reset();
+        FailAndClose(peer, *parser, Http::Code::Request_Header_Fields_Too_Large,
+                     SimpleErrorBody("request.headers_too_large",
+                                     "The request headers exceed " +
+                                         std::to_string(kMaxHeaderBytes) + " bytes."));
+        return;
+      case HeaderScreen::kBadContentLength:
+        parser->reset();
+        FailAndClose(peer, *parser, Http::Code::Bad_Request,
+                     SimpleErrorBody("request.malformed",
+                                     "Malformed HTTP request: invalid or conflicting "
+                                     "Content-Length."));
+        return;
+    }
     try {
       if (!parser->feed(buffer, len)) {
         parser->reset();
@@ -98,6 +202,7 @@ class Handler final : public Http::Handler {
       peer->setIdle(false);
       onRequest(request, std::move(response));
       parser->reset();
+      parser->NextRequest();
     } catch (const Http::HttpError& e) {
       parser->reset();
       const bool unsupported = e.code() == static_cast<int>(Http::Code::Not_Implemented);
@@ -468,7 +573,10 @@ HttpListener::HttpListener(const std::string& host, uint16_t port, int threads,
                            std::shared_ptr<const RouteTable> table)
     : table_(std::move(table)) {
   const ListenerConfig& config = table_->config();
-  endpoint_ = std::make_unique<Http::Endpoint>(Pistache::Address(host, Pistache::Port(port)));
+  // Pistache parses "host:port" itself and needs IPv6 hosts in brackets.
+  const std::string literal = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  endpoint_ =
+      std::make_unique<Http::Endpoint>(Pistache::Address(literal + ":" + std::to_string(port)));
   auto options = Http::Endpoint::options()
                      .threads(threads)
                      .flags(Tcp::Options::ReuseAddr)

@@ -143,14 +143,6 @@ bool WriteSnapshot(const std::string& path, const VerificationStore& store, cons
   w.Int<uint32_t>(0);
   w.Int<int64_t>(now_ms);
 
-  const std::vector<Batch> batches = store.Batches();
-  w.Int<uint32_t>(static_cast<uint32_t>(batches.size()));
-  for (const Batch& b : batches) {
-    w.Str16(b.id);
-    w.Int<uint8_t>(static_cast<uint8_t>(b.type));
-    w.Str16(b.pattern);
-  }
-
   // The record count is only known once the scan ends (records come and go while serving), so
   // records are encoded into memory slice by slice (one shard lock at a time) and written after
   // their count. For 10M records this buffer is ~500 MB and lives only during the write.
@@ -191,6 +183,16 @@ bool WriteSnapshot(const std::string& path, const VerificationStore& store, cons
       ++record_count;
     });
   }
+  // Batches are read after the scan: a record can only name a batch registered before it was
+  // inserted, so this list covers every record written (batches are append-only).
+  const std::vector<Batch> batches = store.Batches();
+  w.Int<uint32_t>(static_cast<uint32_t>(batches.size()));
+  for (const Batch& b : batches) {
+    w.Str16(b.id);
+    w.Int<uint8_t>(static_cast<uint8_t>(b.type));
+    w.Str16(b.pattern);
+  }
+
   w.Int<uint64_t>(record_count);
   w.Bytes(records.data(), records.size());
   records.clear();
