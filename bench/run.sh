@@ -1,0 +1,568 @@
+#!/usr/bin/env bash
+# One command for the mfa-mock HTTP benchmark (docs/benchmarks.md explains every number):
+#
+#   bench/run.sh            full run: 1k, 1M and 10M seeded codes, 10 s runs, 2 rounds (~8 min)
+#   bench/run.sh --smoke    CI: 1k codes, 2 s runs, 1 round (well under a minute once built)
+#
+# It builds Release into build-bench/, starts nginx (the box's ceiling), a bare Pistache handler
+# (the framework's ceiling) and mfa-mock on 127.0.0.1, seeds codes through the admin API, drives
+# them with wrk (same settings for every target, targets alternated A/B/C/A/B/C), and prints one
+# table. Exit status 1 if the success mode (or send) saw any answer other than 200, or the
+# wrong-code mode anything other than 400; 2 on bad usage or a missing tool.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+usage() {
+  cat <<'EOF'
+usage: bench/run.sh [options]
+  --smoke               CI mode: --sizes 1k --duration 2 --rounds 1 --no-store-bench
+  --sizes LIST          seeded population sizes, comma-separated: 1k,1M,10M (default) or numbers
+  --duration S          seconds per wrk run (default 10)
+  --rounds N            rounds of the A/B/C alternation (default 2)
+  --threads N           server threads and nginx workers (default: nproc)
+  --wrk-threads N       wrk -t (default 2)
+  --connections N       wrk -c (default 64)
+  --max-rate R          req/s the walked batch is sized for (default 200000): each success run
+                        gets a fresh batch of R x duration codes; a run faster than R fails
+  --sample N            rows of the population walked by the wrong-code mode (default 100000)
+  --server-args "ARGS"  extra mfa-mock options for every instance (default "--access-log off";
+                        the verify-access-log mode turns it back on for its own instance)
+  --build-dir DIR       build directory (default build-bench)
+  --no-build            use the binaries already in the build directory
+  --jobs N              parallel compile jobs (default: nproc)
+  --no-store-bench      skip the Google Benchmark store micro-benchmark
+  --enforce-targets     also exit 1 when an issue-4 target is missed
+  --keep                keep the temp directory (wrk outputs, CSVs, server logs)
+  -h, --help            this text
+EOF
+}
+
+# ---- options ---------------------------------------------------------------------------------
+SIZES="1k,1M,10M"
+DURATION=10
+ROUNDS=2
+THREADS=$(nproc)
+WRK_THREADS=2
+CONNECTIONS=64
+MAX_RATE=200000
+SAMPLE=100000
+SERVER_ARGS="--access-log off"
+BUILD_DIR="$ROOT/build-bench"
+DO_BUILD=1
+JOBS=$(nproc)
+STORE_BENCH=1
+ENFORCE=0
+KEEP=0
+SMOKE=0
+
+while (($#)); do
+  case "$1" in
+    --smoke) SMOKE=1; SIZES=1k; DURATION=2; ROUNDS=1; STORE_BENCH=0 ;;
+    --sizes) SIZES=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --threads) THREADS=$2; shift ;;
+    --wrk-threads) WRK_THREADS=$2; shift ;;
+    --connections) CONNECTIONS=$2; shift ;;
+    --max-rate) MAX_RATE=$2; shift ;;
+    --sample) SAMPLE=$2; shift ;;
+    --server-args) SERVER_ARGS=$2; shift ;;
+    --build-dir) BUILD_DIR=$(realpath -m "$2"); shift ;;
+    --no-build) DO_BUILD=0 ;;
+    --jobs) JOBS=$2; shift ;;
+    --no-store-bench) STORE_BENCH=0 ;;
+    --enforce-targets) ENFORCE=1 ;;
+    --keep) KEEP=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "bench/run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() {
+  log "ERROR: $*"
+  local name status
+  for name in "${!PID[@]}"; do # say which server is gone, and what it printed
+    if kill -0 "${PID[$name]}" 2>/dev/null; then continue; fi
+    status=0
+    wait "${PID[$name]}" 2>/dev/null || status=$?
+    log "server '$name' (pid ${PID[$name]}) is not running (exit status $status); its stderr:"
+    tail -n 20 "$TMP/$name.err" >&2 2>/dev/null || true
+  done
+  exit 1
+}
+usage_error() { echo "bench/run.sh: $*" >&2; exit 2; }
+
+for v in DURATION ROUNDS THREADS WRK_THREADS CONNECTIONS MAX_RATE SAMPLE JOBS; do
+  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || usage_error "--${v,,} must be a positive integer, got '${!v}'"
+done
+
+# "1k" -> 1000, "1M" -> 1000000, "250000" -> 250000
+parse_size() {
+  local s=${1,,}
+  case "$s" in
+    *k) s=$((${s%k} * 1000)) ;;
+    *m) s=$((${s%m} * 1000000)) ;;
+  esac
+  [[ $s =~ ^[1-9][0-9]*$ && $s -le 10000000 ]] || usage_error "bad size '$1' (1..10M)"
+  echo "$s"
+}
+SIZE_LABELS=()
+SIZE_COUNTS=()
+IFS=',' read -r -a _sizes <<<"$SIZES"
+for s in "${_sizes[@]}"; do
+  SIZE_COUNTS+=("$(parse_size "$s")")
+  SIZE_LABELS+=("$s")
+done
+
+WALK=$((MAX_RATE * DURATION))
+((WALK <= 10000000)) || usage_error "--max-rate x --duration must be at most 10,000,000 codes"
+
+for tool in wrk nginx curl cmake awk sed timeout; do
+  command -v "$tool" >/dev/null || usage_error "'$tool' is not installed (apt-get install wrk nginx-light curl cmake)"
+done
+
+# ---- processes and temp files, cleaned up on any exit ----------------------------------------
+declare -A PID PUB ADM
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/mfa-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  local pid i
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if ((KEEP)); then log "kept $TMP"; else rm -rf "$TMP"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  local keep=() p
+  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+# ---- machine ---------------------------------------------------------------------------------
+CPU_MODEL=$(awk -F': *' '/^model name/{print $2; exit}' /proc/cpuinfo)
+log "machine: $(nproc) cores, ${CPU_MODEL:-unknown CPU}, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+if awk '{exit !($1 > 0.5)}' /proc/loadavg; then
+  log "WARNING: the machine is busy (load $(cut -d' ' -f1 /proc/loadavg)); numbers will be noisy"
+fi
+
+# ---- build -----------------------------------------------------------------------------------
+if ((DO_BUILD)); then
+  log "building Release into $BUILD_DIR"
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DMFA_MOCK_BUILD_TESTS=OFF >"$TMP/cmake.log" 2>&1 ||
+    { cat "$TMP/cmake.log" >&2; die "cmake configure failed"; }
+  targets=(mfa-mock bare_pistache)
+  ((STORE_BENCH)) && targets+=(store_bench)
+  cmake --build "$BUILD_DIR" -j "$JOBS" --target "${targets[@]}" >"$TMP/build.log" 2>&1 ||
+    { tail -n 50 "$TMP/build.log" >&2; die "build failed"; }
+fi
+MFA_BIN="$BUILD_DIR/app/mfa-mock"
+BARE_BIN="$BUILD_DIR/bench/bare_pistache"
+STORE_BIN="$BUILD_DIR/bench/store_bench"
+[[ -x $MFA_BIN ]] || die "$MFA_BIN is missing (build first or drop --no-build)"
+[[ -x $BARE_BIN ]] || die "$BARE_BIN is missing"
+WRK_DIR="$ROOT/bench/wrk"
+
+# ---- servers ---------------------------------------------------------------------------------
+
+# start_mfa NAME [extra mfa-mock options...]: ephemeral loopback ports, waits for "ready".
+# stdout and stderr (the access log, when on) go to files in the temp directory.
+start_mfa() {
+  local name=$1 i line
+  shift
+  # --server-args, minus any option this instance sets itself (CLI11 refuses repeats).
+  local given=() server_args=() j
+  read -r -a given <<<"$SERVER_ARGS"
+  for ((j = 0; j < ${#given[@]}; j++)); do
+    if [[ ${given[j]} == --* && " $* " == *" ${given[j]} "* ]]; then
+      [[ $((j + 1)) -lt ${#given[@]} && ${given[j + 1]} != --* ]] && j=$((j + 1))
+      continue
+    fi
+    server_args+=("${given[j]}")
+  done
+  "$MFA_BIN" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --threads "$THREADS" \
+    --max-records 0 --max-attempts 1000 --log-level warn "${server_args[@]}" "$@" \
+    >"$TMP/$name.out" 2>>"$TMP/$name.err" &
+  PID[$name]=$!
+  PIDS+=("${PID[$name]}")
+  for ((i = 0; i < 150; i++)); do
+    line=$(grep -m1 '^mfa-mock ready ' "$TMP/$name.out" 2>/dev/null || true)
+    [[ -n $line ]] && break
+    kill -0 "${PID[$name]}" 2>/dev/null || { cat "$TMP/$name.err" >&2; die "mfa-mock ($name) exited at start-up"; }
+    sleep 0.1
+  done
+  [[ $line =~ public=127\.0\.0\.1:([0-9]+)\ admin=127\.0\.0\.1:([0-9]+) ]] ||
+    die "mfa-mock ($name) printed no ready line: '$line'"
+  PUB[$name]=${BASH_REMATCH[1]}
+  ADM[$name]=${BASH_REMATCH[2]}
+  log "mfa-mock $name: pid ${PID[$name]} public :${PUB[$name]} admin :${ADM[$name]} ($*)"
+}
+
+start_bare() {
+  local i line
+  "$BARE_BIN" 0 "$THREADS" >"$TMP/bare.out" 2>"$TMP/bare.err" &
+  PID[bare]=$!
+  PIDS+=("${PID[bare]}")
+  for ((i = 0; i < 100; i++)); do
+    line=$(grep -m1 'ready' "$TMP/bare.out" 2>/dev/null || true)
+    [[ -n $line ]] && break
+    kill -0 "${PID[bare]}" 2>/dev/null || { cat "$TMP/bare.err" >&2; die "bare_pistache exited"; }
+    sleep 0.1
+  done
+  [[ $line =~ 127\.0\.0\.1:([0-9]+) ]] || die "bare_pistache printed no ready line"
+  PUB[bare]=${BASH_REMATCH[1]}
+  log "bare_pistache: pid ${PID[bare]} :${PUB[bare]}"
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start_nginx() {
+  local prefix="$TMP/nginx" attempt port i
+  mkdir -p "$prefix"
+  for ((attempt = 0; attempt < 10; attempt++)); do
+    port=$((20000 + RANDOM % 40000))
+    port_in_use "$port" && continue
+    sed -e "s#@PREFIX@#$prefix#g" -e "s#@PORT@#$port#g" -e "s#@WORKERS@#$THREADS#g" \
+      "$ROOT/bench/nginx.conf.template" >"$prefix/nginx.conf"
+    nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" >"$prefix/stdout" 2>&1 &
+    PID[nginx]=$!
+    PIDS+=("${PID[nginx]}")
+    for ((i = 0; i < 50; i++)); do
+      if curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; then
+        PUB[nginx]=$port
+        log "nginx: pid ${PID[nginx]} :$port, $THREADS workers"
+        return
+      fi
+      kill -0 "${PID[nginx]}" 2>/dev/null || break
+      sleep 0.1
+    done
+    stop_pid "${PID[nginx]}"
+  done
+  cat "$prefix/error.log" >&2 || true
+  die "nginx did not start"
+}
+
+# ---- admin API helpers -----------------------------------------------------------------------
+rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+
+admin_url() { echo "http://127.0.0.1:${ADM[$1]}/admin$2"; }
+
+# generate NAME COUNT: sets GEN_BATCH and GEN_SECONDS (curl's time_total for the request).
+generate() {
+  local name=$1 count=$2 res code
+  res=$(curl -sS -o "$TMP/generate.json" -w '%{http_code} %{time_total}' -X POST \
+    -H 'Content-Type: application/json' \
+    --data "{\"count\":$count,\"identifierType\":\"email\",\"identifier\":\"user{n}@example.com\"}" \
+    "$(admin_url "$name" /verifications/generate)")
+  code=${res%% *}
+  GEN_SECONDS=${res#* }
+  [[ $code == 201 ]] || die "generate $count on $name answered $code: $(cat "$TMP/generate.json")"
+  GEN_BATCH=$(sed -n 's/.*"batchId" *: *"\([^"]*\)".*/\1/p' "$TMP/generate.json")
+  [[ -n $GEN_BATCH ]] || die "generate answered no batchId: $(cat "$TMP/generate.json")"
+}
+
+# export_csv NAME BATCH FILE [ROWS]: the batch's CSV (header + rows); ROWS = only the first ROWS.
+export_csv() {
+  local name=$1 batch=$2 file=$3 rows=${4:-0} url
+  url="$(admin_url "$name" "/verifications/export?batch=$batch&format=csv")"
+  if ((rows > 0)); then
+    # head closes the pipe early on purpose; curl then exits 23.
+    { curl -sS "$url" 2>/dev/null || true; } | head -n $((rows + 1)) >"$file"
+  else
+    curl -fsS -o "$file" "$url" || die "export of $batch failed"
+  fi
+  [[ $(head -n1 "$file") == verificationId,code,identifierType,identifier* ]] ||
+    die "export of $batch has no CSV header: $(head -c 200 "$file")"
+}
+
+clear_store() {
+  curl -fsS -o /dev/null -X DELETE "$(admin_url "$1" /verifications)" || die "DELETE /admin/verifications failed on $1"
+}
+
+store_records() {
+  curl -fsS "$(admin_url "$1" /stats)" | sed -n 's/.*"records" *: *\([0-9]*\).*/\1/p'
+}
+
+# ---- wrk runs and their results --------------------------------------------------------------
+RESULTS="$TMP/results.tsv"
+: >"$RESULTS"
+mkdir -p "$TMP/runs"
+
+# run_wrk PHASE MODE TARGET ROUND STORE_RECORDS PORT SCRIPT [script args...]
+run_wrk() {
+  local phase=$1 mode=$2 target=$3 round=$4 records=$5 port=$6 script=$7
+  shift 7
+  local out="$TMP/runs/$phase.$mode.$target.$round.txt"
+  log "wrk $mode -> $target (size $phase, round $round, store $records records)"
+  timeout $((DURATION + 60)) wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
+    -s "$WRK_DIR/$script" "http://127.0.0.1:$port" -- "$@" >"$out" 2>&1 ||
+    { cat "$out" >&2; die "wrk failed ($mode -> $target)"; }
+  awk -v phase="$phase" -v mode="$mode" -v target="$target" -v round="$round" -v records="$records" '
+    function us(v) {
+      if (v ~ /us$/) return v + 0
+      if (v ~ /ms$/) return v * 1000
+      if (v ~ /s$/) return v * 1000000
+      return v + 0
+    }
+    /^Requests\/sec:/ { rps = $2 }
+    / requests in / { requests = $1 }
+    /^ +50% / { p50 = us($2) }
+    /^ +99% / { p99 = us($2) }
+    /Non-2xx or 3xx responses:/ { non2xx = $NF }
+    /Socket errors:/ { gsub(/,/, ""); sock = $4 + $6 + $8 + $10 }
+    /^MFA_RESULT/ {
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+    }
+    END {
+      if (rps == "") { print "no Requests/sec in wrk output" > "/dev/stderr"; exit 1 }
+      printf "%s\t%s\t%s\t%s\t%.2f\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n",
+        phase, mode, target, round, rps, p50, p99, non2xx + 0, sock + 0,
+        r["ok"] + 0, r["expected"] + 0, r["errors"] + 0, r["exhausted"] + 0, r["late"] + 0,
+        requests + 0, records
+    }' "$out" >>"$RESULTS" || die "could not parse $out"
+}
+
+# ---- the run ---------------------------------------------------------------------------------
+GEN_NOTES="$TMP/generate.tsv" # phase count seconds rss_before_kb rss_after_kb
+: >"$GEN_NOTES"
+
+start_nginx
+start_bare
+
+CEILING_CSV="$TMP/ceiling.csv"
+
+for idx in "${!SIZE_COUNTS[@]}"; do
+  N=${SIZE_COUNTS[$idx]}
+  P=${SIZE_LABELS[$idx]}
+  first=$((idx == 0))
+  log "=== size $P: $N seeded codes (+ a fresh walked batch of $WALK per success run) ==="
+
+  start_mfa on --metrics on
+  if ((first)); then
+    start_mfa off --metrics off
+    start_mfa log --metrics on --access-log logfmt
+    start_mfa send --metrics on --send-limit 0
+  fi
+
+  # Population: timed, with RSS before and after (fresh process).
+  rss0=$(rss_kb "${PID[on]}")
+  generate on "$N"
+  rss1=$(rss_kb "${PID[on]}")
+  printf '%s\t%s\t%s\t%s\t%s\n' "$P" "$N" "$GEN_SECONDS" "$rss0" "$rss1" >>"$GEN_NOTES"
+  log "generate $N: ${GEN_SECONDS}s, RSS ${rss0} kB -> ${rss1} kB"
+
+  for ((round = 1; round <= ROUNDS; round++)); do
+    # Every round starts from the same store: the population of N plus one walked batch.
+    if ((round > 1)); then
+      clear_store on
+      generate on "$N"
+      printf '%s\t%s\t%s\t\t\n' "$P" "$N" "$GEN_SECONDS" >>"$GEN_NOTES"
+    fi
+    pop_batch=$GEN_BATCH
+    export_csv on "$pop_batch" "$TMP/sample.csv" "$SAMPLE"
+    generate on "$WALK"
+    export_csv on "$GEN_BATCH" "$TMP/walk.csv"
+    [[ -s $CEILING_CSV ]] || head -n $((SAMPLE + 1)) "$TMP/walk.csv" >"$CEILING_CSV"
+    recs=$(store_records on)
+
+    # A: mfa-mock verify, every request a first-time correct code.
+    run_wrk "$P" verify mfa-mock "$round" "$recs" "${PUB[on]}" verify.lua "$TMP/walk.csv" "$WRK_THREADS"
+    rm -f "$TMP/walk.csv"
+    # B, C: the ceilings, same script and request shape (they ignore the body; rows wrap).
+    run_wrk "$P" ceiling nginx "$round" - "${PUB[nginx]}" verify.lua "$CEILING_CSV" "$WRK_THREADS" wrap
+    run_wrk "$P" ceiling bare-pistache "$round" - "${PUB[bare]}" verify.lua "$CEILING_CSV" "$WRK_THREADS" wrap
+    # D: the same success mode with metrics off (first size only).
+    if ((first)); then
+      clear_store off
+      generate off "$N"
+      generate off "$WALK"
+      export_csv off "$GEN_BATCH" "$TMP/walk.csv"
+      recs_off=$(store_records off)
+      run_wrk "$P" verify-metrics-off mfa-mock "$round" "$recs_off" "${PUB[off]}" verify.lua "$TMP/walk.csv" "$WRK_THREADS"
+      rm -f "$TMP/walk.csv"
+    fi
+    # E: the same success mode with the access log on (logfmt to stderr, here a file; first size only).
+    if ((first)); then
+      clear_store log
+      generate log "$N"
+      generate log "$WALK"
+      export_csv log "$GEN_BATCH" "$TMP/walk.csv"
+      recs_log=$(store_records log)
+      run_wrk "$P" verify-access-log mfa-mock "$round" "$recs_log" "${PUB[log]}" verify.lua "$TMP/walk.csv" "$WRK_THREADS"
+      rm -f "$TMP/walk.csv"
+      : >"$TMP/log.err" # the access log of this round is not needed
+    fi
+    # F: wrong codes on the population (the failure path; 400 expected).
+    run_wrk "$P" verify-wrong mfa-mock "$round" "$(store_records on)" "${PUB[on]}" verify_wrong.lua "$TMP/sample.csv" "$WRK_THREADS" wrap
+    # G: the public send route (first size only; its own instance, --send-limit 0).
+    if ((first)); then
+      run_wrk "$P" send mfa-mock "$round" "$(store_records send)" "${PUB[send]}" send.lua email
+    fi
+  done
+
+  stop_pid "${PID[on]}"
+  if ((first)); then
+    stop_pid "${PID[off]}"
+    stop_pid "${PID[log]}"
+    stop_pid "${PID[send]}"
+  fi
+done
+
+stop_pid "${PID[nginx]}"
+stop_pid "${PID[bare]}"
+
+# ---- the table -------------------------------------------------------------------------------
+echo
+MODE_NOTE=""
+((SMOKE)) && MODE_NOTE=" (smoke)"
+echo "mfa-mock benchmark$MODE_NOTE: $(nproc) cores, ${CPU_MODEL:-unknown CPU}; wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS round(s), servers $THREADS threads/workers; load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+awk -F'\t' -v rounds="$ROUNDS" '
+  function fmt_us(v) { return v >= 1000 ? sprintf("%.2fms", v / 1000) : sprintf("%.0fus", v) }
+  function fmt_n(v) {
+    if (v == "-" || v == "") return "-"
+    if (v >= 1000000) return sprintf("%.1fM", v / 1000000)
+    if (v >= 1000) return sprintf("%.0fk", v / 1000)
+    return v
+  }
+  {
+    key = $1 SUBSEP $2 SUBSEP $3
+    if (!(key in n)) { order[++nk] = key; phase_of[key] = $1; mode_of[key] = $2; target_of[key] = $3; recs[key] = $16; minr[key] = $5; maxr[key] = $5 }
+    n[key]++; sum[key] += $5; p50[key] += $6
+    if ($7 > p99[key]) p99[key] = $7
+    if ($5 < minr[key]) minr[key] = $5
+    if ($5 > maxr[key]) maxr[key] = $5
+    non2xx[key] += $8; sock[key] += $9
+    bad[key] += $12 + $13 + $14
+    expected[key] += $11
+  }
+  END {
+    for (i = 1; i <= nk; i++) { k = order[i]; mean[k] = sum[k] / n[k] }
+    printf "%-6s %-19s %-13s %8s %10s %17s %8s %8s %8s %8s %7s %7s\n", "size", "mode", "target", "store", "req/s", "min..max", "p50", "p99", "non-200", "sockerr", "x nginx", "x bare"
+    for (i = 1; i <= nk; i++) {
+      k = order[i]; ph = phase_of[k]
+      ng = mean[ph SUBSEP "ceiling" SUBSEP "nginx"]; bp = mean[ph SUBSEP "ceiling" SUBSEP "bare-pistache"]
+      rn = (target_of[k] == "mfa-mock" && ng > 0) ? sprintf("%.2f", mean[k] / ng) : "-"
+      rb = (target_of[k] == "mfa-mock" && bp > 0) ? sprintf("%.2f", mean[k] / bp) : "-"
+      # non-200: for the wrong-code mode, 400 is expected and not counted here.
+      if (mode_of[k] == "verify-wrong") errs = bad[k]
+      else if (target_of[k] == "mfa-mock") errs = bad[k] + non2xx[k]
+      else errs = non2xx[k]
+      printf "%-6s %-19s %-13s %8s %10.0f %17s %8s %8s %8d %8d %7s %7s\n", ph, mode_of[k], target_of[k], fmt_n(recs[k]), mean[k],
+        sprintf("%.0f..%.0f", minr[k], maxr[k]), fmt_us(p50[k] / n[k]), fmt_us(p99[k]), errs, sock[k], rn, rb
+      if (mode_of[k] == "verify-wrong") wrong_note = wrong_note sprintf("  %s: %d answers 400 as expected\n", ph, expected[k])
+    }
+    printf "\nreq/s = mean of the rounds; p50 = mean, p99 = worst round; store = records at the start of round 1;\n"
+    printf "x nginx / x bare = mfa-mock req/s over the ceiling measured in the same size block.\n"
+    if (wrong_note != "") printf "verify-wrong (400 is the right answer there, counted apart):\n%s", wrong_note
+  }' "$RESULTS"
+
+echo
+echo "generate (POST /admin/verifications/generate, curl time_total) and RSS of the fresh process:"
+awk -F'\t' '
+  $4 != "" {
+    per = ($5 - $4) * 1024 / $2
+    printf "  %-5s %9d codes: first generate %.3f s; RSS %d -> %d kB = %.1f bytes/record\n", $1, $2, $3, $4, $5, per
+    next
+  }
+  { printf "  %-5s %9d codes: regenerated in %.3f s\n", $1, $2, $3 }' "$GEN_NOTES"
+
+# ---- targets (issue 4) -----------------------------------------------------------------------
+echo
+echo "issue-4 targets:"
+MISSED=0
+target_line() { # name status detail
+  printf '  %-40s %-7s %s\n' "$1" "$2" "$3"
+  [[ $2 == MISSED ]] && MISSED=1
+  return 0
+}
+mean_rps() { # phase mode target
+  awk -F'\t' -v p="$1" -v m="$2" -v t="$3" '$1 == p && $2 == m && $3 == t { s += $5; n++ } END { if (n) printf "%.2f", s / n }' "$RESULTS"
+}
+ratio_check() { # name a b floor
+  local r
+  if [[ -z $2 || -z $3 ]]; then target_line "$1" "n/a" "(not measured in this run)"; return; fi
+  r=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.3f", a / b }')
+  if awk -v r="$r" -v f="$4" 'BEGIN { exit !(r >= f) }'; then
+    target_line "$1" holds "$r (floor $4)"
+  else
+    target_line "$1" MISSED "$r (floor $4)"
+  fi
+}
+for P in "${SIZE_LABELS[@]}"; do
+  v=$(mean_rps "$P" verify mfa-mock)
+  ratio_check "verify >= 0.95x bare Pistache [$P]" "$v" "$(mean_rps "$P" ceiling bare-pistache)" 0.95
+  ratio_check "verify >= 0.5x nginx [$P]" "$v" "$(mean_rps "$P" ceiling nginx)" 0.5
+done
+small=""
+big=""
+for idx in "${!SIZE_COUNTS[@]}"; do
+  [[ -z $small && ${SIZE_COUNTS[$idx]} == 1000 ]] && small=${SIZE_LABELS[$idx]}
+  [[ -z $big && ${SIZE_COUNTS[$idx]} == 10000000 ]] && big=${SIZE_LABELS[$idx]}
+done
+if [[ -n $small && -n $big ]]; then
+  ratio_check "10M-code verify >= 0.9x 1k-code verify" "$(mean_rps "$big" verify mfa-mock)" "$(mean_rps "$small" verify mfa-mock)" 0.9
+else
+  target_line "10M-code verify >= 0.9x 1k-code verify" "n/a" "(needs --sizes with 1k and 10M)"
+fi
+rss10=$(awk -F'\t' '$2 == 10000000 && $4 != "" { printf "%.1f", ($5 - $4) * 1024 / $2 }' "$GEN_NOTES")
+if [[ -n $rss10 ]]; then
+  if awk -v r="$rss10" 'BEGIN { exit !(r <= 100) }'; then target_line "RSS <= 100 bytes/record at 10M" holds "$rss10"; else target_line "RSS <= 100 bytes/record at 10M" MISSED "$rss10"; fi
+else
+  target_line "RSS <= 100 bytes/record at 10M" "n/a" "(needs the 10M size)"
+fi
+gen1m=$(awk -F'\t' '$2 == 1000000 && $4 != "" { print $3 }' "$GEN_NOTES")
+if [[ -n $gen1m ]]; then
+  if awk -v s="$gen1m" 'BEGIN { exit !(s <= 1.5) }'; then target_line "generate 1M codes <= 1.5 s" holds "${gen1m}s"; else target_line "generate 1M codes <= 1.5 s" MISSED "${gen1m}s"; fi
+else
+  target_line "generate 1M codes <= 1.5 s" "n/a" "(needs the 1M size)"
+fi
+p99=$(awk -F'\t' '$3 == "mfa-mock" && $2 == "verify" && $7 > m { m = $7 } END { printf "%.0f", m }' "$RESULTS")
+if ((p99 <= 5000)); then target_line "verify p99 <= 5 ms at $CONNECTIONS connections" holds "${p99}us (worst run)"; else target_line "verify p99 <= 5 ms at $CONNECTIONS connections" MISSED "${p99}us (worst run)"; fi
+
+# ---- failures --------------------------------------------------------------------------------
+# Success modes (verify, send): every answer must be 200, no socket errors, no exhausted walk.
+# Wrong-code mode: every answer must be 400.
+FAIL=0
+while IFS=$'\t' read -r phase mode target round _rps _p50 _p99 non2xx sock ok expected errors exhausted late requests _recs; do
+  [[ $target == mfa-mock ]] || continue
+  if ((errors + exhausted + late + sock > 0)) || { [[ $mode != verify-wrong ]] && ((non2xx > 0)); }; then
+    log "FAIL: $mode size $phase round $round: errors=$errors non-2xx=$non2xx socket=$sock exhausted=$exhausted late=$late (ok=$ok expected=$expected of $requests)"
+    ((exhausted + late > 0)) && log "      the walked batch ran out: raise --max-rate (now $MAX_RATE req/s)"
+    FAIL=1
+  fi
+done <"$RESULTS"
+
+# ---- store micro-benchmark -------------------------------------------------------------------
+if ((STORE_BENCH)); then
+  echo
+  echo "store micro-benchmark (bench/store_bench.cc):"
+  "$STORE_BIN" --benchmark_counters_tabular=false 2>&1 | grep -v '^\*\*\*WARNING' || die "store_bench failed"
+fi
+
+if ((FAIL)); then
+  log "result: FAILED (a success run saw non-200 answers)"
+  exit 1
+fi
+if ((ENFORCE && MISSED)); then
+  log "result: a target was missed (--enforce-targets)"
+  exit 1
+fi
+log "result: ok"
