@@ -795,11 +795,7 @@ std::string UserToJson(const User& u) {
     out += ",\"";
     out += name;
     out += "\":";
-    if (value.empty()) {
-      out += "null";
-    } else {
-      AppendJsonString(out, value);
-    }
+    AppendJsonStringOrNull(out, value);
   };
   field("username", u.username);
   field("primaryEmail", u.primary_email);
@@ -822,11 +818,7 @@ std::string ConfigToJson(const Config& c) {
   out += "},\"sendRateLimit\":{\"maxSends\":" + std::to_string(c.send_rate_limit.max_sends) +
          ",\"windowSeconds\":" + std::to_string(c.send_rate_limit.window_seconds) + "}";
   out += ",\"fixedCode\":";
-  if (c.fixed_code) {
-    AppendJsonString(out, *c.fixed_code);
-  } else {
-    out += "null";
-  }
+  AppendJsonStringOrNull(out, c.fixed_code.value_or(""));
   out += ",\"defaultUser\":{\"email\":";
   AppendJsonString(out, c.default_user.email);
   out += ",\"phone\":";

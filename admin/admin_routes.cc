@@ -29,10 +29,10 @@ void SetError(Reply& reply, int status, std::string_view code, std::string_view 
 }
 
 void SetParseError(Reply& reply, const AdminParseError& error) {
-  SetError(reply, 400,
-           error.kind == AdminParseError::kInvalidJson ? "admin.invalid_json"
-                                                       : "admin.invalid_request",
-           error.message);
+  SetError(
+      reply, 400,
+      error.kind == AdminParseError::kInvalidJson ? "admin.invalid_json" : "admin.invalid_request",
+      error.message);
 }
 
 void SetStoreFull(Reply& reply, const VerificationStore& store) {
@@ -102,11 +102,7 @@ std::string RecordJson(const RecordSnapshot& r) {
   out += ",\"identified\":";
   out += r.identified ? "true" : "false";
   out += ",\"batchId\":";
-  if (r.batch_id.empty()) {
-    out += "null";
-  } else {
-    AppendJsonString(out, r.batch_id);
-  }
+  AppendJsonStringOrNull(out, r.batch_id);
   out += '}';
   return out;
 }
@@ -248,10 +244,14 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
                        bool auth = true) {
     // The status each route answers on success, declared so its series starts at 0.
     static const std::pair<std::string_view, int> kSuccess[] = {
-        {"POST /admin/verifications", 201}, {"POST /admin/verifications/generate", 201},
-        {"DELETE /admin/verifications/{id}", 204}, {"POST /admin/send", 201},
-        {"DELETE /admin/inbox", 204}, {"POST /admin/users", 201},
-        {"DELETE /admin/users/{id}", 204}, {"POST /admin/sessions", 201},
+        {"POST /admin/verifications", 201},
+        {"POST /admin/verifications/generate", 201},
+        {"DELETE /admin/verifications/{id}", 204},
+        {"POST /admin/send", 201},
+        {"DELETE /admin/inbox", 204},
+        {"POST /admin/users", 201},
+        {"DELETE /admin/users/{id}", 204},
+        {"POST /admin/sessions", 201},
         {"DELETE /admin/requests", 204}};
     int success = 200;
     const std::string key = std::string(MethodName(method)) + " " + path;
@@ -284,8 +284,8 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
       /*auth=*/false);
 
   add(Http::Method::Post, "/admin/verifications",
-      [&service, &metrics](const Http::Request& request, const PathParams&,
-                           Http::ResponseWriter&, Reply& reply) {
+      [&service, &metrics](const Http::Request& request, const PathParams&, Http::ResponseWriter&,
+                           Reply& reply) {
         std::vector<SeedItem> items;
         AdminParseError error;
         if (!ParseSeedItems(request.body(), &items, &error)) return SetParseError(reply, error);
@@ -303,8 +303,7 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
         for (size_t i = 0; i < result.records.size(); ++i) {
           const SeededRecord& r = result.records[i];
           if (i > 0) reply.body += ',';
-          AppendSeeded(reply.body, r.verification_id, r.type, r.identifier, r.code,
-                       r.expires_ms);
+          AppendSeeded(reply.body, r.verification_id, r.type, r.identifier, r.code, r.expires_ms);
         }
         reply.body += "]}";
       });
@@ -317,8 +316,8 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
       });
 
   add(Http::Method::Post, "/admin/verifications/generate",
-      [&service, &metrics](const Http::Request& request, const PathParams&,
-                           Http::ResponseWriter&, Reply& reply) {
+      [&service, &metrics](const Http::Request& request, const PathParams&, Http::ResponseWriter&,
+                           Reply& reply) {
         GenerateSpec spec;
         AdminParseError error;
         if (!ParseGenerateSpec(request.body(), &spec, &error)) return SetParseError(reply, error);
@@ -358,8 +357,8 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
       });
 
   add(Http::Method::Post, "/admin/send",
-      [&service, &metrics](const Http::Request& request, const PathParams&,
-                           Http::ResponseWriter&, Reply& reply) {
+      [&service, &metrics](const Http::Request& request, const PathParams&, Http::ResponseWriter&,
+                           Reply& reply) {
         IdentifierType type;
         std::string identifier;
         AdminParseError error;
@@ -398,9 +397,9 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
         query.limit = 1;
         auto messages = service.inbox().List(query);
         if (messages.empty()) {
-          return SetError(reply, 404, "admin.not_found",
-                          query.to.empty() ? "The inbox is empty."
-                                           : "No message to \"" + query.to + "\".");
+          return SetError(
+              reply, 404, "admin.not_found",
+              query.to.empty() ? "The inbox is empty." : "No message to \"" + query.to + "\".");
         }
         reply.body = MessageJson(messages.front(), MessageState(service, messages.front()));
       });
@@ -542,11 +541,7 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
         reply.body += ",\"interactionEvent\":";
         AppendJsonString(reply.body, ToString(view->event));
         reply.body += ",\"userId\":";
-        if (view->user_id.empty()) {
-          reply.body += "null";
-        } else {
-          AppendJsonString(reply.body, view->user_id);
-        }
+        AppendJsonStringOrNull(reply.body, view->user_id);
         reply.body += ",\"expiresAt\":";
         AppendJsonString(reply.body, FormatRfc3339(session->expires_ms));
         reply.body += ",\"verificationIds\":[";
@@ -628,11 +623,7 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
             reply.body += ",\"status\":" + std::to_string(e.status);
             reply.body += ",\"durationMs\":" + std::to_string(e.duration_seconds * 1000.0);
             reply.body += ",\"errorCode\":";
-            if (e.error_code.empty()) {
-              reply.body += "null";
-            } else {
-              AppendJsonString(reply.body, e.error_code);
-            }
+            AppendJsonStringOrNull(reply.body, e.error_code);
             reply.body += ",\"body\":";
             AppendJsonString(reply.body, e.body);
             reply.body += '}';
@@ -665,13 +656,13 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
 
 std::vector<Route> MetricsRoutes(metrics::Metrics& metrics) {
   std::vector<Route> routes;
-  routes.push_back(Route{Http::Method::Get, "/metrics",
-                         [&metrics](const Http::Request&, const PathParams&,
-                                    Http::ResponseWriter&, Reply& reply) {
-                           reply.content_type = kMetricsType;
-                           reply.body = metrics.Render();
-                         },
-                         false, 0});
+  routes.push_back(Route{
+      Http::Method::Get, "/metrics",
+      [&metrics](const Http::Request&, const PathParams&, Http::ResponseWriter&, Reply& reply) {
+        reply.content_type = kMetricsType;
+        reply.body = metrics.Render();
+      },
+      false, 0});
   return routes;
 }
 

@@ -96,6 +96,14 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+void AppendJsonStringOrNull(std::string& out, std::string_view s) {
+  if (s.empty()) {
+    out += "null";
+  } else {
+    AppendJsonString(out, s);
+  }
+}
+
 std::string FormatRfc3339(int64_t epoch_ms) {
   int64_t seconds = epoch_ms / 1000;
   int64_t millis = epoch_ms % 1000;

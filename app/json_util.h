@@ -10,6 +10,8 @@ namespace mfa {
 // Appends `s` as a JSON string literal (with quotes) to `out`. Invalid UTF-8 becomes U+FFFD, so
 // the output is always valid JSON whatever bytes a client sent.
 void AppendJsonString(std::string& out, std::string_view s);
+// Like AppendJsonString, but an empty `s` is written as null (absent optional values).
+void AppendJsonStringOrNull(std::string& out, std::string_view s);
 // True if `s` is well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).
 bool IsValidUtf8(std::string_view s);
 // "2026-11-26T07:28:14.123Z"

@@ -54,6 +54,28 @@ bool ResolveSession(const Config& config, SessionService& sessions, const Http::
   return true;
 }
 
+enum class BodyKind { kSend, kVerify };
+
+// Steps 1 and 2 of the contract's check orders: the session, then the body. Returns false with
+// the reply set when the request stops there.
+bool ReadPublicRequest(BodyKind kind, const Config& config, SessionService& sessions,
+                       const Http::Request& request, std::string* session_id, PublicRequest* parsed,
+                       Reply& reply) {
+  if (!ResolveSession(config, sessions, request, session_id, reply)) return false;
+  PublicRequestParser& parser = ThreadParser();
+  const std::string_view content_type = HeaderValue(request, "Content-Type");
+  GuardFailure failure;
+  const bool ok =
+      kind == BodyKind::kVerify
+          ? parser.ParseVerify(content_type, request.body(), config.profile, parsed, &failure)
+          : parser.ParseSend(content_type, request.body(), config.profile, parsed, &failure);
+  if (!ok) {
+    reply.status = 400;
+    reply.body = GuardFailureBody(failure);
+  }
+  return ok;
+}
+
 std::string RecordType(IdentifierType type) {
   return type == IdentifierType::kEmail ? "MfaEmailVerificationCode" : "MfaPhoneVerificationCode";
 }
@@ -70,13 +92,9 @@ std::vector<Route> PublicRoutes(MfaService& service, SessionService& sessions,
                                       Http::ResponseWriter&, Reply& reply) {
         const Config& config = service.config().Get().config;
         std::string session_id;
-        if (!ResolveSession(config, sessions, request, &session_id, reply)) return;
         PublicRequest parsed;
-        GuardFailure failure;
-        if (!ThreadParser().ParseVerify(HeaderValue(request, "Content-Type"), request.body(),
-                                        config.profile, &parsed, &failure)) {
-          reply.status = 400;
-          reply.body = GuardFailureBody(failure);
+        if (!ReadPublicRequest(BodyKind::kVerify, config, sessions, request, &session_id, &parsed,
+                               reply)) {
           return;
         }
         int64_t blocked_ms = 0;
@@ -98,13 +116,9 @@ std::vector<Route> PublicRoutes(MfaService& service, SessionService& sessions,
                                             Http::ResponseWriter&, Reply& reply) {
               const Config& config = service.config().Get().config;
               std::string session_id;
-              if (!ResolveSession(config, sessions, request, &session_id, reply)) return;
               PublicRequest parsed;
-              GuardFailure failure;
-              if (!ThreadParser().ParseSend(HeaderValue(request, "Content-Type"), request.body(),
-                                            config.profile, &parsed, &failure)) {
-                reply.status = 400;
-                reply.body = GuardFailureBody(failure);
+              if (!ReadPublicRequest(BodyKind::kSend, config, sessions, request, &session_id,
+                                     &parsed, reply)) {
                 return;
               }
               const SendResult result = session_id.empty() ? service.Send(parsed.type)
@@ -156,11 +170,7 @@ std::vector<Route> PublicRoutes(MfaService& service, SessionService& sessions,
                            reply.body = "{\"interactionEvent\":";
                            AppendJsonString(reply.body, ToString(view->event));
                            reply.body += ",\"userId\":";
-                           if (view->user_id.empty()) {
-                             reply.body += "null";
-                           } else {
-                             AppendJsonString(reply.body, view->user_id);
-                           }
+                           AppendJsonStringOrNull(reply.body, view->user_id);
                            reply.body += ",\"verificationRecords\":[";
                            for (size_t i = 0; i < view->records.size(); ++i) {
                              const InteractionRecordView& r = view->records[i];
