@@ -63,20 +63,30 @@ void AddTypeIssue(GuardFailure* f, std::string path, std::string expected, std::
 }  // namespace
 
 struct PublicRequestParser::Impl {
-  // Small bodies (all valid ones) parse inside these buffers; larger ones spill to heap chunks
-  // that live until the next parse (the views handed out point into them).
+  // Small bodies (all valid ones) parse inside these buffers; larger ones spill to heap chunks.
   char value_buffer[4096];
   char stack_buffer[4096];
+  // The parsed values live here until the next parse: the views handed out point into it.
   Allocator values{value_buffer, sizeof(value_buffer)};
-  Allocator stack{stack_buffer, sizeof(stack_buffer)};
-  Document doc{&values, 1024, &stack};
+};
 
-  // The document for the next parse: the previous parse's values are released (the parse stack
-  // is kept). MemoryPoolAllocator never frees single values, so the old root is not touched.
-  Document& Fresh() {
+// One parse: the previous parse's values are released, and the parse stack gets an allocator of
+// its own that dies with the document. (A persistent document leaked: RapidJSON "frees" its
+// stack after every parse, which a pool allocator cannot do, and allocates a new one next time.)
+class ParseScope {
+ public:
+  explicit ParseScope(char* stack_buffer, size_t size, Allocator& values)
+      : stack_(stack_buffer, size), doc_(Cleared(values), 1024, &stack_) {}
+  Document& doc() { return doc_; }
+
+ private:
+  static Allocator* Cleared(Allocator& values) {
     values.Clear();
-    return doc;
+    return &values;
   }
+
+  Allocator stack_;
+  Document doc_;
 };
 
 PublicRequestParser::PublicRequestParser() : impl_(new Impl) {}
@@ -169,7 +179,8 @@ bool ReadType(const Value& obj, Profile profile, IdentifierType* out, GuardFailu
 
 bool PublicRequestParser::ParseSend(std::string_view content_type, std::string_view body,
                                     Profile profile, PublicRequest* out, GuardFailure* failure) {
-  Document& doc = impl_->Fresh();
+  ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
+  Document& doc = scope.doc();
   const Value* obj = ParseObject(doc, content_type, body, failure);
   if (obj == nullptr) return false;
   return ReadType(*obj, profile, &out->type, failure);
@@ -177,7 +188,8 @@ bool PublicRequestParser::ParseSend(std::string_view content_type, std::string_v
 
 bool PublicRequestParser::ParseVerify(std::string_view content_type, std::string_view body,
                                       Profile profile, PublicRequest* out, GuardFailure* failure) {
-  Document& doc = impl_->Fresh();
+  ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
+  Document& doc = scope.doc();
   const Value* obj = ParseObject(doc, content_type, body, failure);
   if (obj == nullptr) return false;
   // zod reports every failing key, in the schema's order.
@@ -190,7 +202,8 @@ bool PublicRequestParser::ParseVerify(std::string_view content_type, std::string
 bool PublicRequestParser::ParseInteractionEvent(std::string_view content_type,
                                                 std::string_view body, std::string* event,
                                                 GuardFailure* failure) {
-  Document& doc = impl_->Fresh();
+  ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
+  Document& doc = scope.doc();
   const Value* obj = ParseObject(doc, content_type, body, failure);
   if (obj == nullptr) return false;
   constexpr const char* kOptions = "'SignIn' | 'Register' | 'ForgotPassword'";

@@ -4,6 +4,7 @@
 #include "app/public_request.h"
 
 #include <gtest/gtest.h>
+#include <malloc.h>
 #include <rapidjson/document.h>
 
 #include <string>
@@ -59,6 +60,30 @@ class PublicRequestTest : public ::testing::Test {
 
 // --- success -------------------------------------------------------------------------------
 
+// The soak run caught the parser leaking about 1 KiB per request (RapidJSON releases its parse
+// stack after each parse, which a persistent pool allocator cannot take back): repeated parses,
+// small and large, must leave the heap where it was.
+TEST(PublicRequestParserHeapTest, RepeatedParsesDoNotGrowTheHeap) {
+  PublicRequestParser parser;
+  const std::string small =
+      R"({"verificationId":"abcdefghijklmnopqrstu","code":"123456","identifierType":"email"})";
+  const std::string large = R"({"verificationId":"abc","code":")" + std::string(6000, '7') +
+                            R"(","identifierType":"email"})";
+  auto parse_many = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      PublicRequest out;
+      GuardFailure failure;
+      ASSERT_TRUE(parser.ParseVerify("application/json", i % 10 == 0 ? large : small,
+                                     Profile::kDocumented, &out, &failure));
+    }
+  };
+  parse_many(1000);  // warm up
+  const size_t before = mallinfo2().uordblks;
+  parse_many(100000);
+  const size_t after = mallinfo2().uordblks;
+  EXPECT_LT(after, before + 64 * 1024) << "heap grew by " << (after - before) << " bytes";
+}
+
 TEST_F(PublicRequestTest, SendAcceptsLowercaseTypes) {
   ASSERT_TRUE(Send(R"({"identifierType":"email"})"));
   EXPECT_EQ(out_.type, IdentifierType::kEmail);
@@ -93,7 +118,9 @@ TEST_F(PublicRequestTest, VerifyReturnsTheDecodedStrings) {
 TEST_F(PublicRequestTest, VerifyDecodesEscapesAndKeepsEmbeddedNul) {
   ASSERT_TRUE(Verify(R"({"verificationId":"a\u0041","code":"1\u00002","identifierType":"email"})"));
   EXPECT_EQ(out_.verification_id, "aA");
-  EXPECT_EQ(out_.code, std::string_view("1\0" "2", 3));
+  EXPECT_EQ(out_.code, std::string_view("1\0"
+                                        "2",
+                                        3));
 }
 
 TEST_F(PublicRequestTest, VerifyIgnoresExtraKeysAndTakesTheFirstOfDuplicates) {
@@ -116,9 +143,9 @@ TEST_F(PublicRequestTest, EmptyOrBlankBodyIsAnEmptyObject) {
 // --- content types ---------------------------------------------------------------------------
 
 TEST_F(PublicRequestTest, JsonContentTypesAreAccepted) {
-  for (const char* ct : {"", "application/json", "application/json; charset=utf-8",
-                         "Application/JSON;charset=UTF-8", " application/json ",
-                         "application/vnd.api+json", "application/merge-patch+json"}) {
+  for (const char* ct :
+       {"", "application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8",
+        " application/json ", "application/vnd.api+json", "application/merge-patch+json"}) {
     EXPECT_TRUE(Send(R"({"identifierType":"email"})", Profile::kDocumented, ct)) << ct;
   }
 }
@@ -170,8 +197,8 @@ TEST_F(PublicRequestTest, WrongJsonTypesAreNamedAsZodNamesThem) {
   for (const Case& c : {Case{"1", "number"}, Case{"-0.5e3", "number"}, Case{"null", "null"},
                         Case{"true", "boolean"}, Case{"false", "boolean"}, Case{"[]", "array"},
                         Case{R"({"a":1})", "object"}}) {
-    const std::string body = std::string(R"({"verificationId":"v","code":)") + c.value +
-                             R"(,"identifierType":"email"})";
+    const std::string body =
+        std::string(R"({"verificationId":"v","code":)") + c.value + R"(,"identifierType":"email"})";
     ASSERT_FALSE(Verify(body)) << body;
     ASSERT_EQ(failure_.issues.size(), 1u) << body;
     const GuardIssue& issue = failure_.issues[0];
@@ -218,9 +245,9 @@ TEST_F(PublicRequestTest, NonObjectBodiesAreOneIssueAtTheRoot) {
     const char* body;
     const char* zod_type;
   };
-  for (const Case& c : {Case{"[]", "array"}, Case{R"(["email"])", "array"},
-                        Case{R"("email")", "string"}, Case{"1", "number"}, Case{"null", "null"},
-                        Case{"true", "boolean"}}) {
+  for (const Case& c :
+       {Case{"[]", "array"}, Case{R"(["email"])", "array"}, Case{R"("email")", "string"},
+        Case{"1", "number"}, Case{"null", "null"}, Case{"true", "boolean"}}) {
     for (bool verify : {false, true}) {
       ASSERT_FALSE(verify ? Verify(c.body) : Send(c.body)) << c.body;
       ASSERT_EQ(failure_.issues.size(), 1u) << c.body;
@@ -261,11 +288,12 @@ TEST_F(PublicRequestTest, GuardBodyHasLogtosKeysInLogtosOrder) {
   EXPECT_EQ(body.Size("/data/issues/2/options"), 4u);
   EXPECT_EQ(body.String("/data/issues/2/path/0"), "identifierType");
 
-  EXPECT_EQ(body.String("/details"),
-            "Error in key path \"verificationId\": (invalid_type) Expected string, received number\n"
-            "Error in key path \"code\": (invalid_type) Required\n"
-            "Error in key path \"identifierType\": (invalid_enum_value) Invalid enum value. "
-            "Expected 'email' | 'phone' | 'Email' | 'Phone', received 'fax'");
+  EXPECT_EQ(
+      body.String("/details"),
+      "Error in key path \"verificationId\": (invalid_type) Expected string, received number\n"
+      "Error in key path \"code\": (invalid_type) Required\n"
+      "Error in key path \"identifierType\": (invalid_enum_value) Invalid enum value. "
+      "Expected 'email' | 'phone' | 'Email' | 'Phone', received 'fax'");
 }
 
 TEST_F(PublicRequestTest, RootIssueHasAnEmptyPath) {
@@ -303,7 +331,7 @@ TEST_F(PublicRequestTest, MalformedJsonIsReportedWithItsOffset) {
 
 TEST_F(PublicRequestTest, InvalidUtf8IsMalformed) {
   for (std::string text : {std::string("{\"identifierType\":\"email\",\"x\":\"\xff\xfe\"}"),
-                           std::string("{\"identifierType\":\"\xc0\xaf\"}"),  // overlong '/'
+                           std::string("{\"identifierType\":\"\xc0\xaf\"}"),      // overlong '/'
                            std::string("{\"identifierType\":\"\xed\xa0\x80\"}"),  // raw surrogate
                            std::string("{\"identifierType\":\"\xe2\x82\"}")}) {   // truncated
     EXPECT_FALSE(Send(text));
@@ -392,8 +420,8 @@ TEST_F(PublicRequestTest, RegressionLoneSurrogateEchoedInTheGuardBodyIsStillUtf8
 // fuzz_public_request, invalid UTF-8 in the 400 body: a Content-Type header with bytes >= 0x80
 // (HTTP allows obs-text) is copied verbatim into `details` by the non-JSON content type hint.
 TEST_F(PublicRequestTest, RegressionNonUtf8ContentTypeEchoedInTheHintIsStillUtf8) {
-  ASSERT_FALSE(Send(R"({"identifierType":"email"})", Profile::kDocumented,
-                    "text/plain; charset=\xff\xfe"));
+  ASSERT_FALSE(
+      Send(R"({"identifierType":"email"})", Profile::kDocumented, "text/plain; charset=\xff\xfe"));
   EXPECT_TRUE(IsStrictJson(GuardFailureBody(failure_)));
 }
 
