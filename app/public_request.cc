@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdint>
 
+#include "app/flat_json.h"
 #include "app/json_util.h"
 
 namespace mfa {
@@ -37,16 +38,80 @@ const char* ZodTypeName(const Value& v) {
   return "unknown";
 }
 
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// application/json or any +json type, parameters ignored, case-insensitive, blanks dropped.
 bool IsJsonContentType(std::string_view ct) {
   if (ct.empty()) return true;
-  std::string lower;
-  for (char c : ct.substr(0, ct.find(';'))) {
-    if (c != ' ' && c != '\t') {
-      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    }
+  const std::string_view type = ct.substr(0, ct.find(';'));
+  char small[64];  // every real media type fits: no allocation on the request path
+  std::string large;
+  char* lower = small;
+  if (type.size() > sizeof(small)) {
+    large.resize(type.size());
+    lower = large.data();
   }
-  return lower == "application/json" ||
-         (lower.size() > 5 && lower.compare(lower.size() - 5, 5, "+json") == 0);
+  size_t len = 0;
+  for (char c : type) {
+    if (c != ' ' && c != '\t') lower[len++] = AsciiLower(c);
+  }
+  const std::string_view name(lower, len);
+  return name == "application/json" || (name.size() > 5 && name.substr(name.size() - 5) == "+json");
+}
+
+// identifierType's accepted values: the documented profile also takes the capitalised ones.
+bool ReadTypeName(std::string_view s, Profile profile, IdentifierType* out) {
+  const bool documented = profile == Profile::kDocumented;
+  if (s == "email" || (documented && s == "Email")) {
+    *out = IdentifierType::kEmail;
+    return true;
+  }
+  if (s == "phone" || (documented && s == "Phone")) {
+    *out = IdentifierType::kPhone;
+    return true;
+  }
+  return false;
+}
+
+// The verify body as load tests send it, read without building a document. True only when
+// verificationId, code and identifierType each appear once, as strings, with a valid type;
+// anything else (an error to report included) is left to the full parse.
+bool ScanVerifyBody(std::string_view body, Profile profile, PublicRequest* out) {
+  FlatMember members[8];
+  const int count = ScanFlatStringObject(body, members, 8);
+  if (count < 3) return false;
+  const std::string_view* id = nullptr;
+  const std::string_view* code = nullptr;
+  const std::string_view* type = nullptr;
+  for (int i = 0; i < count; ++i) {
+    const std::string_view key = members[i].key;
+    const std::string_view** slot = key == "verificationId"   ? &id
+                                    : key == "code"           ? &code
+                                    : key == "identifierType" ? &type
+                                                              : nullptr;
+    if (slot == nullptr) continue;       // unknown keys are ignored, as zod strips them
+    if (*slot != nullptr) return false;  // a repeated key: the full parse decides which wins
+    *slot = &members[i].value;
+  }
+  if (id == nullptr || code == nullptr || type == nullptr) return false;
+  if (!ReadTypeName(*type, profile, &out->type)) return false;
+  out->verification_id = *id;
+  out->code = *code;
+  return true;
+}
+
+// Likewise for the send body: identifierType once, valid.
+bool ScanSendBody(std::string_view body, Profile profile, PublicRequest* out) {
+  FlatMember members[8];
+  const int count = ScanFlatStringObject(body, members, 8);
+  if (count < 1) return false;
+  const std::string_view* type = nullptr;
+  for (int i = 0; i < count; ++i) {
+    if (members[i].key != "identifierType") continue;
+    if (type != nullptr) return false;
+    type = &members[i].value;
+  }
+  return type != nullptr && ReadTypeName(*type, profile, &out->type);
 }
 
 void AddTypeIssue(GuardFailure* f, std::string path, std::string expected, std::string received) {
@@ -155,14 +220,7 @@ bool ReadType(const Value& obj, Profile profile, IdentifierType* out, GuardFailu
     return false;
   }
   const std::string_view s(it->value.GetString(), it->value.GetStringLength());
-  if (s == "email" || (documented && s == "Email")) {
-    *out = IdentifierType::kEmail;
-    return true;
-  }
-  if (s == "phone" || (documented && s == "Phone")) {
-    *out = IdentifierType::kPhone;
-    return true;
-  }
+  if (ReadTypeName(s, profile, out)) return true;
   GuardIssue issue;
   issue.code = "invalid_enum_value";
   issue.path = "identifierType";
@@ -179,6 +237,7 @@ bool ReadType(const Value& obj, Profile profile, IdentifierType* out, GuardFailu
 
 bool PublicRequestParser::ParseSend(std::string_view content_type, std::string_view body,
                                     Profile profile, PublicRequest* out, GuardFailure* failure) {
+  if (IsJsonContentType(content_type) && ScanSendBody(body, profile, out)) return true;
   ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
   Document& doc = scope.doc();
   const Value* obj = ParseObject(doc, content_type, body, failure);
@@ -188,6 +247,7 @@ bool PublicRequestParser::ParseSend(std::string_view content_type, std::string_v
 
 bool PublicRequestParser::ParseVerify(std::string_view content_type, std::string_view body,
                                       Profile profile, PublicRequest* out, GuardFailure* failure) {
+  if (IsJsonContentType(content_type) && ScanVerifyBody(body, profile, out)) return true;
   ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
   Document& doc = scope.doc();
   const Value* obj = ParseObject(doc, content_type, body, failure);

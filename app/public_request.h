@@ -25,8 +25,8 @@ struct GuardFailure {
   std::string hint;  // mfa-mock's own advice, appended to `details`
 };
 
-// A validated send or verify body. The views point into the parser's buffers and stay valid
-// until the parser is used again.
+// A validated send or verify body. The views point into the body or into the parser's buffers:
+// they stay valid while the body does and until the parser is used again.
 struct PublicRequest {
   IdentifierType type = IdentifierType::kEmail;
   std::string_view verification_id;  // verify only

@@ -129,6 +129,47 @@ TEST_F(PublicRequestTest, VerifyIgnoresExtraKeysAndTakesTheFirstOfDuplicates) {
   EXPECT_EQ(out_.code, "1");
 }
 
+// The plain shape (flat, ASCII strings, no escapes) is read in place without a JSON document;
+// every other shape takes the full parse. Both must give the same answers.
+TEST_F(PublicRequestTest, VerifyReadsAPlainBodyInPlace) {
+  const std::string body = R"({"code":"123456","identifierType":"email","verificationId":"v1"})";
+  ASSERT_TRUE(Verify(body));
+  EXPECT_EQ(out_.verification_id, "v1");
+  EXPECT_EQ(out_.code, "123456");
+  EXPECT_GE(out_.code.data(), body.data());
+  EXPECT_LE(out_.code.data() + out_.code.size(), body.data() + body.size());
+}
+
+TEST_F(PublicRequestTest, PlainAndEscapedBodiesGiveTheSameRequest) {
+  ASSERT_TRUE(Verify(R"({"verificationId":"abc","code":"123456","identifierType":"phone"})"));
+  const std::string plain_id(out_.verification_id), plain_code(out_.code);
+  const IdentifierType plain_type = out_.type;
+  ASSERT_TRUE(Verify(
+      R"({"verificationId":"ab\u0063","code":"12345\u0036","identifierType":"ph\u006fne"})"));
+  EXPECT_EQ(out_.verification_id, plain_id);
+  EXPECT_EQ(out_.code, plain_code);
+  EXPECT_EQ(out_.type, plain_type);
+}
+
+TEST_F(PublicRequestTest, PlainBodiesWithAnErrorGetTheFullParsesIssues) {
+  // A repeated key: the first wins, as in the full parse.
+  ASSERT_TRUE(Verify(R"({"verificationId":"v","code":"1","code":"2","identifierType":"email"})"));
+  EXPECT_EQ(out_.code, "1");
+  ASSERT_FALSE(Verify(R"({"verificationId":"v","code":"1","identifierType":"EMAIL"})"));
+  ASSERT_EQ(failure_.issues.size(), 1u);
+  EXPECT_EQ(failure_.issues[0].code, "invalid_enum_value");
+  ASSERT_FALSE(Verify(R"({"verificationId":"v","identifierType":"email"})"));
+  ASSERT_EQ(failure_.issues.size(), 1u);
+  EXPECT_EQ(failure_.issues[0].path, "code");
+  ASSERT_FALSE(Verify(R"({"verificationId":"v","code":"1","identifierType":"email"})",
+                      Profile::kDocumented, "text/plain"));
+  EXPECT_EQ(failure_.issues[0].received, "string");
+  ASSERT_FALSE(Send(R"({"identifierType":"Email"})", Profile::kLogto));
+  EXPECT_EQ(failure_.issues[0].code, "invalid_enum_value");
+  ASSERT_TRUE(Send(R"({"identifierType":"phone","extra":"x"})"));
+  EXPECT_EQ(out_.type, IdentifierType::kPhone);
+}
+
 TEST_F(PublicRequestTest, EmptyOrBlankBodyIsAnEmptyObject) {
   // Logto's body parser turns an empty body into {}: the guard then reports the missing key.
   for (const char* body : {"", " \r\n\t"}) {
@@ -145,14 +186,17 @@ TEST_F(PublicRequestTest, EmptyOrBlankBodyIsAnEmptyObject) {
 TEST_F(PublicRequestTest, JsonContentTypesAreAccepted) {
   for (const char* ct :
        {"", "application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8",
-        " application/json ", "application/vnd.api+json", "application/merge-patch+json"}) {
+        " application/json ", "application/vnd.api+json", "application/merge-patch+json",
+        "application/vnd.example.a-very-long-vendor-media-type-name-past-sixty-four-bytes+json"}) {
     EXPECT_TRUE(Send(R"({"identifierType":"email"})", Profile::kDocumented, ct)) << ct;
   }
 }
 
 TEST_F(PublicRequestTest, OtherContentTypesAreAStringToTheGuard) {
-  for (const char* ct : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
-                         "application/jsonp", "json", "application/json-patch"}) {
+  for (const char* ct :
+       {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+        "application/jsonp", "json", "application/json-patch",
+        "application/vnd.example.a-very-long-vendor-media-type-name-past-sixty-four-bytes"}) {
     ASSERT_FALSE(Send(R"({"identifierType":"email"})", Profile::kDocumented, ct)) << ct;
     EXPECT_FALSE(failure_.malformed_json);
     ASSERT_EQ(failure_.issues.size(), 1u) << ct;
@@ -383,12 +427,15 @@ TEST_F(PublicRequestTest, TheParserIsReusableAcrossRequests) {
 // fuzz_public_request, heap-use-after-free: ParseVerify's views point into the RapidJSON pool's
 // heap chunks once the body outgrows the parser's 2 KB inline buffer, and those chunks are freed
 // when ParseVerify returns. The public verify route then reads freed memory. Any long field does
-// it; the allocations below reuse the freed memory so a build without ASan sees it too.
+// it; the allocations below reuse the freed memory so a build without ASan sees it too. (A
+// number member makes these bodies take the full parse, not the in-place scan; the body itself
+// must outlive the views, as the request's body does in the server.)
 TEST_F(PublicRequestTest, RegressionVerifyViewsOfALargeBodyOutliveTheParse) {
   const std::string code(3000, '7');
   const std::string id(40, 'v');
-  ASSERT_TRUE(Verify(R"({"verificationId":")" + id + R"(","code":")" + code +
-                     R"(","identifierType":"email"})"));
+  const std::string body = R"({"n":1,"verificationId":")" + id + R"(","code":")" + code +
+                           R"(","identifierType":"email"})";
+  ASSERT_TRUE(Verify(body));
   std::vector<std::string> churn;
   for (int i = 0; i < 8; ++i) churn.emplace_back(70 * 1024, 'X');
   EXPECT_EQ(out_.verification_id, id);
@@ -398,13 +445,26 @@ TEST_F(PublicRequestTest, RegressionVerifyViewsOfALargeBodyOutliveTheParse) {
 
 TEST_F(PublicRequestTest, RegressionVerifyViewsAfterALargeIgnoredKey) {
   const std::string padding(5000, 'p');
-  ASSERT_TRUE(Verify(R"({"padding":")" + padding +
-                     R"(","verificationId":"abcdefghijklmnopqrstuvwxyz0123456789","code":"123456",)"
-                     R"("identifierType":"email"})"));
+  const std::string body =
+      R"({"n":1,"padding":")" + padding +
+      R"(","verificationId":"abcdefghijklmnopqrstuvwxyz0123456789","code":"123456",)"
+      R"("identifierType":"email"})";
+  ASSERT_TRUE(Verify(body));
   std::vector<std::string> churn;
   for (int i = 0; i < 8; ++i) churn.emplace_back(70 * 1024, 'X');
   EXPECT_EQ(out_.verification_id, "abcdefghijklmnopqrstuvwxyz0123456789");
   EXPECT_EQ(out_.code, "123456");
+}
+
+// The in-place scan's views point into the body: a large plain body, read after churn.
+TEST_F(PublicRequestTest, PlainLargeBodyViewsStayValidWhileTheBodyLives) {
+  const std::string code(3000, '7');
+  const std::string body =
+      R"({"verificationId":"v","code":")" + code + R"(","identifierType":"email"})";
+  ASSERT_TRUE(Verify(body));
+  std::vector<std::string> churn;
+  for (int i = 0; i < 8; ++i) churn.emplace_back(70 * 1024, 'X');
+  EXPECT_TRUE(out_.code == code);
 }
 
 // fuzz_public_request, invalid UTF-8 in the 400 body: RapidJSON 1.1 decodes a lone low surrogate
