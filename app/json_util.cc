@@ -52,8 +52,14 @@ bool IsValidUtf8(std::string_view s) {
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
+  size_t plain_from = 0;  // start of the run of bytes copied as they are
   for (size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    out.append(s.data() + plain_from, i - plain_from);
     if (c >= 0x80) {
       // Only valid UTF-8 leaves: anything else (including encoded surrogates) becomes U+FFFD.
       const size_t n = Utf8SequenceLength(s, i);
@@ -64,6 +70,7 @@ void AppendJsonString(std::string& out, std::string_view s) {
         out.append(s.data() + i, n);
         i += n;
       }
+      plain_from = i;
       continue;
     }
     switch (c) {
@@ -82,17 +89,14 @@ void AppendJsonString(std::string& out, std::string_view s) {
       case '\t':
         out += "\\t";
         break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xf]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+      default:  // the other control characters and DEL
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xf]);
     }
-    ++i;
+    plain_from = ++i;
   }
+  out.append(s.data() + plain_from, s.size() - plain_from);
   out.push_back('"');
 }
 
