@@ -37,17 +37,18 @@ std::string MaskCodes(std::string_view body) {
 void RequestJournal::Record(int64_t time_ms, std::string_view method, std::string_view path,
                             int status, double duration_seconds, std::string_view response_body,
                             std::string_view request_body) {
-  JournalEntry e;
-  e.time_ms = time_ms;
-  e.method = std::string(method);
-  e.path = std::string(path);
-  e.status = status;
-  e.duration_seconds = duration_seconds;
-  if (status >= 400) e.error_code = std::string(ErrorCodeOf(response_body));
-  // Stored as received and masked when read: the request path pays a copy, not a JSON parse.
-  e.body = std::string(request_body.substr(0, kMaxStoredBody));
-  e.truncated = request_body.size() > kMaxStoredBody;
-  log_.Add(std::move(e));
+  log_.AddInPlace([&](JournalEntry& e) {
+    e.time_ms = time_ms;
+    e.method.assign(method);
+    e.path.assign(path);
+    e.status = status;
+    e.duration_seconds = duration_seconds;
+    e.error_code.assign(status >= 400 ? ErrorCodeOf(response_body) : std::string_view());
+    // Stored as received and masked when read: the request path pays a copy (into the buffers
+    // of the entry it replaces), not a JSON parse.
+    e.body.assign(request_body.substr(0, kMaxStoredBody));
+    e.truncated = request_body.size() > kMaxStoredBody;
+  });
 }
 
 std::vector<JournalEntry> RequestJournal::List(size_t limit, int status) const {

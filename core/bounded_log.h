@@ -34,6 +34,20 @@ class BoundedLog {
     return seq;
   }
 
+  // Like Add, but `fill(T&)` writes the entry into its slot in place, over the entry it replaces,
+  // so an entry's buffers (strings) are reused and a steady stream of entries does not allocate.
+  // `fill` runs under the slot's lock: keep it short. It must set every field.
+  template <typename Fill>
+  uint64_t AddInPlace(Fill&& fill) {
+    const uint64_t seq = next_seq_.fetch_add(1, std::memory_order_acq_rel);
+    Slot& slot = slots_[seq % slots_.size()];
+    std::lock_guard<std::mutex> lock(slot.mu);
+    if (slot.seq > seq) return seq;
+    fill(slot.entry);
+    slot.seq = seq;
+    return seq;
+  }
+
   // Calls fn(seq, const T&) newest first until it returns false.
   template <typename Fn>
   void ForEachNewest(Fn&& fn) const {
