@@ -50,40 +50,76 @@ constexpr size_t kMaxHeaderBytes = 16 * 1024;
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
   }
   return true;
 }
 
-// Pistache reads "26abc", "+26" or "26 26" as 26 and takes the first of two Content-Length
-// headers. True if every Content-Length line of `headers` is plain digits and they all agree.
-bool ContentLengthsValid(std::string_view headers) {
+std::string_view TrimBlanks(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return value;
+}
+
+// The request headers the hot path reads, taken from the raw header block while it is screened:
+// a lookup in Pistache's header map costs about a thousand instructions per header. Like
+// Pistache, the first of repeated headers wins. The views point into the input chunk.
+struct RawHeaders {
+  bool complete = false;  // the whole header block was in the chunk being handled
+  std::string_view content_type;
+  std::string_view origin;
+};
+
+// The raw headers of the request being dispatched on this thread, or null when its header block
+// did not arrive in one chunk (HeaderValue then asks Pistache). Set only during Dispatch.
+thread_local const RawHeaders* t_raw_headers = nullptr;
+
+class RawHeadersScope {
+ public:
+  explicit RawHeadersScope(const RawHeaders& raw) {
+    if (raw.complete) t_raw_headers = &raw;
+  }
+  ~RawHeadersScope() { t_raw_headers = nullptr; }
+  RawHeadersScope(const RawHeadersScope&) = delete;
+  RawHeadersScope& operator=(const RawHeadersScope&) = delete;
+};
+
+// One pass over a complete header block (request line first). Pistache reads "26abc", "+26" or
+// "26 26" as 26 and takes the first of two Content-Length headers: false unless every
+// Content-Length line is plain digits and they all agree. Fills `raw` on the way.
+bool ScanHeaderBlock(std::string_view headers, RawHeaders* raw) {
   std::string_view seen;
+  bool have_content_type = false;
+  bool have_origin = false;
   size_t pos = headers.find("\r\n");
   while (pos != std::string_view::npos) {
     const size_t start = pos + 2;
     const size_t end = headers.find("\r\n", start);
     const std::string_view line =
         headers.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    pos = end;
     const size_t colon = line.find(':');
-    if (colon != std::string_view::npos &&
-        EqualsIgnoreCase(line.substr(0, colon), "content-length")) {
-      std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-        value.remove_suffix(1);
+    if (colon == std::string_view::npos) continue;
+    const std::string_view name = line.substr(0, colon);
+    const std::string_view value = TrimBlanks(line.substr(colon + 1));
+    if (EqualsIgnoreCase(name, "content-length")) {
       if (value.empty() || value.size() > 18 ||
           value.find_first_not_of("0123456789") != std::string_view::npos) {
         return false;
       }
       if (!seen.empty() && seen != value) return false;
       seen = value;
+    } else if (!have_content_type && EqualsIgnoreCase(name, "content-type")) {
+      have_content_type = true;
+      raw->content_type = value;
+    } else if (!have_origin && EqualsIgnoreCase(name, "origin")) {
+      have_origin = true;
+      raw->origin = value;
     }
-    pos = end;
   }
   return true;
 }
@@ -93,7 +129,8 @@ enum class HeaderScreen { kOk, kTooLarge, kBadContentLength };
 // Tracks the header block of the request being received, chunk by chunk: refuses oversized
 // header blocks and Content-Length values Pistache would misread. Pipelining is unsupported, so
 // a chunk that starts a request starts with its request line.
-HeaderScreen ScreenHeaders(ConnectionParser& p, std::string_view chunk) {
+// `raw` is filled (and marked complete) when the whole block is in `chunk`.
+HeaderScreen ScreenHeaders(ConnectionParser& p, std::string_view chunk, RawHeaders* raw) {
   if (!p.in_headers) return HeaderScreen::kOk;
   const bool starts_request = p.header_bytes == 0;
   size_t end = chunk.find("\r\n\r\n");
@@ -112,8 +149,9 @@ HeaderScreen ScreenHeaders(ConnectionParser& p, std::string_view chunk) {
   p.in_headers = false;
   if (p.header_bytes + end > kMaxHeaderBytes) return HeaderScreen::kTooLarge;
   // Values are checked when the whole block arrived in one chunk (the common case).
-  if (starts_request && !ContentLengthsValid(chunk.substr(0, end + 2))) {
-    return HeaderScreen::kBadContentLength;
+  if (starts_request) {
+    if (!ScanHeaderBlock(chunk.substr(0, end + 2), raw)) return HeaderScreen::kBadContentLength;
+    raw->complete = true;
   }
   return HeaderScreen::kOk;
 }
@@ -127,10 +165,54 @@ const Http::Mime::MediaType& JsonMime() {
   return mime;
 }
 
-Http::Mime::MediaType MimeFor(std::string_view content_type) {
-  if (content_type == "application/json; charset=utf-8") return JsonMime();
-  return Http::Mime::MediaType::fromString(std::string(content_type));
+// A response header whose value is fixed text, written as is.
+class FixedHeader final : public Http::Header::Header {
+ public:
+  FixedHeader(const char* name, const char* value) : name_(name), value_(value) {}
+  const char* name() const override { return name_; }
+  uint64_t hash() const override { return Http::Header::detail::hash(name_); }
+  void parse(const std::string&) override {}
+  void write(std::ostream& os) const override { os << value_; }
+
+ private:
+  const char* name_;
+  const char* value_;
+};
+
+// Immutable header objects shared by every response (a header collection holds shared_ptrs and
+// only reads them), so the hot path allocates no header and formats no media type.
+const std::shared_ptr<Http::Header::Header>& JsonContentTypeHeader() {
+  static const std::shared_ptr<Http::Header::Header> header =
+      std::make_shared<FixedHeader>("Content-Type", "application/json; charset=utf-8");
+  return header;
 }
+const std::shared_ptr<Http::Header::Header>& KeepAliveHeader() {
+  static const std::shared_ptr<Http::Header::Header> header =
+      std::make_shared<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
+  return header;
+}
+const std::shared_ptr<Http::Header::Header>& CloseHeader() {
+  static const std::shared_ptr<Http::Header::Header> header =
+      std::make_shared<Http::Header::Connection>(Http::ConnectionControl::Close);
+  return header;
+}
+const std::shared_ptr<Http::Header::Header>& VaryOriginHeader() {
+  static const std::shared_ptr<Http::Header::Header> header =
+      std::make_shared<FixedHeader>("Vary", "Origin");
+  return header;
+}
+const std::shared_ptr<Http::Header::Header>& AllowCredentialsHeader() {
+  static const std::shared_ptr<Http::Header::Header> header =
+      std::make_shared<FixedHeader>("Access-Control-Allow-Credentials", "true");
+  return header;
+}
+const std::shared_ptr<Http::Header::Header>& AllowAnyOriginHeader() {
+  static const std::shared_ptr<Http::Header::Header> header =
+      std::make_shared<FixedHeader>("Access-Control-Allow-Origin", "*");
+  return header;
+}
+
+constexpr std::string_view kJsonContentType = "application/json; charset=utf-8";
 
 // Routes and the Handler clone per worker thread share `table`.
 class Handler final : public Http::Handler {
@@ -139,8 +221,12 @@ class Handler final : public Http::Handler {
 
   explicit Handler(std::shared_ptr<const RouteTable> table) : table_(std::move(table)) {}
 
+  // Pistache requires it; onInput dispatches directly (no ResponseWriter moves on the way).
   void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
-    table_->Dispatch(request, std::move(response));
+    const auto connection = request.headers().tryGet<Http::Header::Connection>();
+    table_->Dispatch(request, response,
+                     connection ? connection->control() == Http::ConnectionControl::Close
+                                : request.version() != Http::Version::Http11);
   }
 
   void onTimeout(const Http::Request&, Http::ResponseWriter response) override {
@@ -160,7 +246,8 @@ class Handler final : public Http::Handler {
   void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
     auto parser = std::static_pointer_cast<ConnectionParser>(getParser(peer));
     if (parser->discarding) return;
-    switch (ScreenHeaders(*parser, std::string_view(buffer, len))) {
+    RawHeaders raw;
+    switch (ScreenHeaders(*parser, std::string_view(buffer, len), &raw)) {
       case HeaderScreen::kOk:
         break;
       case HeaderScreen::kTooLarge:
@@ -192,15 +279,26 @@ class Handler final : public Http::Handler {
       Http::Request& request = parser->request;
       Http::ResponseWriter response(request.version(), transport(), this, peer);
       auto connection = request.headers().tryGet<Http::Header::Connection>();
+      bool close_requested;
       if (connection) {
-        response.headers().add<Http::Header::Connection>(connection->control());
+        close_requested = connection->control() == Http::ConnectionControl::Close;
+        if (close_requested) {
+          response.headers().add(CloseHeader());
+        } else if (connection->control() == Http::ConnectionControl::KeepAlive) {
+          response.headers().add(KeepAliveHeader());
+        } else {
+          response.headers().add<Http::Header::Connection>(connection->control());
+        }
       } else {
-        response.headers().add<Http::Header::Connection>(request.version() == Http::Version::Http11
-                                                             ? Http::ConnectionControl::KeepAlive
-                                                             : Http::ConnectionControl::Close);
+        // HTTP/1.1 defaults to keep-alive; Pistache would answer "Connection: Close".
+        close_requested = request.version() != Http::Version::Http11;
+        response.headers().add(close_requested ? CloseHeader() : KeepAliveHeader());
       }
       peer->setIdle(false);
-      onRequest(request, std::move(response));
+      {
+        RawHeadersScope scope(raw);
+        table_->Dispatch(request, response, close_requested);
+      }
       parser->reset();
       parser->NextRequest();
     } catch (const Http::HttpError& e) {
@@ -308,7 +406,11 @@ std::string_view MethodName(Http::Method method) {
   }
 }
 
-std::string_view HeaderValue(const Http::Request& request, const std::string& name) {
+std::string_view HeaderValue(const Http::Request& request, std::string_view name) {
+  if (t_raw_headers != nullptr) {
+    if (name == "Content-Type") return t_raw_headers->content_type;
+    if (name == "Origin") return t_raw_headers->origin;
+  }
   if (name == "Content-Type") {
     auto ct = request.headers().tryGet<Http::Header::ContentType>();
     if (!ct) return {};
@@ -329,7 +431,7 @@ std::string_view HeaderValue(const Http::Request& request, const std::string& na
     value = auth->value();  // value() returns a temporary: keep it alive for the caller
     return value;
   }
-  auto raw = request.headers().tryGetRaw(name);
+  auto raw = request.headers().tryGetRaw(std::string(name));
   if (!raw) return {};
   thread_local std::string value;
   value = raw->value();
@@ -337,8 +439,15 @@ std::string_view HeaderValue(const Http::Request& request, const std::string& na
 }
 
 Pistache::Async::Promise<ssize_t> SendReply(Http::ResponseWriter& writer, const Reply& reply) {
-  return writer.send(static_cast<Http::Code>(reply.status), reply.body,
-                     MimeFor(reply.content_type));
+  const auto code = static_cast<Http::Code>(reply.status);
+  if (reply.content_type == kJsonContentType) {
+    // Preformatted: Pistache would rebuild "application/json; charset=utf-8" from a MediaType
+    // on every reply. Without a MediaType, send() leaves the Content-Type header alone.
+    writer.headers().add(JsonContentTypeHeader());
+    return writer.send(code, reply.body);
+  }
+  return writer.send(code, reply.body,
+                     Http::Mime::MediaType::fromString(std::string(reply.content_type)));
 }
 
 RouteTable::RouteTable(ListenerConfig config, std::vector<Route> routes, metrics::Metrics& metrics)
@@ -403,7 +512,7 @@ bool RouteTable::ApplyCors(std::string_view origin, Http::ResponseWriter& respon
     case CorsPolicy::Mode::kOff:
       return false;
     case CorsPolicy::Mode::kAny:
-      response.headers().add(std::make_shared<NamedHeader>("Access-Control-Allow-Origin", "*"));
+      response.headers().add(AllowAnyOriginHeader());
       return true;
     case CorsPolicy::Mode::kReflect:
       allowed = true;
@@ -412,16 +521,17 @@ bool RouteTable::ApplyCors(std::string_view origin, Http::ResponseWriter& respon
       allowed = std::find(cors.origins.begin(), cors.origins.end(), origin) != cors.origins.end();
       break;
   }
-  response.headers().add(std::make_shared<NamedHeader>("Vary", "Origin"));
+  response.headers().add(VaryOriginHeader());
   if (!allowed) return false;
   // A specific origin (reflected or listed) may send cookies: sessions need them.
   response.headers().add(
       std::make_shared<NamedHeader>("Access-Control-Allow-Origin", std::string(origin)));
-  response.headers().add(std::make_shared<NamedHeader>("Access-Control-Allow-Credentials", "true"));
+  response.headers().add(AllowCredentialsHeader());
   return true;
 }
 
-void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter response) const {
+void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter& response,
+                          bool close_requested) const {
   const auto start = std::chrono::steady_clock::now();
   Lifecycle& lifecycle = *config_.lifecycle;
   lifecycle.Enter();
@@ -457,7 +567,7 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
     reply.status = 503;
     reply.body = SimpleErrorBody("request.shutting_down", "The mock is shutting down.");
     response.headers().remove<Http::Header::Connection>();
-    response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+    response.headers().add(CloseHeader());
   } else if (!config_.admin_token.empty() &&
              (request.resource() == "/admin" || request.resource().rfind("/admin/", 0) == 0) &&
              (route == nullptr || route->requires_admin_token) && !Authorized(request)) {
@@ -534,11 +644,7 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter res
     }
   }
   if (!reply.already_sent) {
-    auto connection = request.headers().tryGet<Http::Header::Connection>();
-    const bool close = lifecycle.draining() ||
-                       (connection ? connection->control() == Http::ConnectionControl::Close
-                                   : request.version() != Http::Version::Http11);
-    if (close) {
+    if (close_requested || lifecycle.draining()) {
       // Pistache keeps the socket open after "Connection: close"; half-close it once sent.
       std::weak_ptr<Tcp::Peer> weak = response.getPeer();
       SendReply(response, reply)

@@ -113,8 +113,10 @@ class RouteTable {
  public:
   RouteTable(ListenerConfig config, std::vector<Route> routes, metrics::Metrics& metrics);
   // Dispatches one parsed request: routing, auth, the route, the 500 boundary, metrics.
-  void Dispatch(const Pistache::Http::Request& request,
-                Pistache::Http::ResponseWriter response) const;
+  // `close_requested`: the client asked to close (Connection: close, or HTTP/1.0 without
+  // keep-alive); the connection is half-closed once the answer is out.
+  void Dispatch(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter& response,
+                bool close_requested) const;
   const ListenerConfig& config() const { return config_; }
   metrics::Metrics& metrics() const { return metrics_; }
 
@@ -151,7 +153,9 @@ class HttpListener {
 // Sends `reply` with the given status (used by handlers for deferred or streamed cases too).
 Pistache::Async::Promise<ssize_t> SendReply(Pistache::Http::ResponseWriter& writer,
                                             const Reply& reply);
-std::string_view HeaderValue(const Pistache::Http::Request& request, const std::string& name);
+// A request header's value ("" when absent). Content-Type and Origin come from the raw header
+// block when it arrived in one piece (the views stay valid during the dispatch only).
+std::string_view HeaderValue(const Pistache::Http::Request& request, std::string_view name);
 std::string_view MethodName(Pistache::Http::Method method);
 
 }  // namespace mfa

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 namespace mfa_test {
 namespace {
@@ -495,13 +496,28 @@ HttpResponse HttpClient::Exchange(std::string_view request, bool head_request, b
 
 RawExchange HttpClient::SendRaw(std::string_view bytes, bool stop_after_response,
                                 std::optional<std::chrono::milliseconds> timeout) const {
+  return SendRawInPieces({std::string(bytes)}, std::chrono::milliseconds(0), stop_after_response,
+                         timeout);
+}
+
+RawExchange HttpClient::SendRawInPieces(const std::vector<std::string>& pieces,
+                                        std::chrono::milliseconds pause, bool stop_after_response,
+                                        std::optional<std::chrono::milliseconds> timeout) const {
   RawExchange result;
   const std::chrono::milliseconds t = timeout.value_or(timeout_);
   const Clock::time_point cap = Clock::now() + kExchangeCap;
   int fd = Connect(&result.error);
   if (fd < 0) return result;
+  const int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // each piece its own segment
   std::string write_error;
-  if (!WriteAll(fd, bytes, t, cap, &write_error)) result.error = write_error;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    if (i > 0) std::this_thread::sleep_for(pause);
+    if (!WriteAll(fd, pieces[i], t, cap, &write_error)) {
+      result.error = write_error;
+      break;
+    }
+  }
   while (true) {
     if (stop_after_response) {
       HttpResponse r;

@@ -97,6 +97,13 @@ class HttpClient {
   RawExchange SendRaw(std::string_view bytes, bool stop_after_response = true,
                       std::optional<std::chrono::milliseconds> timeout = std::nullopt) const;
 
+  // As SendRaw, writing `pieces` one after the other with `pause` between them (TCP_NODELAY), so
+  // the server sees them in separate reads.
+  RawExchange SendRawInPieces(
+      const std::vector<std::string>& pieces, std::chrono::milliseconds pause,
+      bool stop_after_response = true,
+      std::optional<std::chrono::milliseconds> timeout = std::nullopt) const;
+
   // Headers added to every Request (e.g. Authorization). Replaced, not merged.
   void set_default_headers(Headers headers) { default_headers_ = std::move(headers); }
   // Closes the kept-alive connection, if any.
