@@ -85,6 +85,14 @@ struct Record {
   bool identified() const { return flags & kIdentified; }
   bool session_bound() const { return flags & kSessionBound; }
   int64_t expires_ms() const { return created_ms + int64_t{ttl_seconds} * 1000; }
+  // When the record stopped answering normally: expired, or consumed if that came first. A
+  // sweep removes it once this is more than the retention ago.
+  int64_t settled_ms() const {
+    const int64_t expires = expires_ms();
+    if (!consumed()) return expires;
+    const int64_t consumed_at = created_ms + int64_t{consumed_after_seconds} * 1000;
+    return consumed_at < expires ? consumed_at : expires;
+  }
 };
 
 // A record copied out of the store.

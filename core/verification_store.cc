@@ -162,7 +162,9 @@ InsertStatus VerificationStore::Insert(NewRecord& record) {
     Unreserve(1);
     return InsertStatus::kExists;
   }
-  FillRecord(Emplace(shard, hash), record);
+  Record& r = Emplace(shard, hash);
+  FillRecord(r, record);
+  NoteSettled(shard, r);
   return InsertStatus::kInserted;
 }
 
@@ -199,7 +201,9 @@ BulkInsertResult VerificationStore::InsertAll(std::vector<NewRecord>& records) {
   if (!Reserve(records.size())) return {InsertStatus::kFull, 0};
   for (size_t i = 0; i < records.size(); ++i) {
     Shard& shard = shards_[ShardOf(hashes[i])];
-    FillRecord(Emplace(shard, hashes[i]), records[i]);
+    Record& r = Emplace(shard, hashes[i]);
+    FillRecord(r, records[i]);
+    NoteSettled(shard, r);
   }
   return {};
 }
@@ -234,6 +238,7 @@ InsertStatus VerificationStore::InsertRestored(RestoredRecord& in) {
   r.consumed_after_seconds = in.consumed_after_seconds;
   r.try_count = in.try_count;
   r.flags = static_cast<uint8_t>(in.flags | Record::kLive);
+  NoteSettled(shard, r);
   return InsertStatus::kInserted;
 }
 
@@ -304,6 +309,7 @@ bool VerificationStore::Generate(uint32_t batch, uint32_t count, std::string_vie
         r.flags = Record::kLive;
         if (type == IdentifierType::kPhone) r.flags |= Record::kPhone;
         if (identified) r.flags |= Record::kIdentified;
+        NoteSettled(shard, r);
       }
     }
   }
@@ -381,6 +387,7 @@ size_t VerificationStore::Clear() {
     shard.free_slots.clear();
     shard.free_slots.shrink_to_fit();
     shard.next_unused = 0;
+    shard.earliest_settled_ms = INT64_MAX;
     shard.used = 0;
     std::free(shard.slots);
     shard.slots = nullptr;
@@ -391,28 +398,45 @@ size_t VerificationStore::Clear() {
 
 size_t VerificationStore::Sweep(int64_t now_ms, int64_t retention_ms) {
   size_t removed = 0;
+  uint64_t examined = 0;
   for (Shard& shard : shards_) {
+    {
+      std::lock_guard<std::mutex> lock(shard.mu);
+      // Nothing settled more than the retention ago: no record here can be due.
+      if (shard.earliest_settled_ms == INT64_MAX ||
+          now_ms <= shard.earliest_settled_ms + retention_ms) {
+        continue;
+      }
+      // Rebuilt by this pass: the records it reads, plus whatever NoteSettled adds meanwhile
+      // (records written between slices, in slots before or after the pass's position).
+      shard.earliest_settled_ms = INT64_MAX;
+    }
+    int64_t pass_earliest = INT64_MAX;
     uint32_t slot = 0;
     for (;;) {
       std::lock_guard<std::mutex> lock(shard.mu);
-      if (slot >= shard.next_unused) break;
+      if (slot >= shard.next_unused) {
+        if (pass_earliest < shard.earliest_settled_ms) shard.earliest_settled_ms = pass_earliest;
+        break;
+      }
       const uint32_t end = std::min(shard.next_unused, slot + kSweepSliceRecords);
       for (; slot < end; ++slot) {
         Record& r = shard.at(slot);
         if (!r.live()) continue;
-        const bool expired_long_ago = now_ms > r.expires_ms() + retention_ms;
-        const bool consumed_long_ago =
-            r.consumed() &&
-            now_ms > r.created_ms + int64_t{r.consumed_after_seconds} * 1000 + retention_ms;
-        if (expired_long_ago || consumed_long_ago) {
+        ++examined;
+        const int64_t settled = r.settled_ms();
+        if (now_ms > settled + retention_ms) {
           EraseSlot(shard, Hash(r.id.view()), slot);
           Unreserve(1);
           ++removed;
+        } else if (settled < pass_earliest) {
+          pass_earliest = settled;
         }
       }
     }
   }
   swept_total_.fetch_add(removed, std::memory_order_relaxed);
+  sweep_examined_total_.fetch_add(examined, std::memory_order_relaxed);
   return removed;
 }
 

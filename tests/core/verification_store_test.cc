@@ -708,6 +708,65 @@ TEST(VerificationStoreTest, SweepAcrossManySlicesKeepsTheIndexConsistent) {
   }
 }
 
+TEST(VerificationStoreTest, SweepReadsNoRecordWhenNothingCanBeDue) {
+  VerificationStore store(StoreOptions{16, 0});
+  for (int i = 0; i < 5000; ++i) {
+    NewRecord r =
+        MakeRecord("idle" + std::to_string(i), "1", IdentifierType::kEmail, "a@x.io", kT0, 600);
+    ASSERT_EQ(store.Insert(r), InsertStatus::kInserted);
+  }
+  ASSERT_TRUE(store.Generate(store.RegisterBatch(Batch{"b_idle", IdentifierType::kEmail, ""}), 5000,
+                             "", kT0, 600, false));
+  // Expired at kT0 + 600 s; with 600 s retention nothing is due before kT0 + 1200 s.
+  EXPECT_EQ(store.Sweep(kT0 + 1'200'000, 600'000), 0u);
+  EXPECT_EQ(store.sweep_examined_total(), 0u);
+  EXPECT_EQ(store.Sweep(kT0 + 1'200'001, 600'000), 10'000u);
+  EXPECT_EQ(store.sweep_examined_total(), 10'000u);
+  EXPECT_EQ(store.size(), 0u);
+}
+
+TEST(VerificationStoreTest, AConsumedRecordMakesItsShardDueAgain) {
+  VerificationStore store(StoreOptions{1, 0});
+  NewRecord r = MakeRecord("c", "1", IdentifierType::kEmail, "a@x.io", kT0, 3600);
+  ASSERT_EQ(store.Insert(r), InsertStatus::kInserted);
+  EXPECT_EQ(store.Sweep(kT0 + 20'000, 10'000), 0u);  // expires in an hour: skipped
+  EXPECT_EQ(store.sweep_examined_total(), 0u);
+  Consume(store, "c", 5);  // consumed 5 s after creation
+  EXPECT_EQ(store.Sweep(kT0 + 15'000, 10'000), 0u);
+  EXPECT_EQ(store.Sweep(kT0 + 15'001, 10'000), 1u);
+}
+
+TEST(VerificationStoreTest, APassRebuildsTheBoundFromTheRecordsItKeeps) {
+  VerificationStore store(StoreOptions{1, 0});
+  auto insert = [&](const std::string& id, uint32_t ttl_seconds) {
+    NewRecord r = MakeRecord(id, "1", IdentifierType::kEmail, "a@x.io", kT0, ttl_seconds);
+    ASSERT_EQ(store.Insert(r), InsertStatus::kInserted);
+  };
+  insert("short", 10);
+  insert("medium", 100);
+  insert("long", 1000);
+  EXPECT_EQ(store.Sweep(kT0 + 10'001, 0), 1u);  // "short" goes; the bound is now "medium"
+  const uint64_t examined = store.sweep_examined_total();
+  EXPECT_EQ(store.Sweep(kT0 + 100'000, 0), 0u);
+  EXPECT_EQ(store.sweep_examined_total(), examined);  // skipped: nothing due until 100 s
+  insert("newcomer", 1);  // added after the pass: due at 1 s, sweeps the shard again
+  EXPECT_EQ(store.Sweep(kT0 + 100'001, 0), 2u);
+  EXPECT_TRUE(store.Get("long").has_value());
+  EXPECT_EQ(store.Sweep(kT0 + 1'000'001, 0), 1u);
+  EXPECT_EQ(store.size(), 0u);
+}
+
+TEST(VerificationStoreTest, ClearResetsTheSweepBound) {
+  VerificationStore store(StoreOptions{1, 0});
+  NewRecord old_record = MakeRecord("old", "1", IdentifierType::kEmail, "a@x.io", kT0, 1);
+  ASSERT_EQ(store.Insert(old_record), InsertStatus::kInserted);
+  store.Clear();
+  NewRecord fresh = MakeRecord("fresh", "1", IdentifierType::kEmail, "a@x.io", kT0, 3600);
+  ASSERT_EQ(store.Insert(fresh), InsertStatus::kInserted);
+  EXPECT_EQ(store.Sweep(kT0 + 2000, 0), 0u);
+  EXPECT_EQ(store.sweep_examined_total(), 0u);
+}
+
 // Inserts `n` ids, erases a random half, then checks every lookup: exercises backward-shift
 // deletion in the open-addressing index.
 void EraseHalfAndCheck(size_t shards, int n, uint32_t seed) {
