@@ -440,6 +440,7 @@ std::string_view HeaderValue(const Http::Request& request, std::string_view name
 
 Pistache::Async::Promise<ssize_t> SendReply(Http::ResponseWriter& writer, const Reply& reply) {
   const auto code = static_cast<Http::Code>(reply.status);
+  if (reply.status == 204 || reply.status == 304) return writer.send(code);  // no content, no type
   if (reply.content_type == kJsonContentType) {
     // Preformatted: Pistache would rebuild "application/json; charset=utf-8" from a MediaType
     // on every reply. Without a MediaType, send() leaves the Content-Type header alone.

@@ -275,6 +275,27 @@ TEST_F(HttpBehaviourTest, TheFirstOfRepeatedContentTypesWinsWholeOrInPieces) {
   }
 }
 
+TEST_F(HttpBehaviourTest, PreflightIsA204WithTheCorsHeadersAndNoContentType) {
+  HttpResponse r = pub().Request("OPTIONS", kVerifyPath, {},
+                                 {{"Origin", "http://app.test"},
+                                  {"Access-Control-Request-Method", "POST"},
+                                  {"Access-Control-Request-Headers", "content-type"}});
+  ASSERT_TRUE(HasStatus(r, 204)) << r.Describe();
+  EXPECT_EQ(r.Header("Access-Control-Allow-Origin").value_or(""), "http://app.test");
+  EXPECT_EQ(r.Header("Access-Control-Allow-Credentials").value_or(""), "true");
+  EXPECT_EQ(r.Header("Access-Control-Allow-Headers").value_or(""), "content-type");
+  EXPECT_NE(r.Header("Access-Control-Allow-Methods").value_or("").find("POST"), std::string::npos);
+  EXPECT_FALSE(r.Header("Content-Type")) << r.Describe();
+  EXPECT_TRUE(r.body.empty());
+}
+
+TEST_F(HttpBehaviourTest, NoContentAnswersCarryNoContentType) {
+  HttpResponse r = admin().Delete("/admin/inbox");
+  ASSERT_TRUE(HasStatus(r, 204)) << r.Describe();
+  EXPECT_FALSE(r.Header("Content-Type")) << r.Describe();
+  EXPECT_EQ(r.Header("Content-Length").value_or("0"), "0");
+}
+
 class PublicMaxBodyFlagTest : public MockServerTest {
  public:
   static void SetUpTestSuite() {
