@@ -26,6 +26,8 @@ struct Reply {
   std::string body;
   std::string_view content_type = "application/json; charset=utf-8";
   bool already_sent = false;  // the handler streamed the response itself through the writer
+  Pistache::Http::Version version = Pistache::Http::Version::Http11;  // the request's; set by
+                                                                      // the listener
 };
 
 struct PathParams {

@@ -275,6 +275,34 @@ TEST_F(HttpBehaviourTest, TheFirstOfRepeatedContentTypesWinsWholeOrInPieces) {
   }
 }
 
+TEST_F(HttpBehaviourTest, Http10RequestsGetAnHttp10AnswerAndAClosedConnection) {
+  RawExchange raw =
+      pub().SendRaw("GET /nope HTTP/1.0\r\nHost: x\r\n\r\n", false, std::chrono::seconds(3));
+  EXPECT_TRUE(raw.closed) << "the server kept an HTTP/1.0 connection open";
+  ASSERT_EQ(raw.bytes.rfind("HTTP/1.0 404 Not Found\r\n", 0), 0u) << raw.bytes;
+  HttpResponse r = raw.Parse();
+  ASSERT_TRUE(IsErrorCode(r, 404, "route.not_found")) << r.Describe();
+  EXPECT_EQ(r.Header("Connection").value_or(""), "Close");
+}
+
+TEST_F(HttpBehaviourTest, EveryAnswerHasOneContentLengthMatchingItsBody) {
+  const std::vector<HttpResponse> answers = {
+      server().Send("email"),
+      server().Verify("nope", "123456", "email"),
+      pub().Get("/x"),
+      pub().Get(kSendPath),
+      pub().Request("PUT", "/api/experience", R"({"interactionEvent":"SignIn"})"),
+      admin().Get("/admin/stats"),
+      admin().Delete("/admin/inbox")};
+  for (const HttpResponse& r : answers) {
+    ASSERT_TRUE(r.ok()) << r.error;
+    const std::vector<std::string> lengths = r.HeaderValues("Content-Length");
+    ASSERT_EQ(lengths.size(), 1u) << r.Describe();
+    EXPECT_EQ(lengths[0], std::to_string(r.body.size())) << r.Describe();
+    EXPECT_EQ(r.HeaderValues("Content-Type").size(), r.status == 204 ? 0u : 1u) << r.Describe();
+  }
+}
+
 TEST_F(HttpBehaviourTest, PreflightIsA204WithTheCorsHeadersAndNoContentType) {
   HttpResponse r = pub().Request("OPTIONS", kVerifyPath, {},
                                  {{"Origin", "http://app.test"},
