@@ -115,6 +115,9 @@ int Run(int argc, char** argv) {
                              [&store] { return static_cast<double>(store.swept_total()); }});
 
   if (!options.snapshot_file.empty()) {
+    for (const std::string& stale : RemoveStaleSnapshotTemps(options.snapshot_file)) {
+      LogWarn("removed {}, left by a snapshot write that never finished", stale);
+    }
     SnapshotStats loaded;
     std::string error;
     const auto started = std::chrono::steady_clock::now();

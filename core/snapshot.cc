@@ -1,6 +1,8 @@
 #include "core/snapshot.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -128,6 +130,31 @@ std::string DirectoryOf(const std::string& path) {
 }
 
 }  // namespace
+
+std::vector<std::string> RemoveStaleSnapshotTemps(const std::string& path) {
+  std::vector<std::string> removed;
+  const std::string dir = DirectoryOf(path);
+  const size_t slash = path.rfind('/');
+  const std::string prefix = (slash == std::string::npos ? path : path.substr(slash + 1)) + ".tmp.";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return removed;
+  while (const dirent* entry = ::readdir(d)) {
+    const std::string name = entry->d_name;
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string pid_text = name.substr(prefix.size());
+    if (pid_text.size() > 9 || pid_text.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    const auto pid = static_cast<pid_t>(std::stol(pid_text));
+    // Our own pid cannot have written a temp file yet: one with it is from an earlier process.
+    const bool dead = pid != ::getpid() ? (::kill(pid, 0) != 0 && errno == ESRCH) : true;
+    if (!dead) continue;
+    const std::string full = dir + "/" + name;
+    if (::unlink(full.c_str()) == 0) removed.push_back(full);
+  }
+  ::closedir(d);
+  return removed;
+}
 
 bool WriteSnapshot(const std::string& path, const VerificationStore& store, const Inbox& inbox,
                    int64_t now_ms, SnapshotStats* stats, std::string* error) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/inbox.h"
 #include "core/verification_store.h"
@@ -24,6 +25,11 @@ struct SnapshotStats {
 // Returns false with `error` set on I/O failure. Thread-safe with respect to serving.
 bool WriteSnapshot(const std::string& path, const VerificationStore& store, const Inbox& inbox,
                    int64_t now_ms, SnapshotStats* stats, std::string* error);
+
+// Deletes the temporary files WriteSnapshot leaves when its process dies mid-write (kill -9,
+// power loss): `path`.tmp.PID where no process PID exists any more. A temp file of a live
+// process is kept. Returns the names removed (empty if none or the directory is unreadable).
+std::vector<std::string> RemoveStaleSnapshotTemps(const std::string& path);
 
 enum class SnapshotLoad { kLoaded, kMissing, kCorrupt };
 

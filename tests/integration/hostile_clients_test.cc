@@ -14,13 +14,13 @@
 
 #include <gtest/gtest.h>
 
+#include <dirent.h>
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <dirent.h>
 #include <fstream>
 #include <iostream>
 #include <latch>
@@ -37,6 +37,7 @@
 #include "tests/support/contract.h"
 #include "tests/support/http_client.h"
 #include "tests/support/json_helpers.h"
+#include "tests/support/large_fetch.h"
 #include "tests/support/mock_server.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_values.h"
@@ -261,11 +262,10 @@ constexpr std::string_view kSendEmailBody = R"({"identifierType":"email"})";
 
 // Text that would betray a C++ exception or a crash reaching the wire.
 ::testing::AssertionResult NoInternals(std::string_view body) {
-  static const char* const kLeaks[] = {"basic_string", "std::",        "what()",
-                                       "stoul",        "stol",         "stoi",
-                                       "length_error", "out_of_range", "invalid_argument",
-                                       "bad_alloc",    "terminate",    "exception",
-                                       "Segmentation", "vector::",     "Assertion"};
+  static const char* const kLeaks[] = {
+      "basic_string", "std::",        "what()",           "stoul",     "stol",      "stoi",
+      "length_error", "out_of_range", "invalid_argument", "bad_alloc", "terminate", "exception",
+      "Segmentation", "vector::",     "Assertion"};
   for (const char* leak : kLeaks) {
     if (body.find(leak) != std::string_view::npos) {
       return ::testing::AssertionFailure() << "body leaks '" << leak << "': " << body;
@@ -291,97 +291,6 @@ constexpr std::string_view kSendEmailBody = R"({"identifierType":"email"})";
   }
   if (auto ct = IsJsonContentType(r); !ct) return ct;
   return NoInternals(r.body);
-}
-
-// One GET on a fresh connection, read in a single pass. (HttpClient re-parses its whole buffer on
-// every read, which is quadratic for a 50 MB chunked export.) Handles chunked and
-// Content-Length answers.
-struct Fetched {
-  int status = 0;
-  std::string body;
-  std::string error;
-};
-
-Fetched FetchLarge(uint16_t port, const std::string& target, milliseconds timeout = seconds(60)) {
-  Fetched out;
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    out.error = "connect failed";
-    if (fd >= 0) close(fd);
-    return out;
-  }
-  const std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
-    out.error = "send failed";
-    close(fd);
-    return out;
-  }
-  const auto deadline = Clock::now() + timeout;
-  std::string buf;
-  size_t pos = 0;             // next unparsed byte of buf
-  bool chunked = false;
-  int64_t length = -1;        // Content-Length, if not chunked
-  bool head_done = false;
-  std::vector<char> chunk(1 << 20);
-  auto read_more = [&]() {
-    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left)) <= 0) return false;
-    const ssize_t n = recv(fd, chunk.data(), chunk.size(), 0);
-    if (n <= 0) return false;
-    if (pos > (8 << 20)) {
-      buf.erase(0, pos);
-      pos = 0;
-    }
-    buf.append(chunk.data(), static_cast<size_t>(n));
-    return true;
-  };
-  while (true) {
-    if (!head_done) {
-      const size_t end = buf.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        std::string head = buf.substr(0, end);
-        for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        out.status = std::atoi(head.c_str() + head.find(' ') + 1);
-        chunked = head.find("transfer-encoding: chunked") != std::string::npos;
-        if (const size_t cl = head.find("content-length:"); cl != std::string::npos) {
-          length = std::atoll(head.c_str() + cl + 15);
-        }
-        pos = end + 4;
-        head_done = true;
-        continue;
-      }
-    } else if (!chunked) {
-      if (length >= 0 && buf.size() - pos >= static_cast<size_t>(length)) {
-        out.body = buf.substr(pos, static_cast<size_t>(length));
-        break;
-      }
-    } else {
-      const size_t eol = buf.find("\r\n", pos);
-      if (eol != std::string::npos) {
-        const size_t size = std::strtoul(buf.c_str() + pos, nullptr, 16);
-        if (size == 0) {
-          if (buf.size() >= eol + 4) break;  // "0\r\n\r\n"
-        } else if (buf.size() >= eol + 2 + size + 2) {
-          out.body.append(buf, eol + 2, size);
-          pos = eol + 2 + size + 2;
-          continue;
-        }
-      }
-    }
-    if (!read_more()) {
-      out.error = "connection closed or timed out after " + std::to_string(out.body.size()) +
-                  " body bytes";
-      break;
-    }
-  }
-  close(fd);
-  return out;
 }
 
 // Parses "verificationId,code,identifierType,identifier" CSV export lines into (id, code).
@@ -507,12 +416,20 @@ class HostileClientsTest : public MockServerTest {
 // ===== Bodies ==================================================================================
 
 TEST_F(HostileClientsTest, MalformedJsonAnswersGuardInvalidInputOnPublicAndInvalidJsonOnAdmin) {
-  const std::vector<std::string> bodies = {
-      "{",          R"({"identifierType":)",      R"({"identifierType":"email",})",
-      "nul",        "[1,2",                       "'single'",
-      "{} x",       R"({"identifierType":"email"} {"a":1})",
-      R"({"a":tru})", R"({"a":01})",             R"({"a":"\x"})",
-      "}",          R"({"a" "b"})",               "{\"a\":\"unterminated"};
+  const std::vector<std::string> bodies = {"{",
+                                           R"({"identifierType":)",
+                                           R"({"identifierType":"email",})",
+                                           "nul",
+                                           "[1,2",
+                                           "'single'",
+                                           "{} x",
+                                           R"({"identifierType":"email"} {"a":1})",
+                                           R"({"a":tru})",
+                                           R"({"a":01})",
+                                           R"({"a":"\x"})",
+                                           "}",
+                                           R"({"a" "b"})",
+                                           "{\"a\":\"unterminated"};
   for (const std::string& body : bodies) {
     for (std::string_view path : {kSendPath, kVerifyPath}) {
       HttpResponse r = pub().Post(path, body);
@@ -560,8 +477,8 @@ TEST_F(HostileClientsTest, MillionDeepNestingIsRefusedWithoutCrashing) {
     EXPECT_TRUE(IsErrorCode(admin().Patch("/admin/config", open), 400, kAdminInvalidJson));
     EXPECT_TRUE(IsErrorCode(admin().Patch("/admin/config", balanced), 400, kAdminInvalidRequest));
     // 4 MB of '[' as NDJSON-ish seed text.
-    EXPECT_TRUE(IsErrorCode(admin().Post("/admin/verifications", std::string(4'000'000, '[')),
-                            400, kAdminInvalidJson));
+    EXPECT_TRUE(IsErrorCode(admin().Post("/admin/verifications", std::string(4'000'000, '[')), 400,
+                            kAdminInvalidJson));
   }
   // Public listener raised to 1 MiB so the public parser sees a million '['.
   MockServer big;
@@ -582,13 +499,13 @@ TEST_F(HostileClientsTest, MillionDeepNestingIsRefusedWithoutCrashing) {
 }
 
 TEST_F(HostileClientsTest, InvalidUtf8IsRejectedAsMalformedJson) {
-  const std::vector<std::string> bad_strings = {
-      "\xFF",             "\xC3\x28",          // bad continuation
-      "\xC0\xAF",                              // overlong '/'
-      "\xED\xA0\x80",                          // UTF-16 surrogate half
-      "\xF4\x90\x80\x80",                      // above U+10FFFF
-      "\xE2\x82",                              // truncated sequence
-      "ok\x80"};
+  const std::vector<std::string> bad_strings = {"\xFF",
+                                                "\xC3\x28",          // bad continuation
+                                                "\xC0\xAF",          // overlong '/'
+                                                "\xED\xA0\x80",      // UTF-16 surrogate half
+                                                "\xF4\x90\x80\x80",  // above U+10FFFF
+                                                "\xE2\x82",          // truncated sequence
+                                                "ok\x80"};
   for (const std::string& bad : bad_strings) {
     const std::string send = R"({"identifierType":")" + bad + R"("})";
     HttpResponse r = pub().Post(kSendPath, send);
@@ -646,8 +563,7 @@ TEST_F(HostileClientsTest, WrongTypesGetZodStyleIssues) {
       {R"({"verificationId":"a","code":true,"identifierType":"email"})", "code", "boolean"},
       {R"({"verificationId":"a","code":"1","identifierType":["email"]})", "identifierType",
        "array"},
-      {R"({"verificationId":"a","code":"1","identifierType":false})", "identifierType",
-       "boolean"},
+      {R"({"verificationId":"a","code":"1","identifierType":false})", "identifierType", "boolean"},
       {R"([{"verificationId":"a","code":"1","identifierType":"email"}])", "", "array"},
       {R"("a string")", "", "string"},
       {"42", "", "number"},
@@ -658,20 +574,20 @@ TEST_F(HostileClientsTest, WrongTypesGetZodStyleIssues) {
     HttpResponse r = pub().Post(kVerifyPath, c.body);
     EXPECT_TRUE(IsError(r, 400, kInvalidInput, kInvalidInputMessage)) << c.body;
     Json json(r.body);
-    const std::string first_path =
-        json.Size("/data/issues/0/path") == 0u ? "" : json.String("/data/issues/0/path/0").value_or("?");
+    const std::string first_path = json.Size("/data/issues/0/path") == 0u
+                                       ? ""
+                                       : json.String("/data/issues/0/path/0").value_or("?");
     EXPECT_EQ(first_path, c.path) << c.body << " -> " << r.body;
     EXPECT_EQ(json.String("/data/issues/0/received"), c.received) << c.body << " -> " << r.body;
   }
   // Admin parsers: wrong types are admin.invalid_request.
-  for (const char* body : {R"({"count":"10","identifierType":"email"})",
-                           R"({"count":10,"identifierType":1})",
-                           R"({"count":[10],"identifierType":"email"})",
-                           R"({"count":1.5,"identifierType":"email"})",
-                           R"({"count":-1,"identifierType":"email"})",
-                           R"({"count":10,"identifierType":"email","ttlSeconds":"60"})"}) {
-    EXPECT_TRUE(IsErrorCode(admin().Post("/admin/verifications/generate", body), 400,
-                            kAdminInvalidRequest))
+  for (const char* body :
+       {R"({"count":"10","identifierType":"email"})", R"({"count":10,"identifierType":1})",
+        R"({"count":[10],"identifierType":"email"})", R"({"count":1.5,"identifierType":"email"})",
+        R"({"count":-1,"identifierType":"email"})",
+        R"({"count":10,"identifierType":"email","ttlSeconds":"60"})"}) {
+    EXPECT_TRUE(
+        IsErrorCode(admin().Post("/admin/verifications/generate", body), 400, kAdminInvalidRequest))
         << body;
   }
   for (const char* body : {R"({"maxAttempts":"3"})", R"({"codeTtlSeconds":[]})",
@@ -687,9 +603,9 @@ TEST_F(HostileClientsTest, HugeNumbersAreRejectedNotWrapped) {
   // 1e400 does not fit a double: malformed JSON.
   EXPECT_TRUE(IsError(pub().Post(kSendPath, R"({"identifierType":1e400})"), 400, kInvalidInput,
                       kInvalidJsonMessage));
-  EXPECT_TRUE(IsError(pub().Post(kVerifyPath,
-                                 R"({"verificationId":"a","code":-1e400,"identifierType":"email"})"),
-                      400, kInvalidInput, kInvalidJsonMessage));
+  EXPECT_TRUE(IsError(
+      pub().Post(kVerifyPath, R"({"verificationId":"a","code":-1e400,"identifierType":"email"})"),
+      400, kInvalidInput, kInvalidJsonMessage));
   // 2^70 parses (as a double) and is simply the wrong type.
   HttpResponse r = pub().Post(
       kVerifyPath,
@@ -704,21 +620,21 @@ TEST_F(HostileClientsTest, HugeNumbersAreRejectedNotWrapped) {
         R"({"count":1e300,"identifierType":"email"})",
         R"({"count":10,"identifierType":"email","ttlSeconds":1180591620717411303424})",
         R"({"count":10,"identifierType":"email","ttlSeconds":-9223372036854775808})"}) {
-    EXPECT_TRUE(IsErrorCode(admin().Post("/admin/verifications/generate", body), 400,
-                            kAdminInvalidRequest))
+    EXPECT_TRUE(
+        IsErrorCode(admin().Post("/admin/verifications/generate", body), 400, kAdminInvalidRequest))
         << body;
   }
-  EXPECT_TRUE(IsErrorCode(admin().Post("/admin/verifications/generate",
-                                       R"({"count":1e400,"identifierType":"email"})"),
-                          400, kAdminInvalidJson));
+  EXPECT_TRUE(IsErrorCode(
+      admin().Post("/admin/verifications/generate", R"({"count":1e400,"identifierType":"email"})"),
+      400, kAdminInvalidJson));
   for (const char* body : {R"({"seconds":9223372036854775807})", R"({"seconds":-1})",
                            R"({"seconds":1180591620717411303424})", R"({"seconds":1e18})"}) {
     EXPECT_TRUE(IsErrorCode(admin().Post("/admin/clock/advance", body), 400, kAdminInvalidRequest))
         << body;
   }
-  for (const char* body : {R"({"maxAttempts":1180591620717411303424})",
-                           R"({"maxAttempts":4294967296})", R"({"codeTtlSeconds":-1})",
-                           R"({"sendRateLimit":{"maxSends":1e300,"windowSeconds":1}})"}) {
+  for (const char* body :
+       {R"({"maxAttempts":1180591620717411303424})", R"({"maxAttempts":4294967296})",
+        R"({"codeTtlSeconds":-1})", R"({"sendRateLimit":{"maxSends":1e300,"windowSeconds":1}})"}) {
     EXPECT_TRUE(IsErrorCode(admin().Patch("/admin/config", body), 400, kAdminInvalidRequest))
         << body;
   }
@@ -726,8 +642,7 @@ TEST_F(HostileClientsTest, HugeNumbersAreRejectedNotWrapped) {
   Json stats(server().AdminGet("/admin/stats").body);
   EXPECT_EQ(stats.Int("/records"), 0);
   EXPECT_EQ(Json(server().AdminGet("/admin/clock").body).Int("/offsetSeconds"), 0);
-  EXPECT_EQ(Json(server().AdminGet("/admin/config").body).Int("/maxAttempts"),
-            kDefaultMaxAttempts);
+  EXPECT_EQ(Json(server().AdminGet("/admin/config").body).Int("/maxAttempts"), kDefaultMaxAttempts);
   ExpectServesNormally();
 }
 
@@ -737,9 +652,13 @@ TEST_F(HostileClientsTest, EscapedNulBytesAreDataAndNeverMatch) {
   EXPECT_TRUE(IsError(r, 400, kInvalidInput, kInvalidInputMessage));
   EXPECT_EQ(Json(r.body).String("/data/issues/0/code"), "invalid_enum_value");
   SeedFixed({"nul-target"}, "123456");
-  r = pub().Post(kVerifyPath, R"({"verificationId":"nul-target\u0000","code":"123456","identifierType":"email"})");
+  r = pub().Post(
+      kVerifyPath,
+      R"({"verificationId":"nul-target\u0000","code":"123456","identifierType":"email"})");
   EXPECT_TRUE(IsErrorCode(r, 404, kVerificationNotFound)) << r.Describe();
-  r = pub().Post(kVerifyPath, R"({"verificationId":"nul-target","code":"123456\u0000","identifierType":"email"})");
+  r = pub().Post(
+      kVerifyPath,
+      R"({"verificationId":"nul-target","code":"123456\u0000","identifierType":"email"})");
   EXPECT_TRUE(IsErrorCode(r, 400, kCodeMismatch)) << r.Describe();
   // Raw NUL bytes inside a string are not valid JSON.
   r = pub().Post(kSendPath, std::string("{\"identifierType\":\"em\0ail\"}", 27));
@@ -747,12 +666,13 @@ TEST_F(HostileClientsTest, EscapedNulBytesAreDataAndNeverMatch) {
   r = pub().Post(kSendPath, std::string("\0", 1));
   EXPECT_TRUE(IsError(r, 400, kInvalidInput, kInvalidJsonMessage));
   // Admin: escaped NUL in ids and codes is refused by the seed rules.
-  EXPECT_TRUE(IsErrorCode(admin().Post("/admin/verifications",
-                                       R"([{"identifierType":"email","code":"12\u00003"}])"),
-                          400, kAdminInvalidRequest));
-  EXPECT_TRUE(IsErrorCode(admin().Post("/admin/verifications",
-                                       R"([{"identifierType":"email","verificationId":"a\u0000b"}])"),
-                          400, kAdminInvalidRequest));
+  EXPECT_TRUE(IsErrorCode(
+      admin().Post("/admin/verifications", R"([{"identifierType":"email","code":"12\u00003"}])"),
+      400, kAdminInvalidRequest));
+  EXPECT_TRUE(
+      IsErrorCode(admin().Post("/admin/verifications",
+                               R"([{"identifierType":"email","verificationId":"a\u0000b"}])"),
+                  400, kAdminInvalidRequest));
   r = server().AdminGet("/admin/verifications/nul-target");
   EXPECT_EQ(Json(r.body).Int("/tryCount"), 1) << r.body;
   ExpectServesNormally();
@@ -792,7 +712,8 @@ TEST_F(HostileClientsTest, TenMegabyteBodiesGetA413OnBothListeners) {
   for (int round = 0; round < 2; ++round) {
     RawExchange raw = pub().SendRaw(RawRequest("POST", kVerifyPath, big), false, seconds(10));
     HttpResponse r = raw.Parse();
-    EXPECT_TRUE(IsError(r, 413, kBodyTooLarge, "The request exceeds the limit of 16384 body bytes."))
+    EXPECT_TRUE(
+        IsError(r, 413, kBodyTooLarge, "The request exceeds the limit of 16384 body bytes."))
         << r.Describe();
     EXPECT_TRUE(IsCleanJsonError(r, 413));
     EXPECT_TRUE(raw.closed) << "the connection should close after a refused body";
@@ -807,9 +728,10 @@ TEST_F(HostileClientsTest, TenMegabyteBodiesGetA413OnBothListeners) {
     EXPECT_TRUE(raw.closed);
 
     // The same bodies chunked.
-    r = pub().SendRaw(RawRequest("POST", kSendPath, chunked, "Transfer-Encoding: chunked\r\n",
-                                 false),
-                      false, seconds(10))
+    r = pub()
+            .SendRaw(
+                RawRequest("POST", kSendPath, chunked, "Transfer-Encoding: chunked\r\n", false),
+                false, seconds(10))
             .Parse();
     EXPECT_TRUE(IsErrorCode(r, 413, kBodyTooLarge)) << r.Describe();
     r = admin()
@@ -821,14 +743,20 @@ TEST_F(HostileClientsTest, TenMegabyteBodiesGetA413OnBothListeners) {
 
     // A 10 MB header block is refused as soon as it passes 16 KiB, on either listener (the
     // admin listener: see the next test).
-    r = pub().SendRaw("GET /nope HTTP/1.1\r\nX-Big: " + big + "\r\n\r\n", false, seconds(10)).Parse();
+    r = pub()
+            .SendRaw("GET /nope HTTP/1.1\r\nX-Big: " + big + "\r\n\r\n", false, seconds(10))
+            .Parse();
     EXPECT_TRUE(IsErrorCode(r, 431, "request.headers_too_large")) << r.Describe();
     r = pub()
-            .SendRaw("GET /nope HTTP/1.1\r\n" + [] {
-              std::string many;
-              for (int i = 0; i < 10000; ++i) many += "X-H: a\r\n";
-              return many;
-            }() + "\r\n", false, seconds(10))
+            .SendRaw(
+                "GET /nope HTTP/1.1\r\n" +
+                    [] {
+                      std::string many;
+                      for (int i = 0; i < 10000; ++i) many += "X-H: a\r\n";
+                      return many;
+                    }() +
+                    "\r\n",
+                false, seconds(10))
             .Parse();
     EXPECT_TRUE(IsErrorCode(r, 431, "request.headers_too_large")) << r.Describe();
   }
@@ -861,17 +789,18 @@ TEST(HostileAdminHeaderTest, AnEightMegabyteHeaderBlockIsRefusedQuickly) {
   const double other_s = std::chrono::duration<double>(Clock::now() - h0).count();
   writer.join();
   bool closed = false;
-  std::string answer = ReadResponseFd(fd, milliseconds(5000) - std::chrono::duration_cast<milliseconds>(
-                                                                 Clock::now() - t0),
-                                      &closed);
+  std::string answer = ReadResponseFd(
+      fd, milliseconds(5000) - std::chrono::duration_cast<milliseconds>(Clock::now() - t0),
+      &closed);
   const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
   ResetClose(fd);  // stops the server's work on it
   HttpResponse r;
   size_t consumed = 0;
   ParseHttpResponse(answer, true, false, &r, &consumed);
   std::cout << "[ admin hdr] 8 MiB header block: " << (written ? "fully written" : "write stalled")
-            << ", answer after " << elapsed << " s: "
-            << (r.ok() ? std::to_string(r.status) : std::string("none")) << "; /healthz on "
+            << ", answer after " << elapsed
+            << " s: " << (r.ok() ? std::to_string(r.status) : std::string("none"))
+            << "; /healthz on "
             << "another connection took " << other_s << " s\n";
   EXPECT_TRUE(r.ok() && r.status >= 400 && r.status < 500 && Json(r.body).valid())
       << "no JSON 4xx within 5 s for an 8 MiB header block on the admin listener ("
@@ -884,10 +813,10 @@ TEST(HostileAdminHeaderTest, AnEightMegabyteHeaderBlockIsRefusedQuickly) {
 TEST_F(HostileClientsTest, EmptyBodiesAreAnEmptyObject) {
   // Content-Length: 0, and no Content-Length at all.
   for (bool with_length : {true, false}) {
-    HttpResponse r =
-        pub().SendRaw(RawRequest("POST", kSendPath, "", "Content-Type: application/json\r\n",
-                                 with_length))
-            .Parse();
+    HttpResponse r = pub()
+                         .SendRaw(RawRequest("POST", kSendPath, "",
+                                             "Content-Type: application/json\r\n", with_length))
+                         .Parse();
     EXPECT_TRUE(IsError(r, 400, kInvalidInput, kInvalidInputMessage)) << r.Describe();
     EXPECT_EQ(Json(r.body).String("/data/issues/0/path/0"), "identifierType");
     EXPECT_EQ(Json(r.body).String("/data/issues/0/received"), "undefined");
@@ -901,8 +830,8 @@ TEST_F(HostileClientsTest, EmptyBodiesAreAnEmptyObject) {
   // Whitespace only is empty too.
   EXPECT_TRUE(IsError(pub().Post(kSendPath, " \r\n\t "), 400, kInvalidInput, kInvalidInputMessage));
   // Admin: an empty body is not JSON.
-  for (const char* path : {"/admin/verifications", "/admin/verifications/generate",
-                           "/admin/clock/advance"}) {
+  for (const char* path :
+       {"/admin/verifications", "/admin/verifications/generate", "/admin/clock/advance"}) {
     HttpResponse r = admin().Post(path, "");
     EXPECT_TRUE(IsCleanJsonError(r, 400)) << path;
   }
@@ -910,9 +839,9 @@ TEST_F(HostileClientsTest, EmptyBodiesAreAnEmptyObject) {
 }
 
 TEST_F(HostileClientsTest, WrongContentTypeIsAStringBodyWithAHint) {
-  for (const char* type : {"text/plain", "application/x-www-form-urlencoded",
-                           "multipart/form-data; boundary=x", "application/xml",
-                           "text/json", "application/x-json"}) {
+  for (const char* type :
+       {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+        "application/xml", "text/json", "application/x-json"}) {
     HttpResponse r = pub().Post(kSendPath, kSendEmailBody, {{"Content-Type", type}});
     EXPECT_TRUE(IsError(r, 400, kInvalidInput, kInvalidInputMessage)) << type;
     EXPECT_EQ(Json(r.body).String("/data/issues/0/received"), "string") << r.body;
@@ -921,16 +850,17 @@ TEST_F(HostileClientsTest, WrongContentTypeIsAStringBodyWithAHint) {
         << r.body;
   }
   // JSON types, whatever their case and parameters, are parsed.
-  for (const char* type : {"application/json", "APPLICATION/JSON", "application/json; charset=utf-8",
-                           "application/problem+json", "application/json;charset=latin1"}) {
+  for (const char* type :
+       {"application/json", "APPLICATION/JSON", "application/json; charset=utf-8",
+        "application/problem+json", "application/json;charset=latin1"}) {
     EXPECT_TRUE(HasStatus(pub().Post(kSendPath, kSendEmailBody, {{"Content-Type", type}}), 200))
         << type;
   }
   // Unparsable Content-Type headers are refused by the HTTP layer, as JSON.
   // (Pistache's media-type parser also refuses some plausible ones, e.g. application/jsonx.)
-  for (std::string type : {std::string(""), std::string("\xFF\xFE garbage"), std::string("/"),
-                           std::string(";;;"), std::string("json"),
-                           std::string("application/jsonx")}) {
+  for (std::string type :
+       {std::string(""), std::string("\xFF\xFE garbage"), std::string("/"), std::string(";;;"),
+        std::string("json"), std::string("application/jsonx")}) {
     RawExchange raw = pub().SendRaw(
         RawRequest("POST", kSendPath, kSendEmailBody, "Content-Type: " + type + "\r\n"));
     HttpResponse r = raw.Parse();
@@ -981,7 +911,8 @@ TEST_F(HostileClientsTest, GarbageRequestLinesGetAJson400AndTheConnectionCloses)
 TEST_F(HostileClientsTest, HeaderOnlySlowlorisDoesNotStarveOtherClients) {
   constexpr int kConnections = 200;
   constexpr int kSeconds = 3;
-  std::vector<int> fds = OpenConnections(server().process().public_port(), kConnections, seconds(15));
+  std::vector<int> fds =
+      OpenConnections(server().process().public_port(), kConnections, seconds(15));
   ASSERT_EQ(static_cast<int>(fds.size()), kConnections);
   const std::string head = "POST " + std::string(kVerifyPath) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   std::atomic<bool> stop{false};
@@ -1014,8 +945,7 @@ TEST_F(HostileClientsTest, HeaderOnlySlowlorisDoesNotStarveOtherClients) {
     HttpResponse verified = client->Post(kVerifyPath, VerifyBody(id, *code));
     ASSERT_TRUE(HasStatus(verified, 200));
     worst_ms = std::max<int64_t>(
-        worst_ms,
-        std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count());
+        worst_ms, std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count());
     ++rounds;
     std::this_thread::sleep_for(milliseconds(50));
   }
@@ -1106,7 +1036,8 @@ TEST_F(HostileClientsTest, AbruptResetsMidRequestLeaveNothingBehind) {
     for (int i = 0; i < 100; ++i) {
       int fd = ConnectBlocking(pub_port, seconds(3));
       ASSERT_GE(fd, 0);
-      WriteAllFd(fd, "POST " + std::string(kVerifyPath) + " HTTP/1.1\r\nHost: x\r\nConte", seconds(3));
+      WriteAllFd(fd, "POST " + std::string(kVerifyPath) + " HTTP/1.1\r\nHost: x\r\nConte",
+                 seconds(3));
       ResetClose(fd);
     }
     // A complete request whose answer meets a reset socket (the verify still counts).
@@ -1140,10 +1071,10 @@ TEST_F(HostileClientsTest, AbruptResetsMidRequestLeaveNothingBehind) {
 TEST_F(HostileClientsTest, NegativeAndOverflowingContentLengthGetACleanJson400) {
   for (const char* value : {"-5", "-1", "-9223372036854775808", "99999999999999999999999",
                             "18446744073709551615", "18446744073709551616"}) {
-    RawExchange raw = pub().SendRaw(
-        "POST " + std::string(kSendPath) + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + value +
-            "\r\n\r\n" + std::string(kSendEmailBody),
-        false, seconds(3));
+    RawExchange raw = pub().SendRaw("POST " + std::string(kSendPath) +
+                                        " HTTP/1.1\r\nHost: x\r\nContent-Length: " + value +
+                                        "\r\n\r\n" + std::string(kSendEmailBody),
+                                    false, seconds(3));
     HttpResponse r = raw.Parse();
     EXPECT_TRUE(IsError(r, 400, "request.malformed",
                         "Malformed HTTP request: invalid or conflicting Content-Length."))
@@ -1162,12 +1093,12 @@ TEST_F(HostileClientsTest, NegativeAndOverflowingContentLengthGetACleanJson400) 
 // mock must answer a clean 400 and never act on such a request.
 TEST_F(HostileClientsTest, NonNumericContentLengthGetsA400) {
   for (const char* value : {"abc", "0x1a", "2.6e1", "26abc", "+26", "26 26", "\xFF"}) {
-    RawExchange raw = pub().SendRaw("POST " + std::string(kSendPath) +
-                                        " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                                        "Content-Length: " +
-                                        value + "\r\nConnection: close\r\n\r\n" +
-                                        std::string(kSendEmailBody),
-                                    true, seconds(3));
+    RawExchange raw =
+        pub().SendRaw("POST " + std::string(kSendPath) +
+                          " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          "Content-Length: " +
+                          value + "\r\nConnection: close\r\n\r\n" + std::string(kSendEmailBody),
+                      true, seconds(3));
     HttpResponse r = raw.Parse();
     EXPECT_TRUE(r.ok()) << value << ": " << r.Describe();
     EXPECT_TRUE(IsCleanJsonError(r, 400))
@@ -1188,16 +1119,16 @@ TEST_F(HostileClientsTest, DuplicatedContentLengthIsAnsweredWithJson) {
   };
   const std::vector<Case> cases = {
       {"Content-Length: 26\r\nContent-Length: 26\r\n", 200},  // equal duplicates
-      {"Content-Length: 26, 26\r\n", 400},                     // a list: not plain digits
-      {"Content-Length: 26\r\nContent-Length: 5\r\n", 400},    // conflicting
-      {"Content-Length: 5\r\nContent-Length: 26\r\n", 400},    // conflicting
+      {"Content-Length: 26, 26\r\n", 400},                    // a list: not plain digits
+      {"Content-Length: 26\r\nContent-Length: 5\r\n", 400},   // conflicting
+      {"Content-Length: 5\r\nContent-Length: 26\r\n", 400},   // conflicting
   };
   for (const Case& c : cases) {
-    RawExchange raw = pub().SendRaw("POST " + std::string(kSendPath) +
-                                        " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
-                                        c.headers + "Connection: close\r\n\r\n" +
-                                        std::string(kSendEmailBody),
-                                    true, seconds(3));
+    RawExchange raw =
+        pub().SendRaw("POST " + std::string(kSendPath) +
+                          " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + c.headers +
+                          "Connection: close\r\n\r\n" + std::string(kSendEmailBody),
+                      true, seconds(3));
     HttpResponse r = raw.Parse();
     ASSERT_TRUE(r.ok()) << c.headers << r.Describe();
     EXPECT_TRUE(Json(r.body).valid() && Json(r.body).IsObject()) << r.Describe();
@@ -1205,8 +1136,8 @@ TEST_F(HostileClientsTest, DuplicatedContentLengthIsAnsweredWithJson) {
     EXPECT_EQ(r.status, c.observed_status) << c.headers << r.Describe();
     std::string shown = c.headers.substr(0, c.headers.size() - 2);
     for (size_t at; (at = shown.find("\r\n")) != std::string::npos;) shown.replace(at, 2, " | ");
-    std::cout << "[ dup CL   ] " << shown << " -> "
-              << r.status << " " << r.body.substr(0, 80) << "\n";
+    std::cout << "[ dup CL   ] " << shown << " -> " << r.status << " " << r.body.substr(0, 80)
+              << "\n";
   }
   ExpectServesNormally();
 }
@@ -1239,9 +1170,9 @@ TEST_F(HostileClientsTest, TwoThousandConcurrentConnectionsAllGetCorrectAnswers)
   std::vector<int> fds;
   while (static_cast<int>(fds.size()) < kConnections && Clock::now() < t0 + seconds(30)) {
     int wave_attempts = 0;
-    std::vector<int> wave = OpenConnections(server().process().public_port(),
-                                            std::min(100, kConnections - static_cast<int>(fds.size())),
-                                            seconds(10), &wave_attempts);
+    std::vector<int> wave = OpenConnections(
+        server().process().public_port(),
+        std::min(100, kConnections - static_cast<int>(fds.size())), seconds(10), &wave_attempts);
     attempts += wave_attempts;
     fds.insert(fds.end(), wave.begin(), wave.end());
     for (auto until = Clock::now() + seconds(2);
@@ -1267,8 +1198,8 @@ TEST_F(HostileClientsTest, TwoThousandConcurrentConnectionsAllGetCorrectAnswers)
   for (int i = 0; i < kConnections; ++i) {
     char code[8];
     snprintf(code, sizeof(code), "%06d", (i * 7919) % 1000000);
-    ASSERT_TRUE(WriteAllFd(fds[i], RawRequest("POST", kVerifyPath, VerifyBody(ids[i], code)),
-                           seconds(5)));
+    ASSERT_TRUE(
+        WriteAllFd(fds[i], RawRequest("POST", kVerifyPath, VerifyBody(ids[i], code)), seconds(5)));
   }
   int remaining = kConnections;
   const auto deadline = Clock::now() + seconds(30);
@@ -1290,8 +1221,8 @@ TEST_F(HostileClientsTest, TwoThousandConcurrentConnectionsAllGetCorrectAnswers)
       if (n > 0) replies[i].append(buf, static_cast<size_t>(n));
       HttpResponse r;
       size_t consumed = 0;
-      if (n <= 0 || ParseHttpResponse(replies[i], false, false, &r, &consumed) ==
-                        ParseStatus::kComplete) {
+      if (n <= 0 ||
+          ParseHttpResponse(replies[i], false, false, &r, &consumed) == ParseStatus::kComplete) {
         done[i] = true;
         --remaining;
       }
@@ -1310,10 +1241,9 @@ TEST_F(HostileClientsTest, TwoThousandConcurrentConnectionsAllGetCorrectAnswers)
     }
   }
   const double total_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::cout << "[ 2000 conn] connected " << fds.size() << " in " << connect_s << " s ("
-            << attempts << " attempts), server fds " << server_fds << ", RSS while held "
-            << rss_held / kMiB << " MiB; " << ok << " correct answers, all done in " << total_s
-            << " s\n";
+  std::cout << "[ 2000 conn] connected " << fds.size() << " in " << connect_s << " s (" << attempts
+            << " attempts), server fds " << server_fds << ", RSS while held " << rss_held / kMiB
+            << " MiB; " << ok << " correct answers, all done in " << total_s << " s\n";
   for (const auto& [what, n] : failures) ADD_FAILURE() << n << " connections: " << what;
   EXPECT_EQ(ok, kConnections);
   CloseAll(fds);
@@ -1371,9 +1301,8 @@ TEST_F(HostileClientsTest, SixtyFourConcurrentCorrectVerifiesOfOneRecordSucceedE
 TEST_F(HostileClientsTest, TwoHundredConcurrentWrongCodesCountExactlyMaxAttempts) {
   constexpr int kThreads = 200;
   for (int max_attempts : {kDefaultMaxAttempts, 3, kDefaultMaxAttempts}) {
-    ASSERT_TRUE(HasStatus(server().PatchConfig(R"({"maxAttempts":)" +
-                                               std::to_string(max_attempts) + "}"),
-                          200));
+    ASSERT_TRUE(HasStatus(
+        server().PatchConfig(R"({"maxAttempts":)" + std::to_string(max_attempts) + "}"), 200));
     const std::string id = "race200-" + std::to_string(max_attempts) + "-" +
                            std::to_string(Clock::now().time_since_epoch().count() % 100000);
     SeedFixed({id}, "777777");
@@ -1439,7 +1368,7 @@ TEST(HostileChurnTest, ConcurrentGenerateVerifyDeleteSweepLosesAndDuplicatesNoth
     return ParseExport(r.body);
   };
 
-  constexpr int kPerSet = 15000;       // verified, deleted and untouched keepers each
+  constexpr int kPerSet = 15000;  // verified, deleted and untouched keepers each
   constexpr int kExpirers = 20000;
   constexpr int kBatchesPerGenerator = 15;
   constexpr int kBatchSize = 2000;
@@ -1463,7 +1392,7 @@ TEST(HostileChurnTest, ConcurrentGenerateVerifyDeleteSweepLosesAndDuplicatesNoth
   std::vector<std::atomic<int>> delete_ok(to_delete.size());
   std::atomic<int> unexpected{0};
   std::mutex mu;
-  std::vector<std::string> problems;  // GUARDED_BY(mu)
+  std::vector<std::string> problems;                   // GUARDED_BY(mu)
   std::vector<std::pair<std::string, int>> generated;  // GUARDED_BY(mu): batch, created
   auto problem = [&](std::string what) {
     std::lock_guard<std::mutex> lock(mu);
@@ -1481,7 +1410,8 @@ TEST(HostileChurnTest, ConcurrentGenerateVerifyDeleteSweepLosesAndDuplicatesNoth
       HttpClient client(server.process().public_port());
       for (size_t k = 0; k < to_verify.size(); ++k) {
         const size_t i = t == 0 ? k : to_verify.size() - 1 - k;
-        HttpResponse r = client.Post(kVerifyPath, VerifyBody(to_verify[i].first, to_verify[i].second));
+        HttpResponse r =
+            client.Post(kVerifyPath, VerifyBody(to_verify[i].first, to_verify[i].second));
         if (r.ok() && r.status == 200) {
           verify_ok[i].fetch_add(1);
         } else if (!IsErrorCode(r, 400, kCodeNotFound) &&
@@ -1511,11 +1441,11 @@ TEST(HostileChurnTest, ConcurrentGenerateVerifyDeleteSweepLosesAndDuplicatesNoth
     threads.emplace_back([&, t] {
       auto client = server.NewAdminClient();
       for (int b = 0; b < kBatchesPerGenerator; ++b) {
-        HttpResponse r = client->Post(
-            "/admin/verifications/generate",
-            R"({"count":)" + std::to_string(kBatchSize) +
-                R"(,"identifierType":"email","identifier":"new)" + std::to_string(t) +
-                "-" + std::to_string(b) + R"(-{n}@example.com","ttlSeconds":86400})");
+        HttpResponse r =
+            client->Post("/admin/verifications/generate",
+                         R"({"count":)" + std::to_string(kBatchSize) +
+                             R"(,"identifierType":"email","identifier":"new)" + std::to_string(t) +
+                             "-" + std::to_string(b) + R"(-{n}@example.com","ttlSeconds":86400})");
         Json json(r.body);
         if (!r.ok() || r.status != 201 || json.Int("/created") != kBatchSize) {
           problem("generate: " + r.Describe(200));
@@ -1572,12 +1502,12 @@ TEST(HostileChurnTest, ConcurrentGenerateVerifyDeleteSweepLosesAndDuplicatesNoth
   for (const std::string& p : problems) ADD_FAILURE() << p;
   EXPECT_EQ(unexpected.load(), 0);
   for (size_t i = 0; i < to_verify.size(); ++i) {
-    ASSERT_EQ(verify_ok[i].load(), 1) << "record " << to_verify[i].first << " verified "
-                                      << verify_ok[i].load() << " times";
+    ASSERT_EQ(verify_ok[i].load(), 1)
+        << "record " << to_verify[i].first << " verified " << verify_ok[i].load() << " times";
   }
   for (size_t i = 0; i < to_delete.size(); ++i) {
-    ASSERT_EQ(delete_ok[i].load(), 1) << "record " << to_delete[i].first << " deleted "
-                                      << delete_ok[i].load() << " times";
+    ASSERT_EQ(delete_ok[i].load(), 1)
+        << "record " << to_delete[i].first << " deleted " << delete_ok[i].load() << " times";
   }
   ASSERT_EQ(generated.size(), 2u * kBatchesPerGenerator);
   EXPECT_EQ(records, static_cast<int64_t>(expected_total));
