@@ -66,7 +66,9 @@ TEST(JsonUtilTest, AnyBytesComeOutAsStrictJsonThatReadsBackTheValidParts) {
     const std::optional<std::string> back = ReadBack(json);
     ASSERT_TRUE(back) << json;
     EXPECT_TRUE(IsValidUtf8(*back));
-    if (IsValidUtf8(s)) EXPECT_EQ(*back, s);
+    if (IsValidUtf8(s)) {
+      EXPECT_EQ(*back, s);
+    }
   }
 }
 
