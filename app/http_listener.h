@@ -44,7 +44,7 @@ struct Route {
   bool requires_admin_token = false;
   metrics::RouteId metric_route = 0;
   int success_status = 200;  // its series exists at 0 from the first scrape
-  std::string fault_key;     // "send" / "verify": the route takes injected faults
+  std::string fault_key = {};  // "send" / "verify": the route takes injected faults
 };
 
 // Shared by every listener of the process: lets shutdown refuse new requests and wait for the
