@@ -474,6 +474,27 @@ class Churn {
   std::thread thread_;
 };
 
+// Waits until a periodic snapshot that started after this call has replaced `path`: the second
+// replacement from now (the first may have begun earlier). On a slow (sanitized) build a periodic
+// snapshot can take seconds, so one taken during a big generate may hold only part of it.
+bool WaitForASnapshotStartedNow(const std::string& path, milliseconds timeout) {
+  auto stamp = [&] {
+    std::error_code ec;
+    return std::filesystem::last_write_time(path, ec);
+  };
+  auto seen = stamp();
+  int replaced = 0;
+  for (auto until = Clock::now() + timeout; Clock::now() < until && replaced < 2;) {
+    std::this_thread::sleep_for(milliseconds(20));
+    const auto now_stamp = stamp();
+    if (now_stamp != seen) {
+      seen = now_stamp;
+      ++replaced;
+    }
+  }
+  return replaced == 2;
+}
+
 TEST(SnapshotKillTest, KillDashNineDuringSnapshotWritesNeverLeavesAnUnloadableFile) {
   TempDir dir;
   const std::string snapshot = dir.File("store.snap");
@@ -490,7 +511,8 @@ TEST(SnapshotKillTest, KillDashNineDuringSnapshotWritesNeverLeavesAnUnloadableFi
     ASSERT_TRUE(server.Start(args, {}, seconds(30)))
         << "round " << round << ": the snapshot left by the previous kill -9 does not load:\n"
         << server.error();
-    HttpClient admin(server.admin_port());
+    // Generous: a 1M generate competes with churn and 1 s snapshots (minutes under TSan).
+    HttpClient admin(server.admin_port(), "127.0.0.1", seconds(60));
     const auto [restored, ms] = RestoredFromLog(server.Stderr());
     last_restored = restored;
     if (round > 0 && std::filesystem::exists(snapshot)) {
@@ -501,6 +523,8 @@ TEST(SnapshotKillTest, KillDashNineDuringSnapshotWritesNeverLeavesAnUnloadableFi
       ASSERT_TRUE(HasStatus(admin.Post("/admin/verifications/generate",
                                        R"({"count":1000000,"identifierType":"email"})"),
                             201));
+      // The next round expects the million on disk.
+      ASSERT_TRUE(WaitForASnapshotStartedNow(snapshot, seconds(120)));
     }
     Churn churn(server);
     const std::string temp = snapshot + ".tmp." + std::to_string(server.pid());
@@ -552,10 +576,11 @@ TEST(SnapshotKillTest, ASnapshotTakenWhileBatchesAreGeneratedLoads) {
   {
     ServerProcess server;
     ASSERT_TRUE(server.Start(args)) << server.error();
-    HttpClient admin(server.admin_port());
+    HttpClient admin(server.admin_port(), "127.0.0.1", seconds(60));
     ASSERT_TRUE(HasStatus(admin.Post("/admin/verifications/generate",
                                      R"({"count":1000000,"identifierType":"email"})"),
                           201));
+    ASSERT_TRUE(WaitForASnapshotStartedNow(snapshot, seconds(120)));
     // Many small batches while at least two periodic snapshots run.
     const auto until = Clock::now() + milliseconds(2600);
     int batches = 0;
@@ -649,7 +674,13 @@ TEST(GracefulShutdownTest, SigtermLetsASlowRequestFinishAndRefusesNewOnes) {
                                R"({"count":4000000,"identifierType":"phone"})");
     generate_done = true;
   });
-  std::this_thread::sleep_for(milliseconds(100));
+  // SIGTERM once the generate is in flight: it reserves its 4M records first, so the store's
+  // count jumps before any is written. (A fixed head start fails on a slow or sanitized build.)
+  HttpClient watcher(server.process().admin_port());
+  for (auto until = Clock::now() + seconds(20); Clock::now() < until;) {
+    if (Json(watcher.Get("/admin/stats").body).Int("/records").value_or(0) > 0) break;
+    std::this_thread::sleep_for(milliseconds(2));
+  }
   ASSERT_TRUE(server.process().Signal(SIGTERM));
   std::this_thread::sleep_for(milliseconds(100));
   HttpResponse refused = late.Post(kSendPath, R"({"identifierType":"email"})");
