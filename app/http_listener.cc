@@ -380,6 +380,16 @@ void ResetConnection(Http::ResponseWriter& response) {
   ::shutdown(peer->fd(), SHUT_RD);
 }
 
+// Printable ASCII, space and tab only: safe to echo into a response header (no CR, LF, NUL or
+// other control byte that a client could read as the end of the header).
+bool IsPlainHeaderValue(std::string_view value) {
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u > 0x7e) return false;
+  }
+  return true;
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
   const size_t n = a.size() > b.size() ? a.size() : b.size();
@@ -588,7 +598,8 @@ bool RouteTable::ApplyCors(std::string_view origin, Http::ResponseWriter& respon
       response.headers().add(AllowAnyOriginHeader());
       return true;
     case CorsPolicy::Mode::kReflect:
-      allowed = true;
+      // Echoed into a response header: never a value that could end it early.
+      allowed = IsPlainHeaderValue(origin);
       break;
     case CorsPolicy::Mode::kList:
       allowed = std::find(cors.origins.begin(), cors.origins.end(), origin) != cors.origins.end();
@@ -633,7 +644,8 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter& re
       response.headers().add(std::make_shared<NamedHeader>(
           "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"));
       response.headers().add(std::make_shared<NamedHeader>(
-          "Access-Control-Allow-Headers", requested.empty() ? "Content-Type" : requested));
+          "Access-Control-Allow-Headers",
+          requested.empty() || !IsPlainHeaderValue(requested) ? "Content-Type" : requested));
       response.headers().add(std::make_shared<NamedHeader>("Access-Control-Max-Age", "600"));
     }
   } else if (lifecycle.draining()) {

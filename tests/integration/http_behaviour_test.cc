@@ -303,6 +303,33 @@ TEST_F(HttpBehaviourTest, EveryAnswerHasOneContentLengthMatchingItsBody) {
   }
 }
 
+// The reflected Origin and Access-Control-Request-Headers go back in response headers: a value
+// with a control byte (here a bare LF, which some clients take as a line end) is never echoed.
+TEST_F(HttpBehaviourTest, CorsNeverEchoesAHeaderValueWithControlBytes) {
+  const std::string send = std::string("POST ") + std::string(kSendPath) +
+                           " HTTP/1.1\r\nHost: x\r\nOrigin: http://a.test\nX-Injected: 1\r\n"
+                           "Content-Type: application/json\r\nContent-Length: 26\r\n\r\n"
+                           R"({"identifierType":"email"})";
+  RawExchange raw = pub().SendRaw(send, true, std::chrono::seconds(3));
+  EXPECT_EQ(raw.bytes.find("X-Injected"), std::string::npos) << raw.bytes;
+  HttpResponse r = raw.Parse();
+  if (r.ok()) EXPECT_FALSE(r.Header("Access-Control-Allow-Origin")) << r.Describe();
+
+  const std::string preflight =
+      std::string("OPTIONS ") + std::string(kSendPath) +
+      " HTTP/1.1\r\nHost: x\r\nOrigin: http://a.test\r\n"
+      "Access-Control-Request-Method: POST\r\n"
+      "Access-Control-Request-Headers: content-type\rX-Injected: 1\r\n\r\n";
+  RawExchange raw2 = pub().SendRaw(preflight, true, std::chrono::seconds(3));
+  EXPECT_EQ(raw2.bytes.find("X-Injected"), std::string::npos) << raw2.bytes;
+  HttpResponse p = raw2.Parse();
+  if (p.ok()) {
+    EXPECT_EQ(p.Header("Access-Control-Allow-Headers").value_or("Content-Type"), "Content-Type")
+        << p.Describe();
+  }
+  EXPECT_TRUE(HasStatus(server().Send("email"), 200)) << "server still serves";
+}
+
 TEST_F(HttpBehaviourTest, PreflightIsA204WithTheCorsHeadersAndNoContentType) {
   HttpResponse r = pub().Request("OPTIONS", kVerifyPath, {},
                                  {{"Origin", "http://app.test"},
