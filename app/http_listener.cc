@@ -156,15 +156,6 @@ HeaderScreen ScreenHeaders(ConnectionParser& p, std::string_view chunk, RawHeade
   return HeaderScreen::kOk;
 }
 
-const Http::Mime::MediaType& JsonMime() {
-  static const Http::Mime::MediaType mime = [] {
-    Http::Mime::MediaType m(Http::Mime::Type::Application, Http::Mime::Subtype::Json);
-    m.setParam("charset", "utf-8");
-    return m;
-  }();
-  return mime;
-}
-
 // A response header whose value is held as text. Every header mfa-mock sets is one, so
 // SendReply can write the response itself (see SendDirect). Pistache's addRaw() headers are
 // never sent, so custom names need a typed header anyway.
@@ -203,36 +194,46 @@ class NamedHeader final : public TextHeader {
 
 // Immutable header objects shared by every response (a header collection holds shared_ptrs and
 // only reads them), so the hot path allocates no header and formats no media type.
-const std::shared_ptr<Http::Header::Header>& JsonContentTypeHeader() {
-  static const std::shared_ptr<Http::Header::Header> header =
-      std::make_shared<FixedHeader>("Content-Type", "application/json; charset=utf-8");
-  return header;
+struct SharedHeaders {
+  static std::shared_ptr<Http::Header::Header> Fixed(const char* name, const char* value) {
+    return std::make_shared<FixedHeader>(name, value);
+  }
+  const std::shared_ptr<Http::Header::Header> json_content_type =
+      Fixed("Content-Type", "application/json; charset=utf-8");
+  // The values Pistache's typed Connection header writes.
+  const std::shared_ptr<Http::Header::Header> keep_alive = Fixed("Connection", "Keep-Alive");
+  const std::shared_ptr<Http::Header::Header> close = Fixed("Connection", "Close");
+  const std::shared_ptr<Http::Header::Header> vary_origin = Fixed("Vary", "Origin");
+  const std::shared_ptr<Http::Header::Header> allow_credentials =
+      Fixed("Access-Control-Allow-Credentials", "true");
+  const std::shared_ptr<Http::Header::Header> allow_any_origin =
+      Fixed("Access-Control-Allow-Origin", "*");
+};
+
+const SharedHeaders& Shared() {
+  static const SharedHeaders headers;
+  return headers;
 }
-// The values Pistache's typed Connection header writes.
-const std::shared_ptr<Http::Header::Header>& KeepAliveHeader() {
-  static const std::shared_ptr<Http::Header::Header> header =
-      std::make_shared<FixedHeader>("Connection", "Keep-Alive");
-  return header;
+
+// Sends `reply`, then half-closes the connection once it is out: Pistache keeps the socket open
+// after "Connection: close", and the client should see the answer, then EOF.
+void SendReplyAndClose(Http::ResponseWriter& writer, const Reply& reply) {
+  std::weak_ptr<Tcp::Peer> weak = writer.getPeer();
+  SendReply(writer, reply)
+      .then(
+          [weak](ssize_t) {
+            if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
+          },
+          Pistache::Async::IgnoreException);
 }
-const std::shared_ptr<Http::Header::Header>& CloseHeader() {
-  static const std::shared_ptr<Http::Header::Header> header =
-      std::make_shared<FixedHeader>("Connection", "Close");
-  return header;
-}
-const std::shared_ptr<Http::Header::Header>& VaryOriginHeader() {
-  static const std::shared_ptr<Http::Header::Header> header =
-      std::make_shared<FixedHeader>("Vary", "Origin");
-  return header;
-}
-const std::shared_ptr<Http::Header::Header>& AllowCredentialsHeader() {
-  static const std::shared_ptr<Http::Header::Header> header =
-      std::make_shared<FixedHeader>("Access-Control-Allow-Credentials", "true");
-  return header;
-}
-const std::shared_ptr<Http::Header::Header>& AllowAnyOriginHeader() {
-  static const std::shared_ptr<Http::Header::Header> header =
-      std::make_shared<FixedHeader>("Access-Control-Allow-Origin", "*");
-  return header;
+
+// A JSON error reply built by the listener itself.
+Reply ListenerError(Http::Code code, std::string body, Http::Version version) {
+  Reply reply;
+  reply.status = static_cast<int>(code);
+  reply.body = std::move(body);
+  reply.version = version;
+  return reply;
 }
 
 constexpr std::string_view kJsonContentType = "application/json; charset=utf-8";
@@ -252,11 +253,12 @@ class Handler final : public Http::Handler {
                                 : request.version() != Http::Version::Http11);
   }
 
-  void onTimeout(const Http::Request&, Http::ResponseWriter response) override {
-    response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-    response.send(Http::Code::Request_Timeout,
-                  SimpleErrorBody("request.timeout", "The request took too long to arrive."),
-                  JsonMime());
+  void onTimeout(const Http::Request& request, Http::ResponseWriter response) override {
+    response.headers().add(Shared().close);
+    SendReply(response, ListenerError(Http::Code::Request_Timeout,
+                                      SimpleErrorBody("request.timeout",
+                                                      "The request took too long to arrive."),
+                                      request.version()));
   }
 
  private:
@@ -306,16 +308,16 @@ class Handler final : public Http::Handler {
       if (connection) {
         close_requested = connection->control() == Http::ConnectionControl::Close;
         if (close_requested) {
-          response.headers().add(CloseHeader());
+          response.headers().add(Shared().close);
         } else if (connection->control() == Http::ConnectionControl::KeepAlive) {
-          response.headers().add(KeepAliveHeader());
+          response.headers().add(Shared().keep_alive);
         } else {
           response.headers().add<Http::Header::Connection>(connection->control());
         }
       } else {
         // HTTP/1.1 defaults to keep-alive; Pistache would answer "Connection: Close".
         close_requested = request.version() != Http::Version::Http11;
-        response.headers().add(close_requested ? CloseHeader() : KeepAliveHeader());
+        response.headers().add(close_requested ? Shared().close : Shared().keep_alive);
       }
       peer->setIdle(false);
       {
@@ -343,15 +345,8 @@ class Handler final : public Http::Handler {
                     Http::Code code, std::string body) {
     parser.discarding = true;
     Http::ResponseWriter response(Http::Version::Http11, transport(), this, peer);
-    response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-    std::weak_ptr<Tcp::Peer> weak = peer;
-    response.send(code, body, JsonMime())
-        .then(
-            [weak](ssize_t) {
-              // Half-close once the reply is out: the client sees the answer, then EOF.
-              if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
-            },
-            Pistache::Async::IgnoreException);
+    response.headers().add(Shared().close);
+    SendReplyAndClose(response, ListenerError(code, std::move(body), Http::Version::Http11));
   }
 
   std::shared_ptr<const RouteTable> table_;
@@ -526,7 +521,7 @@ Pistache::Async::Promise<ssize_t> SendReply(Http::ResponseWriter& writer, const 
   if (content_type == kJsonContentType) {
     // Preformatted: Pistache would rebuild "application/json; charset=utf-8" from a MediaType.
     // Without a MediaType, send() leaves the Content-Type header alone.
-    writer.headers().add(JsonContentTypeHeader());
+    writer.headers().add(Shared().json_content_type);
     return writer.send(code, reply.body);
   }
   return writer.send(code, reply.body,
@@ -595,7 +590,7 @@ bool RouteTable::ApplyCors(std::string_view origin, Http::ResponseWriter& respon
     case CorsPolicy::Mode::kOff:
       return false;
     case CorsPolicy::Mode::kAny:
-      response.headers().add(AllowAnyOriginHeader());
+      response.headers().add(Shared().allow_any_origin);
       return true;
     case CorsPolicy::Mode::kReflect:
       // Echoed into a response header: never a value that could end it early.
@@ -605,12 +600,12 @@ bool RouteTable::ApplyCors(std::string_view origin, Http::ResponseWriter& respon
       allowed = std::find(cors.origins.begin(), cors.origins.end(), origin) != cors.origins.end();
       break;
   }
-  response.headers().add(VaryOriginHeader());
+  response.headers().add(Shared().vary_origin);
   if (!allowed) return false;
   // A specific origin (reflected or listed) may send cookies: sessions need them.
   response.headers().add(
       std::make_shared<NamedHeader>("Access-Control-Allow-Origin", std::string(origin)));
-  response.headers().add(AllowCredentialsHeader());
+  response.headers().add(Shared().allow_credentials);
   return true;
 }
 
@@ -652,7 +647,7 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter& re
     reply.status = 503;
     reply.body = SimpleErrorBody("request.shutting_down", "The mock is shutting down.");
     response.headers().remove<Http::Header::Connection>();
-    response.headers().add(CloseHeader());
+    response.headers().add(Shared().close);
   } else if (!config_.admin_token.empty() &&
              (request.resource() == "/admin" || request.resource().rfind("/admin/", 0) == 0) &&
              (route == nullptr || route->requires_admin_token) && !Authorized(request)) {
@@ -732,14 +727,7 @@ void RouteTable::Dispatch(const Http::Request& request, Http::ResponseWriter& re
   if (!reply.already_sent) {
     reply.version = request.version();
     if (close_requested || lifecycle.draining()) {
-      // Pistache keeps the socket open after "Connection: close"; half-close it once sent.
-      std::weak_ptr<Tcp::Peer> weak = response.getPeer();
-      SendReply(response, reply)
-          .then(
-              [weak](ssize_t) {
-                if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
-              },
-              Pistache::Async::IgnoreException);
+      SendReplyAndClose(response, reply);
     } else {
       SendReply(response, reply);
     }

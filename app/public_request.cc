@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <array>
 #include <cctype>
 #include <cstdint>
 
@@ -73,45 +74,46 @@ bool ReadTypeName(std::string_view s, Profile profile, IdentifierType* out) {
   return false;
 }
 
-// The verify body as load tests send it, read without building a document. True only when
-// verificationId, code and identifierType each appear once, as strings, with a valid type;
-// anything else (an error to report included) is left to the full parse.
-bool ScanVerifyBody(std::string_view body, Profile profile, PublicRequest* out) {
+// The plain-shape bodies (see flat_json.h), read without building a document: true only when
+// each of `keys` appears exactly once, as a string (its value then in `values`, same order).
+// Unknown keys are ignored, as zod strips them; anything else, a repeated key included (the full
+// parse decides which wins), is left to the full parse.
+template <size_t N>
+bool ScanPlainBody(std::string_view body, const std::array<std::string_view, N>& keys,
+                   std::array<std::string_view, N>* values) {
   FlatMember members[8];
   const int count = ScanFlatStringObject(body, members, 8);
-  if (count < 3) return false;
-  const std::string_view* id = nullptr;
-  const std::string_view* code = nullptr;
-  const std::string_view* type = nullptr;
+  if (count < static_cast<int>(N)) return false;
+  std::array<bool, N> seen{};
   for (int i = 0; i < count; ++i) {
-    const std::string_view key = members[i].key;
-    const std::string_view** slot = key == "verificationId"   ? &id
-                                    : key == "code"           ? &code
-                                    : key == "identifierType" ? &type
-                                                              : nullptr;
-    if (slot == nullptr) continue;       // unknown keys are ignored, as zod strips them
-    if (*slot != nullptr) return false;  // a repeated key: the full parse decides which wins
-    *slot = &members[i].value;
+    for (size_t k = 0; k < N; ++k) {
+      if (members[i].key != keys[k]) continue;
+      if (seen[k]) return false;
+      seen[k] = true;
+      (*values)[k] = members[i].value;
+    }
   }
-  if (id == nullptr || code == nullptr || type == nullptr) return false;
-  if (!ReadTypeName(*type, profile, &out->type)) return false;
-  out->verification_id = *id;
-  out->code = *code;
+  for (bool found : seen) {
+    if (!found) return false;
+  }
   return true;
 }
 
-// Likewise for the send body: identifierType once, valid.
-bool ScanSendBody(std::string_view body, Profile profile, PublicRequest* out) {
-  FlatMember members[8];
-  const int count = ScanFlatStringObject(body, members, 8);
-  if (count < 1) return false;
-  const std::string_view* type = nullptr;
-  for (int i = 0; i < count; ++i) {
-    if (members[i].key != "identifierType") continue;
-    if (type != nullptr) return false;
-    type = &members[i].value;
+bool ScanVerifyBody(std::string_view body, Profile profile, PublicRequest* out) {
+  std::array<std::string_view, 3> values;
+  if (!ScanPlainBody<3>(body, {"verificationId", "code", "identifierType"}, &values) ||
+      !ReadTypeName(values[2], profile, &out->type)) {
+    return false;
   }
-  return type != nullptr && ReadTypeName(*type, profile, &out->type);
+  out->verification_id = values[0];
+  out->code = values[1];
+  return true;
+}
+
+bool ScanSendBody(std::string_view body, Profile profile, PublicRequest* out) {
+  std::array<std::string_view, 1> values;
+  return ScanPlainBody<1>(body, {"identifierType"}, &values) &&
+         ReadTypeName(values[0], profile, &out->type);
 }
 
 void AddTypeIssue(GuardFailure* f, std::string path, std::string expected, std::string received) {
