@@ -1,12 +1,14 @@
-// The admin API: seed, generate, export, inspect and reset records; the inbox; run-time config.
+// The admin API: seed, generate, export, inspect and reset records; the inbox; users and
+// sessions; run-time config, clock and the request journal; the page, health and metrics.
+// Each resource's routes live in their own file (admin/*_routes.cc); this assembles them.
 #pragma once
 
 #include <vector>
 
-#include "app/http_listener.h"
 #include "core/clock.h"
 #include "core/mfa_service.h"
 #include "core/session_service.h"
+#include "http/route.h"
 #include "metrics/metrics.h"
 
 namespace mfa {
@@ -25,7 +27,15 @@ struct AdminDeps {
 
 // The route list of the admin listener. Everything in `deps` must outlive the routes.
 std::vector<Route> AdminRoutes(const AdminDeps& deps);
-// Just GET /metrics (for --metrics-listen).
-std::vector<Route> MetricsRoutes(metrics::Metrics& metrics);
+// Just GET /metrics (for --metrics-listen and the admin listener).
+std::vector<Route> MetricsRoutes(metrics::Metrics& metrics, Access access);
+
+// The groups AdminRoutes assembles.
+std::vector<Route> PageRoutes();
+std::vector<Route> VerificationRoutes(MfaService& service, metrics::Metrics& metrics);
+std::vector<Route> InboxRoutes(MfaService& service);
+std::vector<Route> ConfigRoutes(MfaService& service, OffsetClock& clock);
+std::vector<Route> SessionRoutes(SessionService& sessions);
+std::vector<Route> JournalRoutes(RequestJournal* journal);
 
 }  // namespace mfa

@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "app/json_util.h"
-#include "app/log.h"
+#include "http/log.h"
+#include "wire/json_util.h"
 
 namespace mfa {
 

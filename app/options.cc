@@ -2,7 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "admin/admin_parser.h"
+#include "wire/admin_parser.h"
 
 #include <thread>
 

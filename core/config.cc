@@ -121,4 +121,12 @@ void ConfigStore::Replace(Config config) {
   version_.store(next_version.fetch_add(1), std::memory_order_release);
 }
 
+Config ConfigStore::Update(const std::function<bool(Config*)>& patch) {
+  std::lock_guard<std::mutex> lock(update_mu_);
+  Config config = Snapshot()->config;
+  if (!patch(&config)) return Snapshot()->config;
+  Replace(config);
+  return config;
+}
+
 }  // namespace mfa

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -110,10 +111,15 @@ class ConfigStore {
   std::shared_ptr<const ResolvedConfig> Snapshot() const;
   // REQUIRES: ValidateConfig(config) is empty. Visible to every Get() that starts after return.
   void Replace(Config config);
+  // Read-modify-write, serialised with every other Update so concurrent patches do not lose
+  // each other: `patch` edits a copy of the current config and returns false to leave it
+  // unchanged (it must validate what it accepts). Returns the config in force afterwards.
+  Config Update(const std::function<bool(Config*)>& patch);
 
  private:
   static std::shared_ptr<const ResolvedConfig> Resolve(Config config);
 
+  std::mutex update_mu_;  // serialises Update (held while `patch` runs, outside mu_)
   mutable std::mutex mu_;
   std::shared_ptr<const ResolvedConfig> current_;  // GUARDED_BY(mu_)
   std::atomic<uint64_t> version_;

@@ -260,4 +260,35 @@ void MfaService::StopSweeper() {
   if (sweeper_.joinable()) sweeper_.join();
 }
 
+size_t MfaService::ClearVerifications() {
+  const size_t deleted = store_.Clear();
+  limiter_.Clear();
+  return deleted;
+}
+
+MessageState MfaService::StateOf(const InboxMessage& message) const {
+  const std::optional<RecordSnapshot> record = store_.Get(message.verification_id);
+  if (!record) return MessageState::kGone;
+  if (record->verified) return MessageState::kVerified;
+  if (clock_.NowMs() > record->expires_ms) return MessageState::kExpired;
+  if (record->try_count >= config_.Get().config.max_attempts) return MessageState::kLocked;
+  return MessageState::kPending;
+}
+
+std::string_view ToString(MessageState state) {
+  switch (state) {
+    case MessageState::kPending:
+      return "pending";
+    case MessageState::kVerified:
+      return "verified";
+    case MessageState::kExpired:
+      return "expired";
+    case MessageState::kLocked:
+      return "locked";
+    case MessageState::kGone:
+      break;
+  }
+  return "gone";
+}
+
 }  // namespace mfa

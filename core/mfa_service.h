@@ -77,6 +77,11 @@ struct GenerateResult {
 
 class Sentinel;
 
+// What became of a sent code: pending, verified, expired, locked (no tries left) or gone
+// (deleted, swept, or replaced by a newer send in its session).
+enum class MessageState : uint8_t { kPending, kVerified, kExpired, kLocked, kGone };
+std::string_view ToString(MessageState state);
+
 // Extra rules for a verify made inside an interaction session.
 struct VerifyScope {
   bool session = false;           // the record must be session-bound (and open mode: must not be)
@@ -123,6 +128,10 @@ class MfaService {
 
   // Resets the send limiter's memory (with DELETE /admin/verifications).
   void ResetLimits() { limiter_.Clear(); }
+  // Deletes every record and the send limiter's memory. Returns the records deleted.
+  size_t ClearVerifications();
+  // What became of a sent code, read from the store now.
+  MessageState StateOf(const InboxMessage& message) const;
 
   ConfigStore& config() { return config_; }
   VerificationStore& store() { return store_; }

@@ -136,4 +136,11 @@ size_t SessionService::Sweep() {
   return sessions_.Sweep(now);
 }
 
+size_t SessionService::ClearSessions() {
+  const size_t ended = sessions_.size();
+  sessions_.Clear();
+  sentinel_.Clear();
+  return ended;
+}
+
 }  // namespace mfa

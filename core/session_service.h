@@ -53,6 +53,8 @@ class SessionService {
   Outcome Identify(std::string_view session_id, std::string_view user_id);
 
   size_t Sweep();
+  // Admin: ends every session and forgets every lockout. Returns the sessions ended.
+  size_t ClearSessions();
   int64_t NowMs() const { return mfa_.clock().NowMs(); }
   SessionStore& sessions() { return sessions_; }
   UserDirectory& users() { return users_; }

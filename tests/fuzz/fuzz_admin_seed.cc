@@ -26,8 +26,8 @@
 
 #include <rapidjson/document.h>
 
-#include "admin/admin_parser.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "wire/admin_parser.h"
 
 namespace {
 
@@ -51,8 +51,9 @@ void CheckItem(const mfa::SeedItem& item) {
   }
   CHECK(item.type == mfa::IdentifierType::kEmail || item.type == mfa::IdentifierType::kPhone);
   if (item.identifier) {
-    CHECK(!item.identifier->empty() && item.identifier->size() <= 254 && Printable(*item.identifier),
-          *item.identifier);
+    CHECK(
+        !item.identifier->empty() && item.identifier->size() <= 254 && Printable(*item.identifier),
+        *item.identifier);
   }
   if (item.code) {
     CHECK(!item.code->empty() && item.code->size() <= 64 && Printable(*item.code), *item.code);

@@ -9,14 +9,15 @@
 //     (merge patches are idempotent); ConfigToJson(config), applied as a patch to the defaults,
 //     rebuilds exactly this config (GET /admin/config round-trips through PATCH), and that JSON is
 //     valid UTF-8;
-//   - failure: the config is unchanged (every field GET /admin/config shows), and the error has a message whose kind
+//   - failure: the config is unchanged (every field GET /admin/config shows), and the error has a
+//   message whose kind
 //     matches (invalid JSON only for bodies that are not JSON).
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "admin/admin_parser.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "wire/admin_parser.h"
 
 namespace {
 

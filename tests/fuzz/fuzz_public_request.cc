@@ -22,13 +22,12 @@
 #include <string>
 #include <string_view>
 
-#include "app/public_request.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "wire/public_request.h"
 
 namespace {
 
-constexpr unsigned kStrict =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+constexpr unsigned kStrict = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
 constexpr unsigned kNoUtf8Check = rapidjson::kParseIterativeFlag;
 
 bool LooksLikeJsonContentType(std::string_view ct) {

@@ -50,13 +50,13 @@ TEST_F(StoreLimitTest, AdminInsertsIntoAFullStoreAnswer503) {
   Fill(kMaxRecords);
   EXPECT_TRUE(
       IsErrorCode(server().AdminPost("/admin/verifications", R"({"identifierType":"email"})"), 503,
-                  kAdminStoreFull));
+                  kStoreFull));
   EXPECT_TRUE(IsErrorCode(server().AdminPost("/admin/verifications/generate",
                                              R"({"count":1,"identifierType":"email"})"),
-                          503, kAdminStoreFull));
+                          503, kStoreFull));
   EXPECT_TRUE(IsErrorCode(
       server().AdminPost("/admin/send", R"({"identifierType":"email","identifier":"a@b.c"})"), 503,
-      kAdminStoreFull));
+      kStoreFull));
 }
 
 TEST_F(StoreLimitTest, BatchThatDoesNotFitStoresNothing) {
@@ -64,11 +64,11 @@ TEST_F(StoreLimitTest, BatchThatDoesNotFitStoresNothing) {
   HttpResponse r = server().AdminPost("/admin/verifications",
                                       R"([{"verificationId":"x1","identifierType":"email"},)"
                                       R"({"verificationId":"x2","identifierType":"email"}])");
-  EXPECT_TRUE(IsErrorCode(r, 503, kAdminStoreFull));
+  EXPECT_TRUE(IsErrorCode(r, 503, kStoreFull));
   EXPECT_TRUE(IsErrorCode(server().AdminGet("/admin/verifications/x1"), 404, kAdminNotFound));
   EXPECT_TRUE(IsErrorCode(server().AdminPost("/admin/verifications/generate",
                                              R"({"count":2,"identifierType":"email"})"),
-                          503, kAdminStoreFull));
+                          503, kStoreFull));
   EXPECT_EQ(StoredCount(), static_cast<size_t>(kMaxRecords - 1));
   // Exactly filling the store still works.
   EXPECT_TRUE(HasStatus(server().Send("email"), 200));

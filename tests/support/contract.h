@@ -65,7 +65,6 @@ inline constexpr std::string_view kAdminBodyTooLarge = "admin.body_too_large";
 inline constexpr std::string_view kAdminInvalidJson = "admin.invalid_json";
 inline constexpr std::string_view kAdminInvalidRequest = "admin.invalid_request";
 inline constexpr std::string_view kAdminVerificationExists = "admin.verification_exists";
-inline constexpr std::string_view kAdminStoreFull = "admin.store_full";
 inline constexpr std::string_view kAdminNotFound = "admin.not_found";
 inline constexpr std::string_view kAdminUnauthorized = "admin.unauthorized";
 

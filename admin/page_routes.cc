@@ -1,0 +1,39 @@
+// The inbox page, the OpenAPI document and the health check: open even with an admin token (the
+// page holds no data, its API calls carry the token; the others hold none either).
+#include "admin/admin_routes.h"
+
+namespace mfa {
+
+extern const char kInboxPageHtml[];
+extern const std::size_t kInboxPageHtml_size;
+extern const char kOpenApiJson[];  // docs/openapi.yaml as JSON, embedded at build time
+extern const std::size_t kOpenApiJson_size;
+
+namespace {
+
+void InboxPage(const HttpRequest&, Reply& reply) {
+  reply.content_type = "text/html; charset=utf-8";
+  reply.body.assign(kInboxPageHtml, kInboxPageHtml_size);
+}
+
+void OpenApi(const HttpRequest&, Reply& reply) {
+  reply.body.assign(kOpenApiJson, kOpenApiJson_size);
+}
+
+void Health(const HttpRequest&, Reply& reply) { reply.body = "{\"status\":\"ok\"}"; }
+
+}  // namespace
+
+std::vector<Route> PageRoutes() {
+  return {
+      {.method = Method::kGet, .path = "/", .handler = InboxPage, .access = Access::kOpen},
+      {.method = Method::kGet, .path = "/ui", .handler = InboxPage, .access = Access::kOpen},
+      {.method = Method::kGet,
+       .path = "/openapi.json",
+       .handler = OpenApi,
+       .access = Access::kOpen},
+      {.method = Method::kGet, .path = "/healthz", .handler = Health, .access = Access::kOpen},
+  };
+}
+
+}  // namespace mfa

@@ -1,0 +1,193 @@
+// /admin/verifications (seed, generate, export, get, delete, delete all) and /admin/send.
+#include <memory>
+
+#include "admin/admin_routes.h"
+#include "admin/admin_support.h"
+#include "wire/json_util.h"
+
+namespace mfa {
+namespace {
+
+void AppendCsvField(std::string& out, std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+// The rows of an export, produced from the store in slices of 512, one shard lock at a time.
+class ExportRows {
+ public:
+  ExportRows(const VerificationStore& store, uint32_t batch, bool csv)
+      : store_(store), batch_(batch), csv_(csv) {}
+
+  // Appends the next slice to `out`; false once the last one is written.
+  bool Next(std::string* out) {
+    if (!header_written_) {
+      header_written_ = true;
+      if (csv_) *out += "verificationId,code,identifierType,identifier\n";
+    }
+    store_.Scan(cursor_, batch_, 512, [&](const RecordView& r) {
+      if (csv_) {
+        AppendCsvField(*out, r.verification_id);
+        *out += ',';
+        AppendCsvField(*out, r.code);
+        *out += ',';
+        *out += ToString(r.identifier_type);
+        *out += ',';
+        AppendCsvField(*out, r.identifier);
+      } else {
+        JsonWriter(*out)
+            .BeginObject()
+            .String("verificationId", r.verification_id)
+            .String("code", r.code)
+            .String("identifierType", ToString(r.identifier_type))
+            .String("identifier", r.identifier)
+            .EndObject();
+      }
+      *out += '\n';
+    });
+    return !cursor_.done;
+  }
+
+ private:
+  const VerificationStore& store_;
+  const uint32_t batch_;
+  const bool csv_;
+  bool header_written_ = false;
+  ScanCursor cursor_;
+};
+
+struct Handlers {
+  MfaService& service;
+  metrics::Metrics& metrics;
+
+  void SetStoreFull(Reply& reply) const { SetError(reply, Outcome::kStoreFull); }
+
+  void Seed(const HttpRequest& request, Reply& reply) const {
+    std::vector<SeedItem> items;
+    AdminParseError error;
+    if (!ParseSeedItems(request.body, &items, &error)) return SetParseError(reply, error);
+    const size_t count = items.size();
+    const SeedResult result = service.Seed(std::move(items));
+    if (result.outcome == Outcome::kStoreFull) return SetStoreFull(reply);
+    if (result.outcome != Outcome::kOk) {  // a duplicate id (core/mfa_service.h)
+      return SetError(reply, ApiError::kVerificationExists,
+                      "Item " + std::to_string(result.failed_index) +
+                          ": a verification with this verificationId already exists.");
+    }
+    metrics.CodesSeeded(metrics::SeedSource::kAdmin, count);
+    reply.status = 201;
+    JsonWriter json(reply.body);
+    json.BeginObject().Key("verifications").BeginArray();
+    for (const SeededRecord& r : result.records) WriteSeeded(json, r);
+    json.EndArray().EndObject();
+  }
+
+  void DeleteAll(const HttpRequest&, Reply& reply) const {
+    const size_t deleted = service.ClearVerifications();
+    JsonWriter(reply.body).BeginObject().Int("deleted", static_cast<int64_t>(deleted)).EndObject();
+  }
+
+  void Generate(const HttpRequest& request, Reply& reply) const {
+    GenerateSpec spec;
+    AdminParseError error;
+    if (!ParseGenerateSpec(request.body, &spec, &error)) return SetParseError(reply, error);
+    const GenerateResult result = service.Generate(spec);
+    if (result.outcome == Outcome::kStoreFull) return SetStoreFull(reply);
+    metrics.CodesSeeded(metrics::SeedSource::kGenerate, result.created);
+    reply.status = 201;
+    JsonWriter(reply.body)
+        .BeginObject()
+        .Int("created", result.created)
+        .String("batchId", result.batch_id)
+        .EndObject();
+  }
+
+  void Export(const HttpRequest& request, Reply& reply) const {
+    const std::string format = request.Query("format").value_or("csv");
+    if (format != "csv" && format != "ndjson") {
+      return SetError(reply, ApiError::kInvalidRequest, "format must be \"csv\" or \"ndjson\".");
+    }
+    uint32_t batch = 0;
+    if (auto batch_id = request.Query("batch"); batch_id && !batch_id->empty()) {
+      batch = service.store().FindBatch(*batch_id);
+      if (batch == 0) return SetNotFound(reply, "batch", *batch_id);
+    }
+    const bool csv = format == "csv";
+    reply.content_type = csv ? "text/csv; charset=utf-8" : "application/x-ndjson";
+    auto rows = std::make_shared<ExportRows>(service.store(), batch, csv);
+    reply.stream = [rows](std::string* chunk) { return rows->Next(chunk); };
+  }
+
+  void Get(const HttpRequest& request, Reply& reply) const {
+    const std::string id = request.DecodedId();
+    const std::optional<RecordSnapshot> record = service.store().Get(id);
+    if (!record) return SetNotFound(reply, "verification", id);
+    JsonWriter json(reply.body);
+    WriteRecord(json, *record);
+  }
+
+  void Delete(const HttpRequest& request, Reply& reply) const {
+    const std::string id = request.DecodedId();
+    if (!service.store().Erase(id)) return SetNotFound(reply, "verification", id);
+    reply.status = 204;
+  }
+
+  void Send(const HttpRequest& request, Reply& reply) const {
+    IdentifierType type;
+    std::string identifier;
+    AdminParseError error;
+    if (!ParseAdminSend(request.body, &type, &identifier, &error)) {
+      return SetParseError(reply, error);
+    }
+    const SendResult result = service.AdminSend(type, identifier);
+    if (result.outcome == Outcome::kStoreFull) return SetStoreFull(reply);
+    metrics.CodeSent(type, metrics::Via::kAdmin);
+    reply.status = 201;
+    JsonWriter json(reply.body);
+    WriteSeeded(json, SeededRecord{result.verification_id, type, result.identifier, result.code,
+                                   result.expires_ms});
+  }
+};
+
+}  // namespace
+
+std::vector<Route> VerificationRoutes(MfaService& service, metrics::Metrics& metrics) {
+  const Handlers h{service, metrics};
+  return {
+      {.method = Method::kPost,
+       .path = "/admin/verifications",
+       .handler = Bind(h, &Handlers::Seed),
+       .success_status = 201},
+      {.method = Method::kDelete,
+       .path = "/admin/verifications",
+       .handler = Bind(h, &Handlers::DeleteAll)},
+      {.method = Method::kPost,
+       .path = "/admin/verifications/generate",
+       .handler = Bind(h, &Handlers::Generate),
+       .success_status = 201},
+      {.method = Method::kGet,
+       .path = "/admin/verifications/export",
+       .handler = Bind(h, &Handlers::Export)},
+      {.method = Method::kGet,
+       .path = "/admin/verifications/{id}",
+       .handler = Bind(h, &Handlers::Get)},
+      {.method = Method::kDelete,
+       .path = "/admin/verifications/{id}",
+       .handler = Bind(h, &Handlers::Delete),
+       .success_status = 204},
+      {.method = Method::kPost,
+       .path = "/admin/send",
+       .handler = Bind(h, &Handlers::Send),
+       .success_status = 201},
+  };
+}
+
+}  // namespace mfa

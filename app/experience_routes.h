@@ -1,0 +1,24 @@
+// The Logto-compatible public routes: send and verify an MFA verification code, and the
+// experience-session routes around them.
+#pragma once
+
+#include <vector>
+
+#include "core/mfa_service.h"
+#include "core/session_service.h"
+#include "http/route.h"
+#include "metrics/metrics.h"
+
+namespace mfa {
+
+inline constexpr char kSendPath[] = "/api/experience/verification/mfa-verification-code";
+inline constexpr char kVerifyPath[] = "/api/experience/verification/mfa-verification-code/verify";
+inline constexpr char kExperiencePath[] = "/api/experience";
+inline constexpr char kInteractionPath[] = "/api/experience/interaction";
+inline constexpr char kSessionCookie[] = "_interaction";
+
+// The public listener's routes. Arguments must outlive the routes.
+std::vector<Route> ExperienceRoutes(MfaService& service, SessionService& sessions,
+                                    metrics::Metrics& metrics);
+
+}  // namespace mfa

@@ -1,0 +1,356 @@
+#include "app/server.h"
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "admin/admin_routes.h"
+#include "app/connector_files.h"
+#include "app/experience_routes.h"
+#include "core/mfa_service.h"
+#include "core/session_service.h"
+#include "core/snapshot.h"
+#include "http/access_log.h"
+#include "http/log.h"
+#include "http/pistache_listener.h"
+#include "http/request_journal.h"
+#include "http/timer_queue.h"
+#include "wire/admin_parser.h"
+
+namespace mfa {
+
+namespace {
+
+constexpr size_t kMaxSeedFileBytes = size_t{4} << 30;
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+std::string Endpoint(const std::string& host, uint16_t port) {
+  return host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
+                                             : host + ":" + std::to_string(port);
+}
+
+int64_t MillisecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+// Reads a whole file; false if it cannot be read.
+bool ReadFile(const std::string& path, std::string* content) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (!in && !in.eof()) return false;
+  *content = buffer.str();
+  return true;
+}
+
+}  // namespace
+
+// The domain and what observes it; members in construction order.
+struct ServerState {
+  explicit ServerState(const AppOptions& o)
+      : clock(system_clock),
+        config(o.config),
+        store(StoreOptions{o.shards, o.max_records}),
+        inbox(o.inbox_size),
+        service(config, store, inbox, limiter, clock,
+                ServiceOptions{o.inbox_size, int64_t{o.retention_seconds} * 1000}),
+        sessions(service, session_store, users, sentinel),
+        metrics(o.metrics_enabled ? metrics::CreatePrometheusMetrics({"0.1.0", MFA_MOCK_REVISION})
+                                  : metrics::CreateNoopMetrics()) {}
+
+  SystemClock system_clock;
+  OffsetClock clock;
+  ConfigStore config;
+  VerificationStore store;
+  Inbox inbox;
+  SendRateLimiter limiter;
+  MfaService service;
+  SessionStore session_store;
+  UserDirectory users;
+  Sentinel sentinel;
+  SessionService sessions;
+  std::unique_ptr<metrics::Metrics> metrics;
+  std::unique_ptr<ConnectorFiles> connector_files;
+  std::unique_ptr<RequestJournal> journal;
+  std::unique_ptr<AccessLog> access_log;
+};
+
+Server::Server(AppOptions options)
+    : options_(std::move(options)),
+      state_(std::make_unique<ServerState>(options_)),
+      lifecycle_(std::make_shared<Lifecycle>()),
+      timers_(std::make_unique<TimerQueue>()) {}
+
+Server::~Server() {
+  if (started_ && !stopped_) Shutdown();
+}
+
+Status Server::Start() {
+  ServerState& s = *state_;
+  for (Status status : {CheckAdminExposure(), LoadUsers()}) {
+    if (!status.ok()) return status;
+  }
+  s.service.set_sweep_hook([&s] { s.sessions.Sweep(); });
+  s.metrics->SetScrapeSources(
+      metrics::ScrapeSources{[&s] { return static_cast<double>(s.store.size()); },
+                             [&s] { return static_cast<double>(s.inbox.size()); },
+                             [&s] { return static_cast<double>(s.store.swept_total()); }});
+  if (Status status = RestoreSnapshot(); !status.ok()) return status;
+  if (!options_.connector_dir.empty()) {
+    s.connector_files = std::make_unique<ConnectorFiles>(options_.connector_dir);
+    s.service.set_sent_hook(
+        [files = s.connector_files.get()](const InboxMessage& m) { files->Write(m); });
+  }
+  if (Status status = LoadSeed(); !status.ok()) return status;
+  if (options_.journal_size > 0) {
+    s.journal =
+        std::make_unique<RequestJournal>(options_.journal_size, options_.journal_show_codes);
+  }
+  if (options_.access_log != "off") {
+    s.access_log = std::make_unique<AccessLog>(
+        options_.access_log == "json" ? AccessLog::Format::kJson : AccessLog::Format::kLogfmt);
+  }
+  if (Status status = StartListeners(); !status.ok()) return status;
+  started_ = true;
+  s.service.StartSweeper(std::chrono::seconds(options_.sweep_interval_seconds));
+  StartSnapshotter();
+  LogInfo("profile={} threads={} shards={} max-records={}", ToString(options_.config.profile),
+          options_.threads, options_.shards, options_.max_records);
+  return Status::Ok();
+}
+
+Status Server::CheckAdminExposure() const {
+  if (IsLoopback(options_.admin_listen.host) || !options_.admin_token.empty()) return Status::Ok();
+  if (!options_.admin_insecure) {
+    return Status::InvalidArgument("--admin-listen " + options_.admin_listen.host +
+                                   " is not loopback: set --admin-token, or --admin-insecure to "
+                                   "allow it");
+  }
+  LogWarn("the admin API listens on {} WITHOUT a token: anyone who can reach it can read codes",
+          options_.admin_listen.host);
+  return Status::Ok();
+}
+
+Status Server::LoadUsers() {
+  const std::string& path = options_.users_file;
+  if (path.empty()) return Status::Ok();
+  std::string content;
+  ReadFile(path, &content);  // an unreadable file reads as empty, which the parser refuses
+  std::vector<User> loaded;
+  std::string error;
+  if (!ParseUsersFile(content, &loaded, &error)) {
+    return Status::InvalidArgument("--users " + path + ": " + error);
+  }
+  for (User& user : loaded) {
+    const std::string id = user.id;
+    if (!state_->users.Add(std::move(user))) {
+      return Status::InvalidArgument("--users " + path + ": user id \"" + id + "\" appears twice");
+    }
+  }
+  LogInfo("loaded {} users from {}", loaded.size(), path);
+  return Status::Ok();
+}
+
+Status Server::RestoreSnapshot() {
+  const std::string& path = options_.snapshot_file;
+  if (path.empty()) return Status::Ok();
+  for (const std::string& stale : RemoveStaleSnapshotTemps(path)) {
+    LogWarn("removed {}, left by a snapshot write that never finished", stale);
+  }
+  SnapshotStats loaded;
+  std::string error;
+  const auto started = std::chrono::steady_clock::now();
+  switch (LoadSnapshot(path, &state_->store, &state_->inbox, &loaded, &error)) {
+    case SnapshotLoad::kMissing:
+      LogInfo("no snapshot at {} yet; starting empty", path);
+      break;
+    case SnapshotLoad::kLoaded:
+      LogInfo("restored {} records, {} batches and {} inbox messages from {} in {} ms",
+              loaded.records, loaded.batches, loaded.inbox_messages, path,
+              MillisecondsSince(started));
+      break;
+    case SnapshotLoad::kCorrupt:
+      if (!options_.snapshot_ignore_corrupt) {
+        return Status::Failed(
+            "--snapshot " + error +
+            "; fix or remove the file, or pass --snapshot-ignore-corrupt to start empty");
+      }
+      LogWarn("ignoring corrupt snapshot ({}); starting empty", error);
+      state_->store.Clear();
+      state_->inbox.Clear();
+      break;
+  }
+  return Status::Ok();
+}
+
+Status Server::LoadSeed() {
+  const std::string& path = options_.seed_file;
+  if (path.empty()) return Status::Ok();
+  std::string content;
+  if (!ReadFile(path, &content))
+    return Status::InvalidArgument("--seed " + path + ": cannot read the file");
+  if (content.size() > kMaxSeedFileBytes) {
+    return Status::InvalidArgument("--seed file is larger than 4 GiB");
+  }
+  std::vector<SeedItem> items;
+  std::vector<size_t> lines;
+  std::string error;
+  if (!ParseSeedFile(content, &items, &error, &lines)) {
+    return Status::InvalidArgument("--seed " + path + ": " + error);
+  }
+  const size_t count = items.size();
+  const SeedResult seeded = state_->service.Seed(std::move(items));
+  if (seeded.outcome == Outcome::kStoreFull) {
+    return Status::InvalidArgument("--seed " + path + ": " + std::to_string(count) +
+                                   " records exceed --max-records " +
+                                   std::to_string(options_.max_records));
+  }
+  if (seeded.outcome != Outcome::kOk) {
+    return Status::InvalidArgument("--seed " + path + ": line " +
+                                   std::to_string(lines[seeded.failed_index]) +
+                                   ": verificationId appears twice in the file or already exists "
+                                   "(e.g. restored from --snapshot)");
+  }
+  state_->metrics->CodesSeeded(metrics::SeedSource::kSeedFile, count);
+  LogInfo("seeded {} records from {}", count, path);
+  return Status::Ok();
+}
+
+Status Server::StartListeners() {
+  ServerState& s = *state_;
+  CorsPolicy cors;
+  if (!ParseCorsPolicy(options_.cors_origin, &cors)) {
+    return Status::InvalidArgument(
+        "--cors-origin must be reflect, *, off or a comma-separated list of origins");
+  }
+  ListenerConfig public_config{.name = "public",
+                               .kind = metrics::Listener::kPublic,
+                               .max_body_bytes = options_.public_max_body,
+                               .lifecycle = lifecycle_,
+                               .timers = timers_.get(),
+                               .cors = cors,
+                               .journal = s.journal.get(),
+                               .access_log = s.access_log.get(),
+                               .clock = &s.clock};
+  public_config.faults = [&config = s.config](FaultKey key) -> std::optional<FaultRule> {
+    const Faults& faults = config.Get().config.faults;
+    if (!faults.any()) return std::nullopt;
+    const FaultRule& rule = key == FaultKey::kSend ? faults.send : faults.verify;
+    if (!rule.active()) return std::nullopt;
+    return rule;
+  };
+  ListenerConfig admin_config{.name = "admin",
+                              .kind = metrics::Listener::kAdmin,
+                              .not_found = ApiError::kAdminRouteNotFound,
+                              .method_not_allowed = ApiError::kAdminMethodNotAllowed,
+                              .body_too_large = ApiError::kAdminBodyTooLarge,
+                              .max_body_bytes = options_.admin_max_body,
+                              .admin_token = options_.admin_token,
+                              .keepalive_timeout = std::chrono::seconds(60),
+                              .lifecycle = lifecycle_,
+                              .timers = timers_.get(),
+                              .access_log = s.access_log.get()};
+  const AdminDeps deps{s.service, s.sessions,     *s.metrics, s.clock, !options_.metrics_public,
+                       true,      s.journal.get()};
+  try {
+    auto public_dispatcher = std::make_shared<const Dispatcher>(
+        public_config, ExperienceRoutes(s.service, s.sessions, *s.metrics), *s.metrics);
+    auto admin_dispatcher =
+        std::make_shared<const Dispatcher>(admin_config, AdminRoutes(deps), *s.metrics);
+    listeners_.push_back(std::make_unique<HttpListener>(options_.listen.host, options_.listen.port,
+                                                        options_.threads, public_dispatcher));
+    // The admin API is light; two threads keep it responsive during a long export.
+    listeners_.push_back(std::make_unique<HttpListener>(
+        options_.admin_listen.host, options_.admin_listen.port, 2, admin_dispatcher));
+    if (options_.metrics_listen) {
+      ListenerConfig metrics_config = admin_config;
+      metrics_config.name = "metrics";
+      metrics_config.kind = metrics::Listener::kMetrics;
+      metrics_config.max_body_bytes = 1024;
+      if (options_.metrics_public) metrics_config.admin_token.clear();
+      auto metrics_dispatcher = std::make_shared<const Dispatcher>(
+          metrics_config,
+          MetricsRoutes(*s.metrics, options_.metrics_public ? Access::kOpen : Access::kToken),
+          *s.metrics);
+      listeners_.push_back(std::make_unique<HttpListener>(
+          options_.metrics_listen->host, options_.metrics_listen->port, 1, metrics_dispatcher));
+    }
+    for (auto& listener : listeners_) listener->Start();
+  } catch (const std::exception& e) {
+    return Status::Failed(std::string("cannot start the listeners: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+std::string Server::ReadyLine() const {
+  std::string ready =
+      "mfa-mock ready public=" + Endpoint(options_.listen.host, listeners_[0]->port()) +
+      " admin=" + Endpoint(options_.admin_listen.host, listeners_[1]->port());
+  if (options_.metrics_listen) {
+    ready += " metrics=" + Endpoint(options_.metrics_listen->host, listeners_[2]->port());
+  }
+  return ready;
+}
+
+bool Server::SaveSnapshot() {
+  if (options_.snapshot_file.empty()) return true;
+  SnapshotStats saved;
+  std::string error;
+  const auto started = std::chrono::steady_clock::now();
+  if (!WriteSnapshot(options_.snapshot_file, state_->store, state_->inbox, state_->clock.NowMs(),
+                     &saved, &error)) {
+    LogError("snapshot failed: {}", error);
+    return false;
+  }
+  LogInfo("saved {} records and {} inbox messages to {} ({} bytes, {} ms)", saved.records,
+          saved.inbox_messages, options_.snapshot_file, saved.bytes, MillisecondsSince(started));
+  return true;
+}
+
+void Server::StartSnapshotter() {
+  if (options_.snapshot_file.empty() || options_.snapshot_interval_seconds == 0) return;
+  snapshotter_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(snapshot_mu_);
+    while (!snapshot_cv_.wait_for(lock, std::chrono::seconds(options_.snapshot_interval_seconds),
+                                  [this] { return snapshot_stop_; })) {
+      lock.unlock();
+      SaveSnapshot();
+      lock.lock();
+    }
+  });
+}
+
+bool Server::Shutdown() {
+  stopped_ = true;
+  // New requests now get 503 + Connection: close; the ones running finish (bounded wait).
+  lifecycle_->StartDraining();
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(options_.shutdown_grace_seconds);
+  while (lifecycle_->InFlight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (const int64_t left = lifecycle_->InFlight(); left > 0) {
+    LogWarn("{} requests still running after {} s; closing anyway", left,
+            options_.shutdown_grace_seconds);
+  }
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    snapshot_stop_ = true;
+  }
+  snapshot_cv_.notify_all();
+  if (snapshotter_.joinable()) snapshotter_.join();
+  state_->service.StopSweeper();
+  const bool saved = SaveSnapshot();
+  // Answers still held (past the grace) are dropped with their connections.
+  timers_->Stop();
+  for (auto& listener : listeners_) listener->Shutdown();
+  listeners_.clear();
+  return saved;
+}
+
+}  // namespace mfa

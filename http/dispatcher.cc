@@ -1,0 +1,305 @@
+#include "http/dispatcher.h"
+
+#include "core/clock.h"
+#include "http/access_log.h"
+#include "http/faults.h"
+#include "http/log.h"
+#include "http/request_journal.h"
+#include "http/timer_queue.h"
+
+namespace mfa {
+
+using SteadyClock = std::chrono::steady_clock;
+
+namespace internal {
+
+// What Finish needs of one request. The views point into the transport's buffers until Own().
+struct Exchange {
+  SteadyClock::time_point start;
+  SteadyClock::time_point send_at;  // an injected delay holds the answer until then
+  Method method = Method::kGet;
+  std::string_view path;
+  std::string_view body;
+  const Route* route = nullptr;
+  metrics::RouteId metric_route = 0;
+  bool close_requested = false;
+  bool preflight = false;
+  std::vector<ReplyHeader> cors_headers;
+  std::string owned_path;
+  std::string owned_body;
+
+  // Copies what the views point at, for an answer that outlives the transport's call.
+  void Own(bool keep_body) {
+    owned_path.assign(path);
+    path = owned_path;
+    if (keep_body) owned_body.assign(body);
+    body = owned_body;
+  }
+};
+
+// An exchange whose answer is sent after Dispatch returned: held back by an injected delay, or
+// completed by the handler through a PendingAnswer. Thread-safe: `decided_` makes the first
+// completion win (the handler's answer or the deadline).
+class PendingExchange final : public PendingAnswer::Target,
+                              public std::enable_shared_from_this<PendingExchange> {
+ public:
+  PendingExchange(const Dispatcher& dispatcher, const Exchange& exchange,
+                  std::unique_ptr<ReplySink> sink)
+      : dispatcher_(dispatcher), exchange_(exchange), sink_(std::move(sink)) {
+    exchange_.Own(dispatcher_.config_.journal != nullptr);
+  }
+  ~PendingExchange() override {
+    // Never sent: dropped by a stopped timer queue at shutdown. The connection goes with it.
+    if (!finished_) dispatcher_.config_.lifecycle->Leave();
+  }
+
+  void Complete(Reply reply) override {
+    if (decided_.exchange(true, std::memory_order_acq_rel)) return;
+    if (deadline_ != 0) dispatcher_.config_.timers->Cancel(deadline_);
+    if (exchange_.send_at > SteadyClock::now()) {
+      auto self = shared_from_this();
+      dispatcher_.config_.timers->Schedule(
+          exchange_.send_at, [self, reply = std::move(reply)]() mutable { self->Send(reply); });
+      return;
+    }
+    Send(reply);
+  }
+
+  // REQUIRES: called once, before the handle is handed out.
+  void ArmDeadline() {
+    std::weak_ptr<PendingExchange> weak = shared_from_this();
+    deadline_ = dispatcher_.config_.timers->Schedule(
+        exchange_.start + dispatcher_.config_.answer_deadline, [weak] {
+          if (auto self = weak.lock()) {
+            LogWarn("{} {}: no answer within the deadline", MethodName(self->exchange_.method),
+                    self->exchange_.path);
+            Reply reply;
+            SetError(reply, ApiError::kDeadlineExceeded);
+            self->Complete(std::move(reply));
+          }
+        });
+  }
+
+ private:
+  void Send(Reply& reply) {
+    finished_ = true;
+    dispatcher_.Finish(exchange_, reply, sink_.get());
+  }
+
+  const Dispatcher& dispatcher_;
+  Exchange exchange_;
+  std::unique_ptr<ReplySink> sink_;
+  std::atomic<bool> decided_{false};
+  TimerQueue::Id deadline_ = 0;  // set before any other thread can see this object
+  bool finished_ = false;        // written by the one thread that sends
+};
+
+// Lives on Dispatch's stack while the handler runs; HttpRequest::Defer() goes through it.
+class Deferral {
+ public:
+  Deferral(const Dispatcher& dispatcher, const Exchange& exchange, ReplySink& sink)
+      : dispatcher_(dispatcher), exchange_(exchange), sink_(sink) {}
+
+  PendingAnswer Defer() {
+    if (pending_) {
+      LogError("a handler deferred its answer twice");
+      return PendingAnswer();
+    }
+    pending_ = std::make_shared<PendingExchange>(dispatcher_, exchange_, sink_.Detach());
+    pending_->ArmDeadline();
+    return PendingAnswer(pending_);
+  }
+  bool deferred() const { return pending_ != nullptr; }
+
+ private:
+  const Dispatcher& dispatcher_;
+  const Exchange& exchange_;
+  ReplySink& sink_;
+  std::shared_ptr<PendingExchange> pending_;
+};
+
+}  // namespace internal
+
+PendingAnswer HttpRequest::Defer() const {
+  if (deferral == nullptr) {
+    LogError("HttpRequest::Defer called outside a handler");
+    return PendingAnswer();
+  }
+  return deferral->Defer();
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const size_t n = a.size() > b.size() ? a.size() : b.size();
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? a[i] : 0;
+    const unsigned char y = i < b.size() ? b[i] : 0;
+    diff |= x ^ y;
+  }
+  return diff == 0;
+}
+
+Dispatcher::Dispatcher(ListenerConfig config, std::vector<Route> routes, metrics::Metrics& metrics)
+    : config_(std::move(config)),
+      routes_(std::move(routes), config_.kind, metrics),
+      metrics_(metrics) {}
+
+void Dispatcher::Dispatch(HttpRequest& request, ReplySink& sink, bool close_requested) const {
+  internal::Exchange exchange;
+  exchange.start = SteadyClock::now();
+  exchange.send_at = exchange.start;
+  exchange.method = request.method;
+  exchange.path = request.path;
+  exchange.body = request.body;
+  exchange.close_requested = close_requested;
+  exchange.metric_route = routes_.unmatched_route();
+  config_.lifecycle->Enter();
+
+  std::vector<Method> allowed;
+  const Route* route = routes_.Match(request.path, request.method, &request.id, &allowed);
+  exchange.route = route;
+  CorsDecision cors = DecideCors(config_.cors, request);
+  exchange.cors_headers = std::move(cors.headers);
+  exchange.preflight = cors.preflight;
+
+  Reply reply;
+  if (cors.preflight) {
+    reply.status = 204;
+  } else if (RefuseWhileDraining(reply)) {
+  } else if (RefuseUnauthorized(request, route, reply)) {
+    if (route != nullptr) exchange.metric_route = route->metric_route;
+  } else if (AnswerUnmatched(request, route, allowed, reply)) {
+  } else {
+    exchange.metric_route = route->metric_route;
+    if (!RefuseOversizedBody(request, reply)) {
+      std::optional<FaultRule> rule;
+      if (config_.faults && route->fault != FaultKey::kNone) rule = config_.faults(route->fault);
+      const FaultPlan plan = rule ? DrawFault(*rule) : FaultPlan{};
+      exchange.send_at = exchange.start + plan.delay;
+      if (plan.kind == FaultPlan::Kind::kReset) {
+        sink.Reset();
+        reply.status = 0;  // no answer: the connection was reset
+        Finish(exchange, reply, nullptr);
+        return;
+      }
+      if (plan.kind == FaultPlan::Kind::kError) {
+        reply.status = rule->error_status;
+        reply.body = SimpleErrorBody(rule->error_code, rule->error_message);
+        reply.error_code = rule->error_code;
+      } else {
+        internal::Deferral deferral(*this, exchange, sink);
+        request.deferral = &deferral;
+        RunHandler(*route, request, reply);
+        request.deferral = nullptr;
+        if (deferral.deferred()) return;  // the handler's PendingAnswer answers
+      }
+    }
+  }
+  Answer(exchange, reply, sink);
+}
+
+bool Dispatcher::RefuseWhileDraining(Reply& reply) const {
+  if (!config_.lifecycle->draining()) return false;
+  SetError(reply, ApiError::kShuttingDown);  // Finish adds Connection: close
+  return true;
+}
+
+bool Dispatcher::Authorized(const HttpRequest& request) const {
+  if (config_.admin_token.empty()) return true;
+  constexpr std::string_view kBearer = "Bearer ";
+  const std::string_view auth = request.authorization;
+  if (auth.size() < kBearer.size() || auth.substr(0, kBearer.size()) != kBearer) return false;
+  return ConstantTimeEquals(auth.substr(kBearer.size()), config_.admin_token);
+}
+
+bool Dispatcher::RefuseUnauthorized(const HttpRequest& request, const Route* route,
+                                    Reply& reply) const {
+  if (config_.admin_token.empty()) return false;
+  // Every /admin path needs the token, known or not, so probing reveals nothing.
+  const bool admin_path = request.path == "/admin" || request.path.rfind("/admin/", 0) == 0;
+  const bool needs_token = route != nullptr ? route->access == Access::kToken : admin_path;
+  if (!needs_token || Authorized(request)) return false;
+  SetError(reply, ApiError::kUnauthorized);
+  return true;
+}
+
+bool Dispatcher::AnswerUnmatched(const HttpRequest& request, const Route* route,
+                                 const std::vector<Method>& allowed, Reply& reply) const {
+  if (route != nullptr) return false;
+  const std::string where =
+      std::string(MethodName(request.method)) + " " + std::string(request.path) + ".";
+  if (allowed.empty()) {
+    SetError(reply, config_.not_found, "No route matches " + where);
+    return true;
+  }
+  std::string names;
+  for (Method m : allowed) {
+    if (!names.empty()) names += ", ";
+    names += MethodName(m);
+  }
+  SetError(reply, config_.method_not_allowed,
+           "Method not allowed: " + where + " Allowed: " + names + ".");
+  reply.headers.push_back({"Allow", names});
+  return true;
+}
+
+bool Dispatcher::RefuseOversizedBody(const HttpRequest& request, Reply& reply) const {
+  if (request.body.size() <= config_.max_body_bytes) return false;
+  SetError(reply, config_.body_too_large,
+           "The request exceeds the limit of " + std::to_string(config_.max_body_bytes) +
+               " body bytes.");
+  return true;
+}
+
+void Dispatcher::RunHandler(const Route& route, HttpRequest& request, Reply& reply) const {
+  try {
+    route.handler(request, reply);
+    return;
+  } catch (const std::exception& e) {
+    LogError("unhandled error on {} {}: {}", MethodName(request.method), route.path, e.what());
+  } catch (...) {
+    LogError("unhandled non-standard exception on {} {}", MethodName(request.method), route.path);
+  }
+  // A handler that deferred before throwing still answers through its PendingAnswer (dropping
+  // it answers 500); this reply is then ignored.
+  reply = Reply{};
+  SetError(reply, Outcome::kInternal);
+}
+
+void Dispatcher::Answer(internal::Exchange& exchange, Reply& reply, ReplySink& sink) const {
+  if (exchange.send_at > SteadyClock::now()) {
+    auto pending = std::make_shared<internal::PendingExchange>(*this, exchange, sink.Detach());
+    pending->Complete(std::move(reply));
+    return;
+  }
+  Finish(exchange, reply, &sink);
+}
+
+void Dispatcher::Finish(internal::Exchange& exchange, Reply& reply, ReplySink* sink) const {
+  Lifecycle& lifecycle = *config_.lifecycle;
+  if (sink != nullptr) {
+    if (!exchange.cors_headers.empty()) {
+      reply.headers.insert(reply.headers.begin(),
+                           std::make_move_iterator(exchange.cors_headers.begin()),
+                           std::make_move_iterator(exchange.cors_headers.end()));
+    }
+    sink->Send(reply, exchange.close_requested || lifecycle.draining());
+  }
+  const double seconds = std::chrono::duration<double>(SteadyClock::now() - exchange.start).count();
+  const std::string_view method = MethodName(exchange.method);
+  const std::string_view error_code =
+      reply.status >= 400 ? std::string_view(reply.error_code) : std::string_view();
+  metrics_.HttpRequest(config_.kind, exchange.metric_route, method, reply.status, seconds);
+  if (config_.journal != nullptr && !exchange.preflight) {
+    config_.journal->Record(config_.clock->NowMs(), method, exchange.path, reply.status, seconds,
+                            error_code, exchange.body);
+  }
+  if (config_.access_log != nullptr) {
+    config_.access_log->Write(config_.name, method,
+                              exchange.route != nullptr ? exchange.route->path : "unmatched",
+                              reply.status, seconds, error_code);
+  }
+  lifecycle.Leave();
+}
+
+}  // namespace mfa

@@ -1,0 +1,342 @@
+#include "http/pistache_listener.h"
+
+#include <sys/socket.h>
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+#include <pistache/peer.h>
+
+#include <stdexcept>
+
+#include "http/header_screen.h"
+#include "http/response_format.h"
+
+namespace mfa {
+
+namespace Http = Pistache::Http;
+namespace Tcp = Pistache::Tcp;
+
+namespace {
+
+// Pistache's parser plus what one connection keeps between requests.
+class ConnectionParser final : public Http::RequestParser {
+ public:
+  using Http::RequestParser::RequestParser;
+  // After an error reply the rest of the connection's input is ignored (the client is told
+  // Connection: close), so a refused 10 MB body is not re-parsed as a stream of requests.
+  bool discarding = false;
+  HeaderScreener screener;
+  std::string peer_address;
+};
+
+Method ToMethod(Http::Method method) {
+  switch (method) {
+    case Http::Method::Get:
+      return Method::kGet;
+    case Http::Method::Post:
+      return Method::kPost;
+    case Http::Method::Put:
+      return Method::kPut;
+    case Http::Method::Patch:
+      return Method::kPatch;
+    case Http::Method::Delete:
+      return Method::kDelete;
+    case Http::Method::Options:
+      return Method::kOptions;
+    case Http::Method::Head:
+      return Method::kHead;
+    default:
+      return Method::kOther;
+  }
+}
+
+HttpVersion ToVersion(Http::Version version) {
+  return version == Http::Version::Http10 ? HttpVersion::kHttp10 : HttpVersion::kHttp11;
+}
+
+// A response header Pistache writes as given (its addRaw() headers are never sent).
+class TextHeader final : public Http::Header::Header {
+ public:
+  TextHeader(std::string_view name, std::string value) : name_(name), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  uint64_t hash() const override { return Http::Header::detail::hash(name_.c_str()); }
+  void parse(const std::string&) override {}
+  void write(std::ostream& os) const override { os << value_; }
+
+ private:
+  std::string name_;
+  std::string value_;
+};
+
+// Writes the answer of one request. Send writes the bytes itself (FormatResponse) and hands
+// them to Pistache's transport, which queues writes from any thread to the connection's
+// reactor; a streamed body goes through Pistache's chunked stream.
+class PistacheSink final : public ReplySink {
+ public:
+  PistacheSink(Http::ResponseWriter& writer, HttpVersion version)
+      : writer_(&writer), version_(version) {}
+  explicit PistacheSink(std::unique_ptr<Http::ResponseWriter> owned, HttpVersion version)
+      : owned_(std::move(owned)), writer_(owned_.get()), version_(version) {}
+
+  void Send(Reply& reply, bool close) override {
+    if (reply.stream) return SendStream(reply, close);
+    std::shared_ptr<Tcp::Peer> peer = writer_->getPeer();
+    if (!peer) return;  // the client is gone
+    const auto code = static_cast<Http::Code>(reply.status);
+    std::string bytes =
+        FormatResponse(version_, reply.status, Http::codeString(code), reply, close);
+    peer->setIdle(true);  // as ResponseWriter::send: the keep-alive timer applies from here
+    const size_t size = bytes.size();
+    auto sent = peer->send(Pistache::RawBuffer(std::move(bytes), size));
+    if (!close) return;
+    // Pistache keeps the socket open after "Connection: close": the client should see the
+    // answer, then EOF.
+    std::weak_ptr<Tcp::Peer> weak = peer;
+    sent.then(
+        [weak](ssize_t) {
+          if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
+        },
+        Pistache::Async::IgnoreException);
+  }
+
+  // SO_LINGER 0 makes the close that Pistache does once it reads EOF send RST instead of FIN;
+  // shutting down only the read side gives it that EOF without sending anything.
+  void Reset() override {
+    auto peer = writer_->getPeer();
+    if (!peer) return;
+    struct linger no_linger {
+      1, 0
+    };
+    ::setsockopt(peer->fd(), SOL_SOCKET, SO_LINGER, &no_linger, sizeof(no_linger));
+    ::shutdown(peer->fd(), SHUT_RD);
+  }
+
+  std::unique_ptr<ReplySink> Detach() override {
+    return std::make_unique<PistacheSink>(
+        std::make_unique<Http::ResponseWriter>(std::move(*writer_)), version_);
+  }
+
+ private:
+  void SendStream(Reply& reply, bool close) {
+    auto& headers = writer_->headers();
+    headers.add(std::make_shared<TextHeader>("Connection", close ? "Close" : "Keep-Alive"));
+    for (const ReplyHeader& header : reply.headers) {
+      headers.add(std::make_shared<TextHeader>(header.name, header.value));
+    }
+    headers.add(std::make_shared<TextHeader>("Content-Type", std::string(reply.content_type)));
+    auto stream = writer_->stream(static_cast<Http::Code>(reply.status));
+    std::string chunk;
+    chunk.reserve(70 * 1024);
+    bool more = true;
+    // Produced in slices, flushed in ~64 KiB chunks: a large body is never built whole.
+    while (more) {
+      more = reply.stream(&chunk);
+      if (chunk.size() >= 64 * 1024 || (!more && !chunk.empty())) {
+        stream.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        stream.flush();
+        chunk.clear();
+      }
+    }
+    stream.ends();
+  }
+
+  std::unique_ptr<Http::ResponseWriter> owned_;
+  Http::ResponseWriter* writer_;
+  HttpVersion version_;
+};
+
+// The Handler clones of the worker threads share `dispatcher`.
+class Handler final : public Http::Handler {
+ public:
+  HTTP_PROTOTYPE(Handler)
+
+  explicit Handler(std::shared_ptr<const Dispatcher> dispatcher)
+      : dispatcher_(std::move(dispatcher)) {}
+
+  // Pistache requires it; onInput below dispatches directly.
+  void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
+    Serve(request, response, RawHeaders{}, {});
+  }
+
+  void onTimeout(const Http::Request& request, Http::ResponseWriter response) override {
+    PistacheSink sink(response, ToVersion(request.version()));
+    Reply reply;
+    SetError(reply, ApiError::kRequestTimeout);
+    sink.Send(reply, /*close=*/true);
+  }
+
+ private:
+  void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    auto parser = std::make_shared<ConnectionParser>(getMaxRequestSize());
+    const Pistache::Address& address = peer->address();
+    parser->peer_address = address.host() + ":" + address.port().toString();
+    peer->putData(ParserData, parser);
+  }
+
+  // Pistache's own onInput (a private virtual of Http::Handler in 0.0.5: the reason CMake pins
+  // that version), with the header block screened first, error replies made JSON (never
+  // exception text), and the connection closed after an error.
+  void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
+    auto parser = std::static_pointer_cast<ConnectionParser>(getParser(peer));
+    if (parser->discarding) return;
+    RawHeaders raw;
+    switch (parser->screener.Screen(std::string_view(buffer, len), &raw)) {
+      case HeaderScreen::kOk:
+        break;
+      case HeaderScreen::kTooLarge:
+        parser->reset();
+        return FailAndClose(
+            peer, *parser, ApiError::kHeadersTooLarge,
+            "The request headers exceed " + std::to_string(kMaxHeaderBytes) + " bytes.");
+      case HeaderScreen::kBadContentLength:
+        parser->reset();
+        return FailAndClose(peer, *parser, ApiError::kMalformedRequest,
+                            "Malformed HTTP request: invalid or conflicting Content-Length.");
+    }
+    try {
+      if (!parser->feed(buffer, len)) {
+        parser->reset();
+        const ListenerConfig& config = dispatcher_->config();
+        return FailAndClose(peer, *parser, config.body_too_large,
+                            "The request exceeds the limit of " +
+                                std::to_string(config.max_body_bytes) + " body bytes.");
+      }
+      if (parser->parse() != Http::Private::State::Done) return;
+      Http::ResponseWriter response(parser->request.version(), transport(), this, peer);
+      peer->setIdle(false);
+      Serve(parser->request, response, raw, parser->peer_address);
+      parser->reset();
+      parser->screener.NextRequest();
+    } catch (const Http::HttpError& e) {
+      parser->reset();
+      const bool unsupported = e.code() == static_cast<int>(Http::Code::Not_Implemented);
+      FailAndClose(peer, *parser,
+                   unsupported ? ApiError::kUnsupportedEncoding : ApiError::kMalformedRequest, {});
+    } catch (const std::exception&) {
+      // e.g. Content-Length: -5 makes Pistache's parser throw std::length_error.
+      parser->reset();
+      FailAndClose(peer, *parser, ApiError::kMalformedRequest, {});
+    }
+  }
+
+  // Builds the plain request value and dispatches it.
+  void Serve(const Http::Request& request, Http::ResponseWriter& response, const RawHeaders& raw,
+             std::string_view peer_address) {
+    const ListenerConfig& config = dispatcher_->config();
+    HttpRequest value;
+    value.method = ToMethod(request.method());
+    value.version = ToVersion(request.version());
+    value.path = request.resource();
+    value.body = request.body();
+    value.peer = peer_address;
+    std::string content_type;  // formatted by Pistache when the raw block was not at hand
+    std::string origin;
+    if (raw.complete) {
+      value.content_type = raw.content_type;
+      value.origin = raw.origin;
+    } else {
+      content_type = ContentTypeOf(request);
+      value.content_type = content_type;
+      if (config.cors.mode != CorsPolicy::Mode::kOff) {
+        origin = RawHeader(request, "Origin");
+        value.origin = origin;
+      }
+    }
+    std::string authorization;
+    if (!config.admin_token.empty()) {
+      if (auto auth = request.headers().tryGet<Http::Header::Authorization>()) {
+        authorization = auth->value();
+        value.authorization = authorization;
+      }
+    }
+    std::string acr_method;
+    std::string acr_headers;
+    if (value.method == Method::kOptions) {
+      acr_method = RawHeader(request, "Access-Control-Request-Method");
+      acr_headers = RawHeader(request, "Access-Control-Request-Headers");
+      value.access_control_request_method = acr_method;
+      value.access_control_request_headers = acr_headers;
+    }
+    const Http::Uri::Query& query = request.query();
+    for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+      value.query.emplace_back(it->first, it->second);
+    }
+    // The jar's iterator returns copies from operator*; operator-> points into the jar.
+    const Http::CookieJar& jar = request.cookies();
+    for (auto it = jar.begin(); it != jar.end(); ++it) {
+      bool seen = false;
+      for (const auto& [name, unused] : value.cookies) seen = seen || name == it->name;
+      if (!seen) value.cookies.emplace_back(it->name, it->value);
+    }
+    bool close_requested;
+    if (auto connection = request.headers().tryGet<Http::Header::Connection>()) {
+      close_requested = connection->control() == Http::ConnectionControl::Close;
+    } else {
+      // HTTP/1.1 defaults to keep-alive; Pistache would answer "Connection: Close".
+      close_requested = request.version() != Http::Version::Http11;
+    }
+    PistacheSink sink(response, value.version);
+    dispatcher_->Dispatch(value, sink, close_requested);
+  }
+
+  static std::string RawHeader(const Http::Request& request, const std::string& name) {
+    auto raw = request.headers().tryGetRaw(name);
+    return raw ? raw->value() : std::string();
+  }
+
+  static std::string ContentTypeOf(const Http::Request& request) {
+    auto ct = request.headers().tryGet<Http::Header::ContentType>();
+    if (!ct) return {};
+    const Http::Mime::MediaType& mime = ct->mime();
+    if (mime.top() == Http::Mime::Type::Application &&
+        (mime.sub() == Http::Mime::Subtype::Json || mime.suffix() == Http::Mime::Suffix::Json)) {
+      return "application/json";
+    }
+    return mime.toString();
+  }
+
+  void FailAndClose(const std::shared_ptr<Tcp::Peer>& peer, ConnectionParser& parser,
+                    ApiError error, std::string_view message) {
+    parser.discarding = true;
+    Http::ResponseWriter response(Http::Version::Http11, transport(), this, peer);
+    PistacheSink sink(response, HttpVersion::kHttp11);
+    Reply reply;
+    SetError(reply, error, message);
+    sink.Send(reply, /*close=*/true);
+  }
+
+  std::shared_ptr<const Dispatcher> dispatcher_;
+};
+
+}  // namespace
+
+HttpListener::HttpListener(const std::string& host, uint16_t port, int threads,
+                           std::shared_ptr<const Dispatcher> dispatcher)
+    : dispatcher_(std::move(dispatcher)) {
+  const ListenerConfig& config = dispatcher_->config();
+  // Pistache parses "host:port" itself and needs IPv6 hosts in brackets.
+  const std::string literal = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  endpoint_ =
+      std::make_unique<Http::Endpoint>(Pistache::Address(literal + ":" + std::to_string(port)));
+  auto options = Http::Endpoint::options()
+                     .threads(threads)
+                     .flags(Tcp::Options::ReuseAddr)
+                     .maxRequestSize(config.max_body_bytes + 16 * 1024)
+                     .headerTimeout(config.header_timeout)
+                     .bodyTimeout(config.header_timeout)
+                     .keepaliveTimeout(config.keepalive_timeout);
+  endpoint_->init(options);
+  endpoint_->setHandler(std::make_shared<Handler>(dispatcher_));
+}
+
+HttpListener::~HttpListener() { Shutdown(); }
+
+void HttpListener::Start() { endpoint_->serveThreaded(); }
+
+void HttpListener::Shutdown() {
+  if (endpoint_) endpoint_->shutdown();
+}
+
+uint16_t HttpListener::port() const { return static_cast<uint16_t>(endpoint_->getPort()); }
+
+}  // namespace mfa

@@ -1,0 +1,37 @@
+// The transport: a Pistache endpoint feeding a Dispatcher. With its .cc, the only code that
+// knows Pistache; it handles the framework's traps in one place (keep-alive, JSON errors for
+// oversized or malformed requests, no exception text on the wire, answers from any thread).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "http/dispatcher.h"
+
+namespace Pistache::Http {
+class Endpoint;
+}
+
+namespace mfa {
+
+// A running Pistache endpoint serving one Dispatcher.
+class HttpListener {
+ public:
+  // Binds immediately (port 0 = any free port); throws std::runtime_error on failure.
+  HttpListener(const std::string& host, uint16_t port, int threads,
+               std::shared_ptr<const Dispatcher> dispatcher);
+  ~HttpListener();
+  HttpListener(const HttpListener&) = delete;
+  HttpListener& operator=(const HttpListener&) = delete;
+
+  void Start();  // non-blocking
+  void Shutdown();
+  uint16_t port() const;
+
+ private:
+  std::shared_ptr<const Dispatcher> dispatcher_;
+  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+};
+
+}  // namespace mfa

@@ -1,0 +1,44 @@
+#include "http/reply.h"
+
+#include "http/log.h"
+
+namespace mfa {
+
+void SetError(Reply& reply, Outcome outcome, IdentifierType type, std::string_view relative_time) {
+  const HttpError& e = ErrorFor(outcome);
+  reply.status = e.status;
+  reply.body = outcome == Outcome::kSessionNotFound ? SessionNotFoundBody()
+                                                    : ErrorBody(outcome, type, relative_time);
+  reply.error_code.assign(e.code);
+}
+
+void SetError(Reply& reply, ApiError error, std::string_view message) {
+  const HttpError& e = ErrorFor(error);
+  reply.status = e.status;
+  reply.body = ErrorBody(error, message);
+  reply.error_code.assign(e.code);
+}
+
+PendingAnswer& PendingAnswer::operator=(PendingAnswer&& other) {
+  if (this != &other) {
+    PendingAnswer dropped(std::move(*this));  // answers 500 if it was still open
+    target_ = std::move(other.target_);
+  }
+  return *this;
+}
+
+PendingAnswer::~PendingAnswer() {
+  if (target_ == nullptr) return;
+  LogError("an answer was dropped without being completed; answering 500");
+  Reply reply;
+  SetError(reply, Outcome::kInternal);
+  target_->Complete(std::move(reply));
+}
+
+void PendingAnswer::Complete(Reply reply) {
+  if (target_ == nullptr) return;
+  std::shared_ptr<Target> target = std::move(target_);
+  target->Complete(std::move(reply));
+}
+
+}  // namespace mfa

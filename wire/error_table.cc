@@ -1,0 +1,121 @@
+#include "wire/error_table.h"
+
+#include <array>
+
+#include "wire/json_writer.h"
+
+namespace mfa {
+namespace {
+
+constexpr std::array<HttpError, kOutcomeCount> kOutcomes = {{
+    /* kOk */ {200, "", ""},
+    /* kInvalidInput */ {400, "guard.invalid_input", "The request body is invalid."},
+    /* kSessionNotFound */
+    {400, "session.not_found", "Session not found. Please go back and sign in again."},
+    /* kInteractionNotFound */
+    {404, "session.interaction_not_found",
+     "Interaction session not found. Please go back and start the session again."},
+    /* kIdentifierNotFound */
+    {400, "session.identifier_not_found",
+     "User identifier not found. Please go back and sign in again."},
+    /* kFactorNotEnabled */
+    {400, "session.mfa.mfa_factor_not_enabled", "MFA factor is not enabled."},
+    /* kVerificationNotFound */
+    {404, "session.verification_session_not_found",
+     "The verification was not successful. Restart the verification flow and try again."},
+    /* kVerificationBlocked */
+    {400, "session.verification_blocked_too_many_attempts",
+     "Too many attempts in a short time. Please try again {{relativeTime}}."},
+    /* kCodeNotFound */
+    {400, "verification_code.not_found",
+     "Verification code not found. Please send verification code first."},
+    /* kCodeExpired */
+    {400, "verification_code.expired",
+     "Verification code has expired. Please request a new verification code."},
+    /* kExceedMaxTry */
+    {400, "verification_code.exceed_max_try",
+     "Verification code retries limitation exceeded. Please request a new verification code."},
+    /* kCodeMismatch */ {400, "verification_code.code_mismatch", "Invalid verification code."},
+    /* kRateLimited */
+    {429, "request.message_rate_limited",
+     "Too many messages sent to this recipient. Please try again later."},
+    /* kConnectorNotFound */
+    {501, "connector.not_found", "Cannot find any available connector for type: {type}."},
+    /* kStoreFull */
+    {503, "mock.store_full",
+     "The mock's record store is full (--max-records). Delete records or raise the cap."},
+    /* kInternal */ {500, "unexpected", "Internal server error."},
+}};
+
+constexpr std::array<HttpError, kApiErrorCount> kApiErrors = {{
+    /* kRouteNotFound */ {404, "route.not_found", "No route matches the request."},
+    /* kMethodNotAllowed */
+    {405, "route.method_not_allowed", "Method not allowed on this path."},
+    /* kBodyTooLarge */ {413, "request.body_too_large", "The request body is too large."},
+    /* kAdminRouteNotFound */ {404, "admin.route_not_found", "No route matches the request."},
+    /* kAdminMethodNotAllowed */
+    {405, "admin.method_not_allowed", "Method not allowed on this path."},
+    /* kAdminBodyTooLarge */ {413, "admin.body_too_large", "The request body is too large."},
+    /* kHeadersTooLarge */
+    {431, "request.headers_too_large", "The request headers are too large."},
+    /* kMalformedRequest */ {400, "request.malformed", "Malformed HTTP request."},
+    /* kUnsupportedEncoding */ {501, "request.malformed", "Unsupported transfer encoding."},
+    /* kRequestTimeout */ {408, "request.timeout", "The request took too long to arrive."},
+    /* kShuttingDown */ {503, "request.shutting_down", "The mock is shutting down."},
+    /* kDeadlineExceeded */
+    {503, "request.deadline_exceeded", "The mock could not answer in time."},
+    /* kUnauthorized */
+    {401, "admin.unauthorized",
+     "Missing or invalid admin token: send Authorization: Bearer <token>."},
+    /* kInvalidJson */ {400, "admin.invalid_json", "The request body is not valid JSON."},
+    /* kInvalidRequest */ {400, "admin.invalid_request", "The request is invalid."},
+    /* kNotFound */ {404, "admin.not_found", "Not found."},
+    /* kVerificationExists */
+    {409, "admin.verification_exists", "A verification with this verificationId already exists."},
+    /* kUserExists */ {409, "admin.user_exists", "A user with this id already exists."},
+}};
+
+}  // namespace
+
+const HttpError& ErrorFor(Outcome outcome) { return kOutcomes[static_cast<size_t>(outcome)]; }
+
+const HttpError& ErrorFor(ApiError error) { return kApiErrors[static_cast<size_t>(error)]; }
+
+std::string ErrorBody(Outcome outcome, IdentifierType type, std::string_view relative_time) {
+  const HttpError& e = ErrorFor(outcome);
+  std::string message(e.message);
+  if (const size_t at = message.find("{type}"); at != std::string::npos) {
+    message.replace(at, 6, ConnectorTypeName(type));
+  }
+  if (const size_t at = message.find("{{relativeTime}}"); at != std::string::npos) {
+    message.replace(at, 16, relative_time);
+  }
+  return SimpleErrorBody(e.code, message);
+}
+
+std::string ErrorBody(ApiError error, std::string_view message) {
+  const HttpError& e = ErrorFor(error);
+  return SimpleErrorBody(e.code, message.empty() ? e.message : message);
+}
+
+std::string SessionNotFoundBody() {
+  const HttpError& e = ErrorFor(Outcome::kSessionNotFound);
+  std::string body;
+  JsonWriter(body)
+      .BeginObject()
+      .String("code", e.code)
+      .String("message", e.message)
+      .String("error", "invalid_request")
+      .String("error_description", e.message)
+      .EndObject();
+  return body;
+}
+
+std::string SimpleErrorBody(std::string_view code, std::string_view message) {
+  std::string body;
+  body.reserve(32 + code.size() + message.size());
+  JsonWriter(body).BeginObject().String("code", code).String("message", message).EndObject();
+  return body;
+}
+
+}  // namespace mfa

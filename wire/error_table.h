@@ -1,0 +1,58 @@
+// The one table of error answers: every domain outcome and every error of the HTTP layer and
+// the admin API, each with its status, its one Logto-style code and its message.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/outcome.h"
+#include "core/types.h"
+
+namespace mfa {
+
+struct HttpError {
+  int status;
+  std::string_view code;
+  std::string_view message;  // may hold {type} or {{relativeTime}}; a default for ApiErrors
+};
+
+// Errors outside the domain (core/outcome.h): the listeners' and the admin API's.
+enum class ApiError : uint8_t {
+  kRouteNotFound = 0,      // public listener: unknown path
+  kMethodNotAllowed,       // public listener: known path, other method
+  kBodyTooLarge,           // public listener
+  kAdminRouteNotFound,     // admin and metrics listeners
+  kAdminMethodNotAllowed,  //
+  kAdminBodyTooLarge,      //
+  kHeadersTooLarge,        // header block past the limit
+  kMalformedRequest,       // unparseable request line, headers or Content-Length
+  kUnsupportedEncoding,    // a Transfer-Encoding Pistache cannot read
+  kRequestTimeout,         // the request did not arrive in time
+  kShuttingDown,           // draining before exit
+  kDeadlineExceeded,       // an answer completed later did not complete in time
+  kUnauthorized,           // admin token missing or wrong
+  kInvalidJson,            // admin body is not JSON
+  kInvalidRequest,         // admin body or query is JSON but not what the route takes
+  kNotFound,               // admin: no such record, user, session, batch or message
+  kVerificationExists,     // admin: a verificationId already taken
+  kUserExists,             // admin: a user id already taken
+};
+inline constexpr int kApiErrorCount = static_cast<int>(ApiError::kUserExists) + 1;
+
+// REQUIRES: outcome != Outcome::kOk.
+const HttpError& ErrorFor(Outcome outcome);
+const HttpError& ErrorFor(ApiError error);
+
+// The JSON error body {"code","message"} with placeholders filled for `type`.
+// `relative_time` fills {{relativeTime}} (the lockout's remaining time, e.g. "in 60 minutes").
+std::string ErrorBody(Outcome outcome, IdentifierType type, std::string_view relative_time = {});
+// The body of `error`; `message` replaces the table's default when not empty.
+std::string ErrorBody(ApiError error, std::string_view message = {});
+// session.not_found as Logto sends it: with OIDC's "error" and "error_description" too.
+std::string SessionNotFoundBody();
+// {"code": code, "message": message}: only for errors whose code the user chose (injected
+// faults); everything else goes through the table.
+std::string SimpleErrorBody(std::string_view code, std::string_view message);
+
+}  // namespace mfa
