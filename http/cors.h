@@ -12,7 +12,7 @@ namespace mfa {
 
 struct CorsPolicy {
   enum class Mode { kOff, kReflect, kAny, kList } mode = Mode::kOff;
-  std::vector<std::string> origins;  // kList only
+  std::vector<std::string> origins = {};  // kList only
 };
 
 struct CorsDecision {

@@ -268,3 +268,48 @@ TEST(ConfigStoreTest, ConcurrentReadersAlwaysSeeAConsistentSnapshot) {
 
 }  // namespace
 }  // namespace mfa
+
+namespace mfa {
+namespace {
+
+TEST(ConfigStoreUpdateTest, AppliesAPatchAndReturnsTheConfigInForce) {
+  ConfigStore store{Config{}};
+  const Config updated = store.Update([](Config* c) {
+    c->max_attempts = 3;
+    return true;
+  });
+  EXPECT_EQ(updated.max_attempts, 3u);
+  EXPECT_EQ(store.Get().config.max_attempts, 3u);
+}
+
+TEST(ConfigStoreUpdateTest, ARefusedPatchChangesNothing) {
+  ConfigStore store{Config{}};
+  const Config kept = store.Update([](Config* c) {
+    c->max_attempts = 99;
+    return false;
+  });
+  EXPECT_EQ(kept.max_attempts, Config{}.max_attempts);
+  EXPECT_EQ(store.Get().config.max_attempts, Config{}.max_attempts);
+}
+
+TEST(ConfigStoreUpdateTest, ConcurrentPatchesDoNotLoseEachOther) {
+  ConfigStore store{Config{}};
+  constexpr int kThreads = 4;
+  constexpr int kEach = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&store] {
+      for (int i = 0; i < kEach; ++i) {
+        store.Update([](Config* c) {
+          c->code_ttl_seconds += 1;
+          return true;
+        });
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(store.Get().config.code_ttl_seconds, Config{}.code_ttl_seconds + kThreads * kEach);
+}
+
+}  // namespace
+}  // namespace mfa

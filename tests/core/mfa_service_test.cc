@@ -1019,3 +1019,45 @@ TEST_F(MfaServiceTest, AccessorsExposeTheWiredParts) {
 
 }  // namespace
 }  // namespace mfa
+
+namespace mfa {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Admin operations: reset and what became of a sent code.
+
+TEST_F(MfaServiceTest, ClearVerificationsDeletesRecordsAndForgetsSendLimits) {
+  Configure([](Config& c) {
+    c.send_rate_limit.max_sends = 1;
+    c.send_rate_limit.window_seconds = 600;
+  });
+  ASSERT_EQ(service().Send(kEmail).outcome, Outcome::kOk);
+  ASSERT_EQ(service().Send(kEmail).outcome, Outcome::kRateLimited);
+  SeedRecord("seeded", "123456");
+  EXPECT_EQ(service().ClearVerifications(), 2u);
+  EXPECT_EQ(store().size(), 0u);
+  EXPECT_EQ(service().Send(kEmail).outcome, Outcome::kOk);
+}
+
+TEST_F(MfaServiceTest, StateOfFollowsTheRecordOfASentCode) {
+  Configure([](Config& c) { c.max_attempts = 2; });
+  const SendResult sent = service().Send(kEmail);
+  ASSERT_EQ(sent.outcome, Outcome::kOk);
+  const InboxMessage message = AllMessages().front();
+  EXPECT_EQ(service().StateOf(message), MessageState::kPending);
+  EXPECT_EQ(service().Verify(kEmail, sent.verification_id, "000000x"), Outcome::kCodeMismatch);
+  EXPECT_EQ(service().Verify(kEmail, sent.verification_id, "000000x"), Outcome::kCodeMismatch);
+  EXPECT_EQ(service().StateOf(message), MessageState::kLocked);
+  clock().AdvanceMs(601'000);
+  EXPECT_EQ(service().StateOf(message), MessageState::kExpired);
+  ASSERT_TRUE(store().Erase(sent.verification_id));
+  EXPECT_EQ(service().StateOf(message), MessageState::kGone);
+  EXPECT_EQ(ToString(MessageState::kGone), "gone");
+
+  const SendResult again = service().Send(kEmail);
+  ASSERT_EQ(service().Verify(kEmail, again.verification_id, again.code), Outcome::kOk);
+  EXPECT_EQ(service().StateOf(AllMessages().front()), MessageState::kVerified);
+}
+
+}  // namespace
+}  // namespace mfa

@@ -757,5 +757,19 @@ TEST_P(SessionLockoutTest, SweepForgetsStaleFailures) {
   EXPECT_EQ(Verify(s, kEmail, sent.verification_id, sent.code), Outcome::kOk);
 }
 
+TEST_P(SessionLockoutTest, ClearSessionsEndsEverySessionAndLiftsEveryBlock) {
+  const std::string s = StartAs("alice");
+  SendResult sent = SendOk(s, kEmail);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Verify(s, kEmail, sent.verification_id, Wrong(sent.code)), Outcome::kCodeMismatch);
+  }
+  StartAs("bob");
+  EXPECT_EQ(svc().ClearSessions(), 2u);
+  EXPECT_EQ(svc().Check(s), Outcome::kSessionNotFound);
+  const std::string again = StartAs("alice");
+  SendResult fresh = SendOk(again, kEmail);
+  EXPECT_EQ(Verify(again, kEmail, fresh.verification_id, fresh.code), Outcome::kOk);
+}
+
 }  // namespace
 }  // namespace mfa
