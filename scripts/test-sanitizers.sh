@@ -8,7 +8,7 @@
 #   MFA_MOCK_SANITIZER_JOBS  compile jobs and ctest parallelism (default: nproc)
 #   MFA_MOCK_ASAN_LABELS     ctest label regex for the ASan run (default: every suite)
 #   MFA_MOCK_TSAN_LABELS     ctest label regex for the TSan run (default: every suite;
-#                            e.g. 'core|metrics|app|admin' for the unit suites only)
+#                            e.g. 'core|metrics|wire|http|app|admin' for the unit suites only)
 #   MFA_MOCK_SANITIZER_CTEST_ARGS  extra ctest arguments (e.g. "-R Verify")
 #
 # Every process, including the mfa-mock servers the integration tests start, writes its sanitizer
