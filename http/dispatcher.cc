@@ -55,7 +55,9 @@ class PendingExchange final : public PendingAnswer::Target,
 
   void Complete(Reply reply) override {
     if (decided_.exchange(true, std::memory_order_acq_rel)) return;
-    if (deadline_ != 0) dispatcher_.config_.timers->Cancel(deadline_);
+    if (const TimerQueue::Id deadline = deadline_.load(std::memory_order_acquire); deadline != 0) {
+      dispatcher_.config_.timers->Cancel(deadline);
+    }
     if (exchange_.send_at > SteadyClock::now()) {
       auto self = shared_from_this();
       dispatcher_.config_.timers->Schedule(
@@ -68,7 +70,7 @@ class PendingExchange final : public PendingAnswer::Target,
   // REQUIRES: called once, before the handle is handed out.
   void ArmDeadline() {
     std::weak_ptr<PendingExchange> weak = shared_from_this();
-    deadline_ = dispatcher_.config_.timers->Schedule(
+    const TimerQueue::Id id = dispatcher_.config_.timers->Schedule(
         exchange_.start + dispatcher_.config_.answer_deadline, [weak] {
           if (auto self = weak.lock()) {
             LogWarn("{} {}: no answer within the deadline", MethodName(self->exchange_.method),
@@ -78,6 +80,7 @@ class PendingExchange final : public PendingAnswer::Target,
             self->Complete(std::move(reply));
           }
         });
+    deadline_.store(id, std::memory_order_release);
   }
 
  private:
@@ -90,8 +93,8 @@ class PendingExchange final : public PendingAnswer::Target,
   Exchange exchange_;
   std::unique_ptr<ReplySink> sink_;
   std::atomic<bool> decided_{false};
-  TimerQueue::Id deadline_ = 0;  // set before any other thread can see this object
-  bool finished_ = false;        // written by the one thread that sends
+  std::atomic<TimerQueue::Id> deadline_{0};  // 0 until armed; the deadline may fire first
+  bool finished_ = false;                    // written by the one thread that sends
 };
 
 // Lives on Dispatch's stack while the handler runs; HttpRequest::Defer() goes through it.

@@ -27,8 +27,7 @@ class RequestJournal {
  public:
   RequestJournal(size_t capacity, bool show_codes) : log_(capacity), show_codes_(show_codes) {}
   void Record(int64_t time_ms, std::string_view method, std::string_view path, int status,
-              double duration_seconds, std::string_view error_code,
-              std::string_view request_body);
+              double duration_seconds, std::string_view error_code, std::string_view request_body);
   // Newest first; `status` 0 = any.
   std::vector<JournalEntry> List(size_t limit, int status) const;
   void Clear() { log_.Clear(); }
@@ -39,6 +38,5 @@ class RequestJournal {
   BoundedLog<JournalEntry> log_;
   bool show_codes_;
 };
-
 
 }  // namespace mfa

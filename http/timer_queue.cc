@@ -12,6 +12,7 @@ TimerQueue::Id TimerQueue::Schedule(Clock::time_point when, std::function<void()
   Id id;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return 0;  // stopped: the callback is destroyed (outside the lock) unrun
     id = next_id_++;
     const bool earliest = schedule_.empty() || when < schedule_.begin()->first.first;
     schedule_.emplace(std::make_pair(when, id), std::move(callback));

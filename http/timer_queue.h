@@ -25,7 +25,8 @@ class TimerQueue {
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
 
-  // Runs `callback` at `when` (at once if it is past). Returns an id for Cancel.
+  // Runs `callback` at `when` (at once if it is past). Returns an id for Cancel, or 0 (and
+  // destroys `callback` unrun) once the queue is stopped.
   Id Schedule(Clock::time_point when, std::function<void()> callback);
   // True if the callback was removed before it ran.
   bool Cancel(Id id);

@@ -18,35 +18,19 @@ void JsonWriter::BeforeValue() {
   }
 }
 
-JsonWriter& JsonWriter::BeginObject() {
+JsonWriter& JsonWriter::Open(char bracket) {
   BeforeValue();
   assert(depth_ < 32);
-  out_ += '{';
+  out_ += bracket;
   ++depth_;
   has_items_ &= ~(1u << (depth_ - 1));
   return *this;
 }
 
-JsonWriter& JsonWriter::EndObject() {
+JsonWriter& JsonWriter::Close(char bracket) {
   assert(depth_ > 0 && !after_key_);
   --depth_;
-  out_ += '}';
-  return *this;
-}
-
-JsonWriter& JsonWriter::BeginArray() {
-  BeforeValue();
-  assert(depth_ < 32);
-  out_ += '[';
-  ++depth_;
-  has_items_ &= ~(1u << (depth_ - 1));
-  return *this;
-}
-
-JsonWriter& JsonWriter::EndArray() {
-  assert(depth_ > 0 && !after_key_);
-  --depth_;
-  out_ += ']';
+  out_ += bracket;
   return *this;
 }
 

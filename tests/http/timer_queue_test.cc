@@ -77,5 +77,16 @@ TEST(TimerQueueTest, StopDestroysWhatDidNotRun) {
   timers.Stop();  // idempotent
 }
 
+TEST(TimerQueueTest, AfterStopNothingIsScheduled) {
+  auto held = std::make_shared<int>(7);
+  std::weak_ptr<int> watch = held;
+  TimerQueue timers;
+  timers.Stop();
+  EXPECT_EQ(timers.Schedule(Clock::now(), [held] {}), 0u);
+  held.reset();
+  EXPECT_TRUE(watch.expired());
+  EXPECT_EQ(timers.pending(), 0u);
+}
+
 }  // namespace
 }  // namespace mfa
