@@ -36,22 +36,29 @@ bool ReadIntQuery(const HttpRequest& request, std::string_view name, int64_t min
   return true;
 }
 
+namespace {
+
+// The members every record body starts with.
+JsonWriter& WriteCodeFields(JsonWriter& json, std::string_view id, IdentifierType type,
+                            std::string_view identifier, std::string_view code) {
+  return json.String("verificationId", id)
+      .String("identifierType", ToString(type))
+      .String("identifier", identifier)
+      .String("code", code);
+}
+
+}  // namespace
+
 void WriteSeeded(JsonWriter& json, const SeededRecord& r) {
-  json.BeginObject()
-      .String("verificationId", r.verification_id)
-      .String("identifierType", ToString(r.type))
-      .String("identifier", r.identifier)
-      .String("code", r.code)
+  json.BeginObject();
+  WriteCodeFields(json, r.verification_id, r.type, r.identifier, r.code)
       .String("expiresAt", FormatRfc3339(r.expires_ms))
       .EndObject();
 }
 
 void WriteRecord(JsonWriter& json, const RecordSnapshot& r) {
-  json.BeginObject()
-      .String("verificationId", r.verification_id)
-      .String("identifierType", ToString(r.identifier_type))
-      .String("identifier", r.identifier)
-      .String("code", r.code)
+  json.BeginObject();
+  WriteCodeFields(json, r.verification_id, r.identifier_type, r.identifier, r.code)
       .String("createdAt", FormatRfc3339(r.created_ms))
       .String("expiresAt", FormatRfc3339(r.expires_ms))
       .Int("tryCount", r.try_count)
