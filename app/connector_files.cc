@@ -3,19 +3,24 @@
 #include <cstdio>
 
 #include "http/log.h"
-#include "wire/json_util.h"
+#include "wire/json_writer.h"
 
 namespace mfa {
 
 void ConnectorFiles::Write(const InboxMessage& m) {
   const bool email = m.type == IdentifierType::kEmail;
-  std::string line = email ? "{\"address\":" : "{\"phone\":";
-  AppendJsonString(line, m.to);
-  line += ",\"code\":";
-  AppendJsonString(line, m.code);
-  line += ",\"type\":\"MfaVerification\",\"payload\":{\"code\":";
-  AppendJsonString(line, m.code);
-  line += "}}\n";
+  std::string line;
+  JsonWriter(line)
+      .BeginObject()
+      .String(email ? "address" : "phone", m.to)
+      .String("code", m.code)
+      .String("type", "MfaVerification")
+      .Key("payload")
+      .BeginObject()
+      .String("code", m.code)
+      .EndObject()
+      .EndObject();
+  line += '\n';
   const std::string path = dir_ + (email ? "/mock_email_record.txt" : "/mock_sms_record.txt");
   const std::string temp = path + ".tmp";
   std::lock_guard<std::mutex> lock(mu_);

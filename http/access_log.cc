@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "wire/json_util.h"
+#include "wire/json_writer.h"
 
 namespace mfa {
 
@@ -25,21 +26,17 @@ void AccessLog::Write(std::string_view listener, std::string_view method, std::s
   std::string line;
   line.reserve(160);
   if (format_ == Format::kJson) {
-    line += "{\"time\":";
-    AppendJsonString(line, FormatRfc3339(now));
-    line += ",\"listener\":";
-    AppendJsonString(line, listener);
-    line += ",\"method\":";
-    AppendJsonString(line, method);
-    line += ",\"route\":";
-    AppendJsonString(line, route);
-    line += ",\"status\":" + std::to_string(status);
-    line += ",\"durationMs\":" + fmt::format("{:.3f}", ms);
-    if (!error_code.empty()) {
-      line += ",\"errorCode\":";
-      AppendJsonString(line, error_code);
-    }
-    line += '}';
+    JsonWriter json(line);
+    json.BeginObject()
+        .String("time", FormatRfc3339(now))
+        .String("listener", listener)
+        .String("method", method)
+        .String("route", route)
+        .Int("status", status)
+        .Key("durationMs")
+        .Raw(fmt::format("{:.3f}", ms));
+    if (!error_code.empty()) json.String("errorCode", error_code);
+    json.EndObject();
   } else {
     line = fmt::format("time={} listener={} method={} route=\"{}\" status={} duration_ms={:.3f}",
                        FormatRfc3339(now), listener, method, route, status, ms);

@@ -8,8 +8,9 @@
 #include <cstdlib>
 #include <limits>
 
-#include "wire/json_util.h"
 #include "core/secure_random.h"
+#include "wire/json_util.h"
+#include "wire/json_writer.h"
 
 namespace mfa {
 namespace {
@@ -361,15 +362,24 @@ std::string FormatRate(double v) {
   return buf;
 }
 
-void AppendFaultRule(std::string& out, const FaultRule& r) {
-  out += "{\"delayMs\":{\"min\":" + std::to_string(r.delay_min_ms) +
-         ",\"max\":" + std::to_string(r.delay_max_ms) +
-         "},\"error\":{\"rate\":" + FormatRate(r.error_rate) +
-         ",\"status\":" + std::to_string(r.error_status) + ",\"code\":";
-  AppendJsonString(out, r.error_code);
-  out += ",\"message\":";
-  AppendJsonString(out, r.error_message);
-  out += "},\"resetRate\":" + FormatRate(r.reset_rate) + "}";
+void WriteFaultRule(JsonWriter& json, const FaultRule& r) {
+  json.BeginObject()
+      .Key("delayMs")
+      .BeginObject()
+      .Int("min", r.delay_min_ms)
+      .Int("max", r.delay_max_ms)
+      .EndObject()
+      .Key("error")
+      .BeginObject()
+      .Key("rate")
+      .Raw(FormatRate(r.error_rate))
+      .Int("status", r.error_status)
+      .String("code", r.error_code)
+      .String("message", r.error_message)
+      .EndObject()
+      .Key("resetRate")
+      .Raw(FormatRate(r.reset_rate))
+      .EndObject();
 }
 
 }  // namespace
@@ -789,53 +799,57 @@ bool ParseIdentify(std::string_view body, std::string* user_id, AdminParseError*
 }
 
 std::string UserToJson(const User& u) {
-  std::string out = "{\"id\":";
-  AppendJsonString(out, u.id);
-  auto field = [&out](const char* name, const std::string& value) {
-    out += ",\"";
-    out += name;
-    out += "\":";
-    AppendJsonStringOrNull(out, value);
-  };
-  field("username", u.username);
-  field("primaryEmail", u.primary_email);
-  field("primaryPhone", u.primary_phone);
-  out += ",\"hasPassword\":";
-  out += u.password.empty() ? "false" : "true";
-  out += '}';
+  std::string out;
+  JsonWriter(out)
+      .BeginObject()
+      .String("id", u.id)
+      .StringOrNull("username", u.username)
+      .StringOrNull("primaryEmail", u.primary_email)
+      .StringOrNull("primaryPhone", u.primary_phone)
+      .Bool("hasPassword", !u.password.empty())
+      .EndObject();
   return out;
 }
 
 std::string ConfigToJson(const Config& c) {
-  std::string out = "{\"profile\":";
-  AppendJsonString(out, ToString(c.profile));
-  out += ",\"codeTtlSeconds\":" + std::to_string(c.code_ttl_seconds);
-  out += ",\"maxAttempts\":" + std::to_string(c.max_attempts);
-  out += ",\"connectors\":{\"email\":";
-  out += c.email_connector ? "true" : "false";
-  out += ",\"phone\":";
-  out += c.phone_connector ? "true" : "false";
-  out += "},\"sendRateLimit\":{\"maxSends\":" + std::to_string(c.send_rate_limit.max_sends) +
-         ",\"windowSeconds\":" + std::to_string(c.send_rate_limit.window_seconds) + "}";
-  out += ",\"fixedCode\":";
-  AppendJsonStringOrNull(out, c.fixed_code.value_or(""));
-  out += ",\"defaultUser\":{\"email\":";
-  AppendJsonString(out, c.default_user.email);
-  out += ",\"phone\":";
-  AppendJsonString(out, c.default_user.phone);
-  out += ",\"identified\":";
-  out += c.default_user.identified ? "true" : "false";
-  out += "},\"sessions\":";
-  AppendJsonString(out, ToString(c.sessions));
-  out += ",\"sessionTtlSeconds\":" + std::to_string(c.session_ttl_seconds);
-  out += ",\"lockout\":{\"maxFailures\":" + std::to_string(c.lockout.max_failures) +
-         ",\"windowSeconds\":" + std::to_string(c.lockout.window_seconds) +
-         ",\"durationSeconds\":" + std::to_string(c.lockout.duration_seconds) + "}";
-  out += ",\"faults\":{\"send\":";
-  AppendFaultRule(out, c.faults.send);
-  out += ",\"verify\":";
-  AppendFaultRule(out, c.faults.verify);
-  out += "}}";
+  std::string out;
+  JsonWriter json(out);
+  json.BeginObject()
+      .String("profile", ToString(c.profile))
+      .Int("codeTtlSeconds", c.code_ttl_seconds)
+      .Int("maxAttempts", c.max_attempts)
+      .Key("connectors")
+      .BeginObject()
+      .Bool("email", c.email_connector)
+      .Bool("phone", c.phone_connector)
+      .EndObject()
+      .Key("sendRateLimit")
+      .BeginObject()
+      .Int("maxSends", c.send_rate_limit.max_sends)
+      .Int("windowSeconds", c.send_rate_limit.window_seconds)
+      .EndObject()
+      .StringOrNull("fixedCode", c.fixed_code.value_or(""))
+      .Key("defaultUser")
+      .BeginObject()
+      .String("email", c.default_user.email)
+      .String("phone", c.default_user.phone)
+      .Bool("identified", c.default_user.identified)
+      .EndObject()
+      .String("sessions", ToString(c.sessions))
+      .Int("sessionTtlSeconds", c.session_ttl_seconds)
+      .Key("lockout")
+      .BeginObject()
+      .Int("maxFailures", c.lockout.max_failures)
+      .Int("windowSeconds", c.lockout.window_seconds)
+      .Int("durationSeconds", c.lockout.duration_seconds)
+      .EndObject()
+      .Key("faults")
+      .BeginObject()
+      .Key("send");
+  WriteFaultRule(json, c.faults.send);
+  json.Key("verify");
+  WriteFaultRule(json, c.faults.verify);
+  json.EndObject().EndObject();
   return out;
 }
 

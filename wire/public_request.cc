@@ -9,6 +9,7 @@
 
 #include "wire/flat_json.h"
 #include "wire/json_util.h"
+#include "wire/json_writer.h"
 
 namespace mfa {
 namespace {
@@ -293,48 +294,37 @@ bool PublicRequestParser::ParseInteractionEvent(std::string_view content_type,
 
 std::string GuardFailureBody(const GuardFailure& failure) {
   std::string body;
+  JsonWriter json(body);
+  json.BeginObject().String("code", "guard.invalid_input");
   if (failure.malformed_json) {
-    body += "{\"code\":\"guard.invalid_input\",\"details\":";
-    AppendJsonString(body, failure.parse_error);
-    body += ",\"message\":\"The request body is not valid JSON.\"}";
+    json.String("details", failure.parse_error)
+        .String("message", "The request body is not valid JSON.")
+        .EndObject();
     return body;
   }
   std::string details;
-  body += "{\"code\":\"guard.invalid_input\",\"data\":{\"issues\":[";
-  for (size_t i = 0; i < failure.issues.size(); ++i) {
-    const GuardIssue& issue = failure.issues[i];
-    if (i > 0) {
-      body += ',';
-      details += '\n';
-    }
-    body += "{\"code\":";
-    AppendJsonString(body, issue.code);
+  json.Key("data").BeginObject().Key("issues").BeginArray();
+  for (const GuardIssue& issue : failure.issues) {
+    if (!details.empty()) details += '\n';
+    json.BeginObject().String("code", issue.code);
     if (issue.code == "invalid_type") {
-      body += ",\"expected\":";
-      AppendJsonString(body, issue.expected);
-      body += ",\"received\":";
-      AppendJsonString(body, issue.received);
+      json.String("expected", issue.expected).String("received", issue.received);
     } else {
-      body += ",\"received\":";
-      AppendJsonString(body, issue.received);
-      body += ",\"options\":[";
-      for (size_t o = 0; o < issue.options.size(); ++o) {
-        if (o > 0) body += ',';
-        AppendJsonString(body, issue.options[o]);
-      }
-      body += ']';
+      json.String("received", issue.received).Key("options").BeginArray();
+      for (const std::string& option : issue.options) json.String(option);
+      json.EndArray();
     }
-    body += ",\"path\":[";
-    if (!issue.path.empty()) AppendJsonString(body, issue.path);
-    body += "],\"message\":";
-    AppendJsonString(body, issue.message);
-    body += '}';
+    json.Key("path").BeginArray();
+    if (!issue.path.empty()) json.String(issue.path);
+    json.EndArray().String("message", issue.message).EndObject();
     details += "Error in key path \"" + issue.path + "\": (" + issue.code + ") " + issue.message;
   }
   if (!failure.hint.empty()) details += "\n" + failure.hint;
-  body += "]},\"details\":";
-  AppendJsonString(body, details);
-  body += ",\"message\":\"The request body is invalid.\"}";
+  json.EndArray()
+      .EndObject()
+      .String("details", details)
+      .String("message", "The request body is invalid.")
+      .EndObject();
   return body;
 }
 
