@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh build
-cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DMFA_MOCK_BUILD_TESTS=OFF >/dev/null
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DMFA_MOCK_BUILD_TESTS=OFF -DMFA_MOCK_BUILD_BENCH=OFF >/dev/null
 cmake --build build-release --target mfa-mock -j"$(nproc)"
 exec build-release/app/mfa-mock "$@"
