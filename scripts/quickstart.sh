@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what is missing, builds Release and starts mfa-mock with its defaults
 # (public API on 127.0.0.1:3001, admin API on 127.0.0.1:3002). Extra arguments go to mfa-mock.
 set -euo pipefail
