@@ -101,7 +101,7 @@ log "installed in $((SECONDS - t1)) s: $(rootfs_chroot "$R" mfa-mock --version)"
 # 3. The installed binary with the conffile's variables (as the unit starts it; ports 0 so that
 #    nothing collides here, snapshot in the state directory) serves a send and a verify.
 mkdir -p "$R/var/lib/mfa-mock"
-rootfs_chroot "$R" /bin/sh -c 'set -a; . /etc/default/mfa-mock; set +a;
+ROOTFS_EXEC=1 rootfs_chroot "$R" /bin/sh -c 'set -a; . /etc/default/mfa-mock; set +a;
   export MFA_MOCK_LISTEN=127.0.0.1:0 MFA_MOCK_ADMIN_LISTEN=127.0.0.1:0; exec /usr/bin/mfa-mock' \
   >"$WORK/mock.log" 2>&1 &
 MOCK_PID=$!

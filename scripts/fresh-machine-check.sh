@@ -67,7 +67,7 @@ rootfs_mount "$R"
 t1=$SECONDS
 out=$WORK/quickstart.log
 log "chroot: cd /src && scripts/quickstart.sh --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 (log: $out)"
-rootfs_chroot "$R" /bin/bash -c 'cd /src && exec scripts/quickstart.sh --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0' \
+ROOTFS_EXEC=1 rootfs_chroot "$R" /bin/bash -c 'cd /src && exec scripts/quickstart.sh --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0' \
   >"$out" 2>&1 &
 MOCK_PID=$!
 limit=${MFA_MOCK_QUICKSTART_TIMEOUT:-2400}

@@ -101,8 +101,12 @@ rootfs_chroot() {
   local dir=$1 limit=()
   shift
   [[ -n ${ROOTFS_TIMEOUT:-} ]] && limit=(timeout "$ROOTFS_TIMEOUT")
-  "${limit[@]}" nice -n 5 chroot "$dir" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"
+  local cmd=("${limit[@]}" nice -n 5 chroot "$dir" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@")
+  # In the background (`ROOTFS_EXEC=1 rootfs_chroot ... &`) the subshell becomes the command, so
+  # that $! is the PID of the process itself (signals reach it, `wait` gets its exit status).
+  if [[ ${ROOTFS_EXEC:-0} == 1 ]]; then exec "${cmd[@]}"; fi
+  "${cmd[@]}"
 }
 
 # Stops (by PID) every process whose root is one of our chroots, then unmounts, then deletes.
