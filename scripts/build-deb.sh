@@ -124,11 +124,12 @@ MOCK_PID=
 log "installed binary: send+verify 200, SIGTERM exit 0, snapshot written to /var/lib/mfa-mock/snapshot.bin"
 
 # 4. systemd-analyze verify on the installed unit (systemd installed into the same root: its
-#    postinst must not start anything either).
+#    postinst must not start anything either; man-db so that Documentation=man:mfa-mock(1) is
+#    checked against the installed page).
 if ! ROOTFS_TIMEOUT=900 rootfs_chroot "$R" /bin/sh -c \
-    'apt-get install -y -qq --no-install-recommends systemd' >"$WORK/systemd.log" 2>&1; then
+    'apt-get install -y -qq --no-install-recommends systemd man-db' >"$WORK/systemd.log" 2>&1; then
   tail -n 40 "$WORK/systemd.log" >&2
-  die "apt-get install systemd in the chroot"
+  die "apt-get install systemd man-db in the chroot"
 fi
 if ! rootfs_chroot "$R" systemd-analyze verify /lib/systemd/system/mfa-mock.service >"$WORK/verify.log" 2>&1 ||
     [[ -s $WORK/verify.log ]]; then
