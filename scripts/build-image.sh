@@ -9,18 +9,21 @@
 # Usage: scripts/build-image.sh [--no-run] [--tag NAME]
 #   --tag NAME  image name (default localhost/mfa-mock:<version>)
 #   --no-run    build only
+#   --base-only only import the base image (when missing) and stop
 # Environment: BUILDAH_ISOLATION (default chroot), MFA_MOCK_PODMAN_RUNTIME (default runc),
 #   MFA_MOCK_IMAGE_ULIMITS (default "--ulimit nofile=1024:1024 --ulimit nproc=4096:4096").
 # Run as root on Debian bookworm. Only committed files go into the image (it clones HEAD).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 run=1
+base_only=0
 tag=
 while (($#)); do
   case $1 in
     --no-run) run=0 ;;
+    --base-only) base_only=1 ;;
     --tag) tag=${2:?--tag needs a name}; shift ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "build-image: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -81,8 +84,10 @@ CFG
   rm -rf --one-file-system "$R"
   podman import --change 'CMD ["bash"]' "$WORK/base.tar" "$base" >/dev/null
   rm -f "$WORK/base.tar"
-  log "imported $base ($(podman image inspect --format '{{.Size}}' "$base" | numfmt --to=iec) )"
+  log "imported $base ($(podman image inspect --format '{{.Size}}' "$base" | numfmt --to=iec))"
 fi
+
+((base_only)) && exit 0
 
 # 2. The image, from a clean clone of HEAD.
 ctx=$WORK/src
