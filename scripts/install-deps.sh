@@ -14,6 +14,12 @@ case "${1:-build}" in
   build) ;;
   test)
     want+=(libgtest-dev libgmock-dev libbenchmark-dev prometheus curl python3 python3-yaml wrk nginx-light clang libclang-rt-14-dev)
+    # The browser and OpenAPI tests: installed here, before ctest runs them in parallel (each
+    # installing its own would race for apt's lock). Node.js only when there is none (a machine
+    # may have another distribution's nodejs, with its own npm).
+    want+=(chromium)
+    command -v node >/dev/null || want+=(nodejs)
+    command -v npm >/dev/null || want+=(npm)
     ;;
   package | image)
     want+=(debhelper dpkg-dev fakeroot help2man lintian systemd debootstrap curl)
