@@ -102,7 +102,8 @@ if ! timeout 2400 nice -n 5 buildah bud --pull=never --format docker --network h
 fi
 size=$(podman image inspect --format '{{.Size}}' "$tag")
 log "built $tag in $((SECONDS - t0)) s: $(numfmt --to=iec "$size") ($size bytes; base $(numfmt --to=iec "$(podman image inspect --format '{{.Size}}' "$base")"))"
-log "runtime packages: $(grep -A1 'cat /out/runtime-packages' "$WORK/build.log" | tail -n 1 || true)"
+log "runtime packages (dpkg-shlibdeps): $(awk '/&& cat \/out\/runtime-packages/ { on = 1; next }
+  on && /^\[/ { exit } on && !/^dpkg-shlibdeps/ { printf "%s ", $0 }' "$WORK/build.log")"
 podman image inspect --format 'user={{.Config.User}} ports={{.Config.ExposedPorts}} healthcheck={{.Config.Healthcheck.Test}}' "$tag" >&2 ||
   podman image inspect --format 'user={{.Config.User}} ports={{.Config.ExposedPorts}}' "$tag" >&2
 ((run)) || exit 0
