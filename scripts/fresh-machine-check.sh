@@ -5,7 +5,9 @@
 # copied to /src and `scripts/quickstart.sh` runs there under chroot. It installs its own
 # dependencies with its own apt, builds, and must print its ready line; then a send and a verify on
 # loopback (tests/deploy/smoke.py) and mfa-mock is stopped by PID. With --tests, the README's test
-# command (`scripts/test.sh`) runs in the same chroot afterwards.
+# command (`scripts/test.sh`) runs in the same chroot afterwards. The only things taken from the
+# host: apt's Debian mirror, /etc/resolv.conf, /etc/hosts, and the CA certificates the host added
+# in /usr/local/share/ca-certificates (a TLS-inspecting proxy before the npm registry needs them).
 #
 # Usage: scripts/fresh-machine-check.sh [--tests]
 #   Run as root on Debian bookworm. Only committed files are checked (it clones HEAD).
@@ -18,7 +20,7 @@ run_tests=0
 for arg in "$@"; do
   case $arg in
     --tests) run_tests=1 ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "fresh-machine-check: unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -79,6 +79,15 @@ rootfs_make() {
   } >"$dir/etc/apt/sources.list"
   cp -L /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
   cp /etc/hosts "$dir/etc/hosts" 2>/dev/null || true
+  # Certificate authorities the host added itself (e.g. a TLS-inspecting proxy in front of the npm
+  # registry): without them npm fails in the chroot with SELF_SIGNED_CERT_IN_CHAIN. They join the
+  # system bundle when ca-certificates is installed; Node.js reads them through
+  # NODE_EXTRA_CA_CERTS (rootfs_chroot) from the start.
+  if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+    mkdir -p "$dir/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$dir/usr/local/share/ca-certificates/"
+    cat /usr/local/share/ca-certificates/*.crt >"$dir/usr/local/share/host-extra-ca.pem"
+  fi
   printf '#!/bin/sh\n# no service starts in this chroot\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
   chmod 755 "$dir/usr/sbin/policy-rc.d"
 }
@@ -98,11 +107,13 @@ rootfs_mount() {  # rootfs_mount DIR: /proc, /sys, /dev, /dev/pts, /dev/shm for 
 # rootfs_chroot DIR CMD...: CMD in the chroot, niced, with a clean environment (and at most
 # ROOTFS_TIMEOUT seconds when that is set).
 rootfs_chroot() {
-  local dir=$1 limit=()
+  local dir=$1 limit=() extra=()
   shift
   [[ -n ${ROOTFS_TIMEOUT:-} ]] && limit=(timeout "$ROOTFS_TIMEOUT")
+  [[ -f $dir/usr/local/share/host-extra-ca.pem ]] && extra=(NODE_EXTRA_CA_CERTS=/usr/local/share/host-extra-ca.pem)
   local cmd=("${limit[@]}" nice -n 5 chroot "$dir" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@")
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive
+    "${extra[@]}" "$@")
   # In the background (`ROOTFS_EXEC=1 rootfs_chroot ... &`) the subshell becomes the command, so
   # that $! is the PID of the process itself (signals reach it, `wait` gets its exit status).
   if [[ ${ROOTFS_EXEC:-0} == 1 ]]; then exec "${cmd[@]}"; fi
