@@ -166,7 +166,7 @@ fi
 # ---- build -----------------------------------------------------------------------------------
 if ((DO_BUILD)); then
   log "building Release into $BUILD_DIR"
-  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DMFA_MOCK_BUILD_TESTS=OFF >"$TMP/cmake.log" 2>&1 ||
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DMFA_MOCK_BUILD_TESTS=OFF -DMFA_MOCK_BUILD_BENCH=ON >"$TMP/cmake.log" 2>&1 ||
     { cat "$TMP/cmake.log" >&2; die "cmake configure failed"; }
   targets=(mfa-mock bare_pistache)
   ((STORE_BENCH)) && targets+=(store_bench)
