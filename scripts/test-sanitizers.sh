@@ -31,6 +31,9 @@ esac
 supp=$root/tests/sanitizers
 failed=0
 declare -A summary
+declare -A failed_kind
+marker=$(mktemp)  # ctest failure lists older than this run are not reported
+trap 'rm -f "$marker"' EXIT
 
 run_one() {
   local kind=$1 build=build-$1 sanitize labels
@@ -83,6 +86,7 @@ run_one() {
   fi
   if ((rc != 0)); then
     failed=1
+    failed_kind[$kind]=1
     summary[$kind]="FAILED; build ${build_time}s, tests ${test_time}s${labels:+ (labels $labels)}"
   else
     summary[$kind]="ok; build ${build_time}s, tests ${test_time}s${labels:+ (labels $labels)}"
@@ -98,4 +102,14 @@ echo "sanitizer summary ($(nproc) cores, -j$jobs):"
 for kind in "${kinds[@]}"; do
   echo "  $kind: ${summary[$kind]}"
 done
+if ((failed)); then
+  # The cause at the end of the log: failing tests and the first lines of each report.
+  for kind in "${kinds[@]}"; do
+    [[ -n ${failed_kind[$kind]:-} ]] || continue
+    echo
+    echo "=== $kind: what failed"
+    "$root/scripts/failure-summary.sh" --newer "$marker" "build-$kind" ||
+      true
+  done
+fi
 exit "$failed"
