@@ -22,6 +22,7 @@
 #include "tests/support/mock_server.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_files.h"
+#include "tests/support/wait.h"
 
 namespace mfa_test {
 namespace {
@@ -368,7 +369,20 @@ TEST(SecurityLogTest, CodesNeverAppearInStderrAtTheDefaultLogLevel) {
   codes.insert("MALFORMED-code-p0q");
   admin->Get("/admin/verifications/export");
   admin->Get("/admin/verifications/log-b");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // a periodic snapshot logs too
+  // A periodic snapshot (every second) logs too: wait for one that began after the requests.
+  auto saved_lines = [&] {
+    const std::string err = server.process().Stderr(16 << 20);
+    size_t n = 0;
+    for (size_t at = err.find("saved "); at != std::string::npos; at = err.find("saved ", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const size_t saved_before = saved_lines();
+  ASSERT_TRUE(WaitFor(
+      "two more periodic snapshot log lines ('saved ...')",
+      [&] { return saved_lines() >= saved_before + 2; },
+      [&] { return server.process().Stderr(2000); }));
   ASSERT_EQ(server.Stop(), 0);
   const std::string err = server.process().Stderr(16 << 20);
   const std::string out = server.process().Stdout();

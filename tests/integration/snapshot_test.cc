@@ -35,6 +35,7 @@
 #include "tests/support/mock_server.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_files.h"
+#include "tests/support/wait.h"
 
 namespace mfa_test {
 namespace {
@@ -625,24 +626,38 @@ TEST(GracefulShutdownTest, SigtermLetsADelayedVerifyFinish) {
                     "/admin/verifications",
                     R"([{"verificationId":"in-flight","identifierType":"email","code":"135790"}])"),
                 201));
-  ASSERT_TRUE(HasStatus(server.PatchConfig(R"({"faults":{"verify":{"delayMs":1500}}})"), 200));
+  // Long enough that the SIGTERM below lands while the answer is held back, however slowly the
+  // test gets from seeing the request in the journal to sending the signal.
+  ASSERT_TRUE(HasStatus(server.PatchConfig(R"({"faults":{"verify":{"delayMs":5000}}})"), 200));
+  ASSERT_TRUE(HasStatus(server.AdminDelete("/admin/requests"), 204));
   HttpResponse answer;
   double answered_s = 0;
+  std::atomic<bool> answered{false};
   const auto t0 = Clock::now();
   std::thread client([&] {
-    HttpClient pub(server.process().public_port(), "127.0.0.1", seconds(10));
+    HttpClient pub(server.process().public_port(), "127.0.0.1", seconds(60));
     answer = pub.Post(kVerifyPath, VerifyBody("in-flight", "135790"));
     answered_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    answered = true;
   });
-  std::this_thread::sleep_for(milliseconds(300));
+  // The journal records the verify once its handler has run and its answer is queued in
+  // DeferredReplies: the state this test is about, reached at any load.
+  const bool queued = WaitFor(
+      "the verify in the request journal (handled, answer held back by the delay)",
+      [&] { return Json(server.AdminGet("/admin/requests").body).Size("/requests") == 1u; },
+      [&] { return server.AdminGet("/admin/requests").body; });
+  EXPECT_TRUE(queued);
+  const bool answered_before_sigterm = answered.load();
   ASSERT_TRUE(server.process().Signal(SIGTERM));
-  const int status = server.process().WaitForExit(seconds(10));
+  const int status = server.process().WaitForExit(seconds(60));
   const double exit_s = std::chrono::duration<double>(Clock::now() - t0).count();
   client.join();
   std::cout << "[ drain    ] delayed verify: server exited " << status << " after " << exit_s
             << " s; client "
             << (answer.ok() ? "got " + std::to_string(answer.status) : answer.error) << " after "
             << answered_s << " s\n";
+  EXPECT_FALSE(answered_before_sigterm)
+      << "the delayed answer arrived before SIGTERM: the test did not test the drain";
   EXPECT_EQ(status, 0);
   EXPECT_TRUE(HasStatus(answer, 200))
       << "SIGTERM dropped a verify delayed by fault injection: the drain must wait for the "
@@ -683,7 +698,17 @@ TEST(GracefulShutdownTest, SigtermLetsASlowRequestFinishAndRefusesNewOnes) {
     std::this_thread::sleep_for(milliseconds(2));
   }
   ASSERT_TRUE(server.process().Signal(SIGTERM));
-  std::this_thread::sleep_for(milliseconds(100));
+  // The drain has begun once the admin listener answers 503 (both listeners share one
+  // lifecycle): wait for that state, not for a head start that a busy machine may not give.
+  HttpResponse last_probe;
+  EXPECT_TRUE(WaitFor(
+      "the drain (GET /healthz answering 503), or the generate finishing first",
+      [&] {
+        if (generate_done) return true;
+        last_probe = watcher.Get("/healthz");
+        return last_probe.ok() && last_probe.status == 503;
+      },
+      [&] { return last_probe.Describe(); }));
   HttpResponse refused = late.Post(kSendPath, R"({"identifierType":"email"})");
   const bool refused_during_drain = !generate_done;
   b.join();
