@@ -107,10 +107,9 @@ if ((do_build)); then
           { tail -n 40 "$logdir/build-default.log"; exit 1; }
         ;;
       asan | tsan)
-        sanitize=address; [[ $s == tsan ]] && sanitize=thread
+        # The same configuration and targets as the rounds (and CI) use.
         log "building build-$s"
-        cmake -S . -B "build-$s" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMFA_MOCK_SANITIZE=$sanitize >/dev/null
-        cmake --build "build-$s" -j"$jobs" >"$logdir/build-$s.log" 2>&1 ||
+        MFA_MOCK_SANITIZER_BUILD_ONLY=1 scripts/test-sanitizers.sh "$s" >"$logdir/build-$s.log" 2>&1 ||
           { tail -n 40 "$logdir/build-$s.log"; exit 1; }
         ;;
     esac
