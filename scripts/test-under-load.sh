@@ -123,7 +123,7 @@ others() {  # what else runs: the busiest processes that are not this run's stre
     printf "%s%s %s%%", sep, $12, $9; sep = ", " } END { if (!sep) printf "none above 20%% CPU" }'
 }
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | head -c1)
+dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | head -c1 || true)
 {
   echo "# Test suites under load"
   echo
@@ -186,7 +186,7 @@ for level in 1 2; do
       ((rc != 0 && rc != 124 && rc != 137)) && verdict=FAIL
       # "100% tests passed, 0 tests failed out of 797"
       counts=$(grep -Eo '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$out" | tail -n1 |
-        sed -E 's/.*passed, ([0-9]+) tests? failed out of ([0-9]+)/\2 run, \1 failed/')
+        sed -E 's/.*passed, ([0-9]+) tests? failed out of ([0-9]+)/\2 run, \1 failed/' || true)
       failing=""
       if [[ $verdict != pass ]]; then
         failures=$((failures + 1))
@@ -194,7 +194,8 @@ for level in 1 2; do
         if [[ -s $failed_log && $failed_log -nt $out.start ]]; then
           failing=$(sed 's/^[0-9]*://' "$failed_log" | paste -sd' ' | cut -c1-400)
         fi
-        reports=$(find "$build/sanitizer-logs" -type f -size +0 2>/dev/null | wc -l)
+        reports=0
+        [[ -d $build/sanitizer-logs ]] && reports=$(find "$build/sanitizer-logs" -type f -size +0 | wc -l)
         ((reports > 0)) && failing="$failing; $reports sanitizer report(s)"
         [[ -z $failing ]] && failing="(none recorded: see $(basename "$out"))"
         cp "$failed_log" "$out.failed" 2>/dev/null || true

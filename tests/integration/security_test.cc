@@ -241,7 +241,7 @@ TEST(SecurityTokenTest, MetricsPublicOpensOnlyMetrics) {
 
 TEST(SecurityBindTest, NonLoopbackAdminListenerWithoutATokenExitsTwo) {
   for (const char* where : {"0.0.0.0:0", "[::]:0"}) {
-    RunResult run = RunBinary({"--listen", "127.0.0.1:0", "--admin-listen", where}, seconds(10));
+    RunResult run = RunBinary({"--listen", "127.0.0.1:0", "--admin-listen", where}, seconds(60));
     EXPECT_EQ(run.exit_code, 2) << where << ": " << run.Describe();
     std::vector<std::string> lines;
     for (const std::string& l : SplitLines(run.err)) {
@@ -255,7 +255,7 @@ TEST(SecurityBindTest, NonLoopbackAdminListenerWithoutATokenExitsTwo) {
     EXPECT_EQ(run.out.find("ready"), std::string::npos);
   }
   // The same from the environment.
-  RunResult env = RunBinary({"--listen", "127.0.0.1:0"}, seconds(10),
+  RunResult env = RunBinary({"--listen", "127.0.0.1:0"}, seconds(60),
                             {{"MFA_MOCK_ADMIN_LISTEN", "0.0.0.0:0"}});
   EXPECT_EQ(env.exit_code, 2) << env.Describe();
   EXPECT_NE(env.err.find("is not loopback"), std::string::npos) << env.err;
