@@ -7,4 +7,11 @@ scripts/install-deps.sh test
 build=${MFA_MOCK_TEST_BUILD_DIR:-build-test}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)"
-ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 300
+rc=0
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 300 || rc=$?
+if ((rc != 0)); then
+  echo
+  echo "=== default suite: what failed"
+  scripts/failure-summary.sh "$build" || true
+fi
+exit "$rc"

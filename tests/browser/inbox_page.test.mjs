@@ -47,8 +47,8 @@ function startMock(extraArgs = []) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`mfa-mock did not print its ready line in 10 s; stderr:\n${stderr}`));
-    }, 10_000);
+      reject(new Error(`mfa-mock did not print its ready line in 60 s; stderr:\n${stderr}`));
+    }, 60_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`mfa-mock exited with ${code}; stderr:\n${stderr}`));
@@ -173,8 +173,8 @@ describe('inbox page', () => {
 
       // The message appears on the inbox page without a reload, pending.
       const row = inbox.locator(`tr[data-verification-id="${id}"]`);
-      await row.waitFor({ timeout: 5000 });
-      await row.locator('.badge', { hasText: 'pending' }).waitFor({ timeout: 5000 });
+      await row.waitFor({ timeout: 30_000 });
+      await row.locator('.badge', { hasText: 'pending' }).waitFor({ timeout: 30_000 });
       assert.equal((await row.locator('td[data-label="Channel"]').textContent()).trim(), 'email');
       assert.equal((await row.locator('td[data-label="Recipient"]').innerText()).trim(), 'user@example.com');
       const shownCode = (await row.locator('.code').innerText()).trim();
@@ -193,7 +193,7 @@ describe('inbox page', () => {
 
       // The request journal panel shows the send, body visible, no code in it.
       const journalRow = inbox.locator('#journal tr[data-status="200"]').first();
-      await journalRow.waitFor({ timeout: 5000 });
+      await journalRow.waitFor({ timeout: 30_000 });
       assert.match(await journalRow.innerText(), /mfa-verification-code/);
 
       // The UI verifies the pasted code through the public API (cross-origin again).
@@ -203,9 +203,9 @@ describe('inbox page', () => {
       assert.deepEqual(verified.body, { verificationId: id });
 
       // The state changes to verified on the inbox page, still without a reload.
-      await row.locator('.badge', { hasText: 'verified' }).waitFor({ timeout: 5000 });
+      await row.locator('.badge', { hasText: 'verified' }).waitFor({ timeout: 30_000 });
       assert.equal(await row.getAttribute('data-state'), 'verified');
-      await inbox.locator('#journal tr').filter({ hasText: '/verify' }).first().waitFor({ timeout: 5000 });
+      await inbox.locator('#journal tr').filter({ hasText: '/verify' }).first().waitFor({ timeout: 30_000 });
       // The journal masks the code in the verify body.
       const verifyBody = await inbox.locator('#journal tr').filter({ hasText: '/verify' }).first()
         .locator('td[data-label="Body"]').innerText();

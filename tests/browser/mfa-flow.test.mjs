@@ -26,12 +26,14 @@ const LAUNCH_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
-const FLOW_TIMEOUT_MS = 20_000;
+// Bounds for states awaited in the page: generous for a busy machine (a wait ends when the
+// state is reached).
+const FLOW_TIMEOUT_MS = 60_000;
 
 // Whether the binary has the public listener's CORS option (then the page may call the public
 // API on the mock's own origin).
 function hasCorsOption() {
-  const help = spawnSync(binary, ['--help'], { encoding: 'utf8', timeout: 10_000 });
+  const help = spawnSync(binary, ['--help'], { encoding: 'utf8', timeout: 60_000 });
   return /--cors-origin/.test(help.stdout || '');
 }
 
@@ -50,8 +52,8 @@ function startMock(extraArgs = []) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`mfa-mock printed no ready line within 10 s.\nstdout: ${out}\nstderr: ${err}`));
-    }, 10_000);
+      reject(new Error(`mfa-mock printed no ready line within 60 s.\nstdout: ${out}\nstderr: ${err}`));
+    }, 60_000);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`mfa-mock exited (${code ?? signal}) before it was ready.\nstderr: ${err}`));

@@ -960,11 +960,13 @@ TEST_F(MfaServiceTest, SweeperThreadSweepsAndStops) {
   clock().AdvanceMs(1001);
   service().StartSweeper(std::chrono::milliseconds(1));
   // Waits for the event, not for a duration; the deadline only bounds a broken sweeper.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  // 60 s: generous for a sanitized build on a busy machine; a sleep, not a yield, so the waiting
+  // thread does not compete with the sweeper for a core.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (store().size() != 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  EXPECT_EQ(store().size(), 0u);
+  EXPECT_EQ(store().size(), 0u) << "the sweeper thread did not sweep within 60 s";
   service().StopSweeper();
   service().StopSweeper();  // idempotent
   SeedRecord("after-stop", "1", kEmail, true, 1);

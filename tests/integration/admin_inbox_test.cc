@@ -12,6 +12,7 @@
 #include "tests/support/json_helpers.h"
 #include "tests/support/mock_server.h"
 #include "tests/support/temp_files.h"
+#include "tests/support/wait.h"
 #include "tests/support/test_values.h"
 
 namespace mfa_test {
@@ -200,20 +201,23 @@ class ConnectorDirTest : public MockServerTest {
   }
 
  protected:
-  // The file's JSON once its "code" equals `code` (polls up to 2 s).
+  // The file's JSON once its "code" equals `code` (polled for up to kStateTimeout).
   static Json WaitForRecord(const std::string& file, const std::string& code) {
     std::string last;
-    for (int i = 0; i < 200; ++i) {
-      std::optional<std::string> content = ReadFile(dir_->File(file));
-      if (content) {
-        last = *content;
-        Json j(*content);
-        if (j.String("/code") == code) return j;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const bool seen = WaitFor(
+        file + " showing code " + code,
+        [&] {
+          std::optional<std::string> content = ReadFile(dir_->File(file));
+          if (content) last = *content;
+          return content && Json(*content).String("/code") == code;
+        },
+        [&] { return "last content: '" + last + "'"; });
+    if (!seen) {
+      ADD_FAILURE() << file << " never showed code " << code << "; last content: '" << last
+                    << "'";
+      return Json();
     }
-    ADD_FAILURE() << file << " never showed code " << code << "; last content: '" << last << "'";
-    return Json();
+    return Json(last);
   }
 
   static inline std::unique_ptr<TempDir> dir_;

@@ -41,6 +41,7 @@
 #include "tests/support/mock_server.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_values.h"
+#include "tests/support/wait.h"
 
 namespace mfa_test {
 namespace {
@@ -50,6 +51,9 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr int64_t kMiB = 1024 * 1024;
+// How long a raw exchange may wait for an answer (or a close) that the server gives at once: it
+// returns as soon as either arrives, so the bound only matters when it never does.
+constexpr milliseconds kAnswerBound = seconds(30);
 // How far above the warmed-up baseline the server's RSS may stay after a hostile case. The
 // warm-up (in SetUpTestSuite) already pushed 10 MB bodies through both listeners, so glibc's
 // arenas hold their high-water mark; this slack covers fragmentation, not leaks.
@@ -376,14 +380,15 @@ class HostileClientsTest : public MockServerTest {
     return false;
   }
 
-  // RSS comes back under the warmed-up baseline + kRssSlack (polled for up to 5 s).
+  // RSS comes back under the warmed-up baseline + kRssSlack (polled for up to 60 s: the release
+  // is a state, reached sooner or later depending on how busy the machine is).
   void ExpectRssNearBaseline(const char* what) {
     if (ServerIsSanitized()) {
       std::cout << "[ rss      ] " << what << ": not checked (sanitizer build)\n";
       return;
     }
     int64_t rss = Rss();
-    const auto deadline = Clock::now() + seconds(5);
+    const auto deadline = Clock::now() + seconds(60);
     while (rss > warm_rss_ + kRssSlack && Clock::now() < deadline) {
       std::this_thread::sleep_for(milliseconds(100));
       rss = Rss();
@@ -710,7 +715,7 @@ TEST_F(HostileClientsTest, TenMegabyteBodiesGetA413OnBothListeners) {
   }
   chunked += "0\r\n\r\n";
   for (int round = 0; round < 2; ++round) {
-    RawExchange raw = pub().SendRaw(RawRequest("POST", kVerifyPath, big), false, seconds(10));
+    RawExchange raw = pub().SendRaw(RawRequest("POST", kVerifyPath, big), false, kAnswerBound);
     HttpResponse r = raw.Parse();
     EXPECT_TRUE(
         IsError(r, 413, kBodyTooLarge, "The request exceeds the limit of 16384 body bytes."))
@@ -719,7 +724,7 @@ TEST_F(HostileClientsTest, TenMegabyteBodiesGetA413OnBothListeners) {
     EXPECT_TRUE(raw.closed) << "the connection should close after a refused body";
     EXPECT_EQ(r.Header("Connection").value_or(""), "Close");
 
-    raw = admin().SendRaw(RawRequest("POST", "/admin/verifications", big), false, seconds(10));
+    raw = admin().SendRaw(RawRequest("POST", "/admin/verifications", big), false, kAnswerBound);
     r = raw.Parse();
     EXPECT_TRUE(
         IsError(r, 413, kAdminBodyTooLarge, "The request exceeds the limit of 8388608 body bytes."))
@@ -731,20 +736,20 @@ TEST_F(HostileClientsTest, TenMegabyteBodiesGetA413OnBothListeners) {
     r = pub()
             .SendRaw(
                 RawRequest("POST", kSendPath, chunked, "Transfer-Encoding: chunked\r\n", false),
-                false, seconds(10))
+                false, kAnswerBound)
             .Parse();
     EXPECT_TRUE(IsErrorCode(r, 413, kBodyTooLarge)) << r.Describe();
     r = admin()
             .SendRaw(RawRequest("POST", "/admin/verifications/generate", chunked,
                                 "Transfer-Encoding: chunked\r\n", false),
-                     false, seconds(10))
+                     false, kAnswerBound)
             .Parse();
     EXPECT_TRUE(IsErrorCode(r, 413, kAdminBodyTooLarge)) << r.Describe();
 
     // A 10 MB header block is refused as soon as it passes 16 KiB, on either listener (the
     // admin listener: see the next test).
     r = pub()
-            .SendRaw("GET /nope HTTP/1.1\r\nX-Big: " + big + "\r\n\r\n", false, seconds(10))
+            .SendRaw("GET /nope HTTP/1.1\r\nX-Big: " + big + "\r\n\r\n", false, kAnswerBound)
             .Parse();
     EXPECT_TRUE(IsErrorCode(r, 431, "request.headers_too_large")) << r.Describe();
     r = pub()
@@ -756,7 +761,7 @@ TEST_F(HostileClientsTest, TenMegabyteBodiesGetA413OnBothListeners) {
                       return many;
                     }() +
                     "\r\n",
-                false, seconds(10))
+                false, kAnswerBound)
             .Parse();
     EXPECT_TRUE(IsErrorCode(r, 431, "request.headers_too_large")) << r.Describe();
   }
@@ -774,13 +779,15 @@ TEST(HostileAdminHeaderTest, AnEightMegabyteHeaderBlockIsRefusedQuickly) {
   MockServer server;
   ASSERT_TRUE(server.Start({})) << server.error();
   const uint16_t port = server.process().admin_port();
-  int fd = ConnectBlocking(port, seconds(3));
+  int fd = ConnectBlocking(port, kAnswerBound);
   ASSERT_GE(fd, 0);
   const std::string request =
       "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8 << 20, 'a') + "\r\n\r\n";
   const auto t0 = Clock::now();
   std::atomic<bool> written{false};
-  std::thread writer([&] { written = WriteAllFd(fd, request, seconds(5)); });
+  // "Quickly" against the defect's minutes: a bound a busy, sanitized machine keeps too.
+  constexpr auto kRefusedWithin = seconds(30);
+  std::thread writer([&] { written = WriteAllFd(fd, request, kRefusedWithin); });
   // Other admin connections are still served (the admin listener has two workers).
   std::this_thread::sleep_for(milliseconds(300));
   auto other = server.NewAdminClient();
@@ -790,7 +797,10 @@ TEST(HostileAdminHeaderTest, AnEightMegabyteHeaderBlockIsRefusedQuickly) {
   writer.join();
   bool closed = false;
   std::string answer = ReadResponseFd(
-      fd, milliseconds(5000) - std::chrono::duration_cast<milliseconds>(Clock::now() - t0),
+      fd,
+      std::max(milliseconds(1),
+               milliseconds(kRefusedWithin) -
+                   std::chrono::duration_cast<milliseconds>(Clock::now() - t0)),
       &closed);
   const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
   ResetClose(fd);  // stops the server's work on it
@@ -803,7 +813,7 @@ TEST(HostileAdminHeaderTest, AnEightMegabyteHeaderBlockIsRefusedQuickly) {
             << "; /healthz on "
             << "another connection took " << other_s << " s\n";
   EXPECT_TRUE(r.ok() && r.status >= 400 && r.status < 500 && Json(r.body).valid())
-      << "no JSON 4xx within 5 s for an 8 MiB header block on the admin listener ("
+      << "no JSON 4xx within " << kRefusedWithin.count() << " s for an 8 MiB header block on the admin listener ("
       << (written ? "the server read it all" : "the server had not even read it all")
       << "); got: " << (r.ok() ? r.Describe() : std::string("nothing"));
   EXPECT_TRUE(HasStatus(other->Get("/healthz"), 200));
@@ -890,7 +900,7 @@ TEST_F(HostileClientsTest, GarbageRequestLinesGetAJson400AndTheConnectionCloses)
       "POST " + std::string(kSendPath) + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
   };
   for (const std::string& bytes : garbage) {
-    RawExchange raw = pub().SendRaw(bytes, false, seconds(3));
+    RawExchange raw = pub().SendRaw(bytes, false, kAnswerBound);
     HttpResponse r = raw.Parse();
     const std::string shown = bytes.substr(0, 60);
     ASSERT_TRUE(r.ok()) << "no answer to " << shown << ": " << r.Describe();
@@ -900,7 +910,7 @@ TEST_F(HostileClientsTest, GarbageRequestLinesGetAJson400AndTheConnectionCloses)
   }
   // Same on the admin listener.
   for (const std::string& bytes : {garbage[0], garbage[4]}) {
-    RawExchange raw = admin().SendRaw(bytes, false, seconds(3));
+    RawExchange raw = admin().SendRaw(bytes, false, kAnswerBound);
     HttpResponse r = raw.Parse();
     EXPECT_TRUE(IsCleanJsonError(r, 400)) << r.Describe();
     EXPECT_TRUE(raw.closed);
@@ -912,15 +922,21 @@ TEST_F(HostileClientsTest, HeaderOnlySlowlorisDoesNotStarveOtherClients) {
   constexpr int kConnections = 200;
   constexpr int kSeconds = 3;
   std::vector<int> fds =
-      OpenConnections(server().process().public_port(), kConnections, seconds(15));
+      OpenConnections(server().process().public_port(), kConnections, seconds(60));
   ASSERT_EQ(static_cast<int>(fds.size()), kConnections);
   const std::string head = "POST " + std::string(kVerifyPath) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   std::atomic<bool> stop{false};
   std::atomic<int> bytes_sent{0};
+  std::atomic<int> rounds{0};
+  // The drip lasts kSeconds and at least until the normal client has done kMinRounds rounds
+  // under it (a count, not a rate: a busy machine gets there later), bounded by kDripBound.
+  constexpr int kMinRounds = 10;
+  constexpr auto kDripBound = seconds(120);
   std::thread dripper([&] {
     size_t pos = 0;
-    const auto end = Clock::now() + seconds(kSeconds);
-    while (Clock::now() < end) {
+    const auto start = Clock::now();
+    const auto end = start + seconds(kSeconds);
+    while ((Clock::now() < end || rounds < kMinRounds) && Clock::now() < start + kDripBound) {
       for (int fd : fds) {
         if (send(fd, head.data() + pos, 1, MSG_NOSIGNAL) == 1) bytes_sent.fetch_add(1);
       }
@@ -930,7 +946,6 @@ TEST_F(HostileClientsTest, HeaderOnlySlowlorisDoesNotStarveOtherClients) {
     stop = true;
   });
   // Meanwhile a normal client keeps sending and verifying.
-  int rounds = 0;
   int64_t worst_ms = 0;
   auto client = server().NewPublicClient();
   auto admin_client = server().NewAdminClient();
@@ -951,10 +966,13 @@ TEST_F(HostileClientsTest, HeaderOnlySlowlorisDoesNotStarveOtherClients) {
   }
   dripper.join();
   std::cout << "[ slowloris] " << kConnections << " connections dripped " << bytes_sent
-            << " bytes over " << kSeconds << " s; " << rounds
-            << " send+verify rounds meanwhile, slowest " << worst_ms << " ms\n";
-  EXPECT_GE(rounds, 10);
-  EXPECT_LT(worst_ms, 2000);
+            << " bytes; " << rounds.load() << " send+verify rounds meanwhile, slowest " << worst_ms
+            << " ms\n";
+  EXPECT_GE(rounds.load(), kMinRounds) << "the normal client was starved for " << kDripBound.count()
+                                << " s";
+  // A starved client waits for the slow connections' 10 s header timeout; a served one, however
+  // busy the machine, answers well inside it.
+  EXPECT_LT(worst_ms, 8000) << "a send+verify round waited as if behind the slow connections";
   EXPECT_GE(CountOpenFds(server().process().pid()), static_cast<size_t>(kConnections));
   CloseAll(fds);
   ExpectServesNormally();
@@ -966,7 +984,7 @@ TEST_F(HostileClientsTest, HeaderOnlySlowlorisDoesNotStarveOtherClients) {
 TEST_F(HostileClientsTest, IdleAndStalledConnectionsAreClosedAfterTheHeaderTimeout) {
   constexpr int kIdle = 300;
   const uint16_t port = server().process().public_port();
-  std::vector<int> idle = OpenConnections(port, kIdle, seconds(15));
+  std::vector<int> idle = OpenConnections(port, kIdle, seconds(60));
   ASSERT_EQ(static_cast<int>(idle.size()), kIdle);
   // Requests that never complete: Pistache waits for more bytes rather than refusing them.
   const std::vector<std::string> stalled_bytes = {
@@ -981,9 +999,9 @@ TEST_F(HostileClientsTest, IdleAndStalledConnectionsAreClosedAfterTheHeaderTimeo
   };
   std::vector<int> stalled;
   for (const std::string& bytes : stalled_bytes) {
-    int fd = ConnectBlocking(port, seconds(3));
+    int fd = ConnectBlocking(port, kAnswerBound);
     ASSERT_GE(fd, 0);
-    ASSERT_TRUE(WriteAllFd(fd, bytes, seconds(3)));
+    ASSERT_TRUE(WriteAllFd(fd, bytes, kAnswerBound));
     stalled.push_back(fd);
   }
   const auto opened = Clock::now();
@@ -993,16 +1011,17 @@ TEST_F(HostileClientsTest, IdleAndStalledConnectionsAreClosedAfterTheHeaderTimeo
     std::this_thread::sleep_for(milliseconds(200));
   }
   EXPECT_GE(CountOpenFds(server().process().pid()), static_cast<size_t>(kIdle));
-  // All of them are answered 408 and closed within the header timeout (+ slack).
+  // All of them are answered 408 and closed after the 10 s header timeout; the bound (60 s) only
+  // stops a server that never closes them, the close itself is awaited.
   auto check_closed = [&](const std::vector<int>& fds, const char* what) {
     int closed = 0, got_408 = 0;
     for (int fd : fds) {
-      auto left = std::chrono::duration_cast<milliseconds>(opened + seconds(14) - Clock::now());
+      auto left = std::chrono::duration_cast<milliseconds>(opened + seconds(60) - Clock::now());
       std::string seen;
       if (WaitForClose(fd, std::max(left, milliseconds(1)), &seen)) ++closed;
       if (seen.rfind("HTTP/1.1 408", 0) == 0) ++got_408;
     }
-    EXPECT_EQ(closed, static_cast<int>(fds.size())) << what << " still open after 14 s";
+    EXPECT_EQ(closed, static_cast<int>(fds.size())) << what << " still open after 60 s";
     EXPECT_EQ(got_408, static_cast<int>(fds.size())) << what << " without a 408";
   };
   check_closed(stalled, "stalled requests");
@@ -1023,45 +1042,53 @@ TEST_F(HostileClientsTest, AbruptResetsMidRequestLeaveNothingBehind) {
   for (int round = 0; round < 3; ++round) {
     // Mid-body on the public listener.
     for (int i = 0; i < 100; ++i) {
-      int fd = ConnectBlocking(pub_port, seconds(3));
+      int fd = ConnectBlocking(pub_port, kAnswerBound);
       ASSERT_GE(fd, 0);
       std::string req = "POST " + std::string(kVerifyPath) +
                         " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                         "Content-Length: 8000\r\n\r\n" +
                         std::string(4000, ' ');
-      WriteAllFd(fd, req, seconds(3));
+      WriteAllFd(fd, req, kAnswerBound);
       ResetClose(fd);
     }
     // Mid-headers.
     for (int i = 0; i < 100; ++i) {
-      int fd = ConnectBlocking(pub_port, seconds(3));
+      int fd = ConnectBlocking(pub_port, kAnswerBound);
       ASSERT_GE(fd, 0);
       WriteAllFd(fd, "POST " + std::string(kVerifyPath) + " HTTP/1.1\r\nHost: x\r\nConte",
-                 seconds(3));
+                 kAnswerBound);
       ResetClose(fd);
     }
     // A complete request whose answer meets a reset socket (the verify still counts).
     for (int i = 0; i < 100; ++i) {
-      int fd = ConnectBlocking(pub_port, seconds(3));
+      int fd = ConnectBlocking(pub_port, kAnswerBound);
       ASSERT_GE(fd, 0);
       WriteAllFd(fd, RawRequest("POST", kVerifyPath, VerifyBody("reset-target", "999999")),
-                 seconds(3));
+                 kAnswerBound);
       ResetClose(fd);
     }
     // Mid-body on the admin listener, with megabytes already buffered.
     for (int i = 0; i < 8; ++i) {
-      int fd = ConnectBlocking(admin_port, seconds(3));
+      int fd = ConnectBlocking(admin_port, kAnswerBound);
       ASSERT_GE(fd, 0);
       std::string req =
           "POST /admin/verifications HTTP/1.1\r\nHost: x\r\nContent-Length: 8000000\r\n\r\n[" +
           std::string(4'000'000, ' ');
-      WriteAllFd(fd, req, seconds(5));
+      WriteAllFd(fd, req, seconds(5));  // unchecked: a partial write is as abrupt
       std::this_thread::sleep_for(milliseconds(20));  // let the server buffer it
       ResetClose(fd);
     }
   }
   ExpectServesNormally();
-  // Every wrong-code verify that arrived counted once, capped at maxAttempts.
+  // Every wrong-code verify that arrived counted once, capped at maxAttempts. The last requests
+  // may still be in a worker: wait for the count (a state), not for a duration.
+  EXPECT_TRUE(WaitFor(
+      "tryCount of reset-target reaching maxAttempts",
+      [&] {
+        return Json(server().AdminGet("/admin/verifications/reset-target").body).Int("/tryCount") ==
+               kDefaultMaxAttempts;
+      },
+      [&] { return server().AdminGet("/admin/verifications/reset-target").body; }));
   HttpResponse rec = server().AdminGet("/admin/verifications/reset-target");
   EXPECT_EQ(Json(rec.body).Int("/tryCount"), kDefaultMaxAttempts) << rec.body;
   EXPECT_EQ(Json(server().AdminGet("/admin/stats").body).Int("/records"), 2);
@@ -1074,7 +1101,7 @@ TEST_F(HostileClientsTest, NegativeAndOverflowingContentLengthGetACleanJson400) 
     RawExchange raw = pub().SendRaw("POST " + std::string(kSendPath) +
                                         " HTTP/1.1\r\nHost: x\r\nContent-Length: " + value +
                                         "\r\n\r\n" + std::string(kSendEmailBody),
-                                    false, seconds(3));
+                                    false, kAnswerBound);
     HttpResponse r = raw.Parse();
     EXPECT_TRUE(IsError(r, 400, "request.malformed",
                         "Malformed HTTP request: invalid or conflicting Content-Length."))
@@ -1083,7 +1110,7 @@ TEST_F(HostileClientsTest, NegativeAndOverflowingContentLengthGetACleanJson400) 
     EXPECT_TRUE(raw.closed) << value;
     raw = admin().SendRaw("POST /admin/verifications HTTP/1.1\r\nHost: x\r\nContent-Length: " +
                               std::string(value) + "\r\n\r\n[]",
-                          false, seconds(3));
+                          false, kAnswerBound);
     EXPECT_TRUE(IsCleanJsonError(raw.Parse(), 400)) << "admin, " << value;
   }
   ExpectServesNormally();
@@ -1098,7 +1125,7 @@ TEST_F(HostileClientsTest, NonNumericContentLengthGetsA400) {
                           " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                           "Content-Length: " +
                           value + "\r\nConnection: close\r\n\r\n" + std::string(kSendEmailBody),
-                      true, seconds(3));
+                      true, kAnswerBound);
     HttpResponse r = raw.Parse();
     EXPECT_TRUE(r.ok()) << value << ": " << r.Describe();
     EXPECT_TRUE(IsCleanJsonError(r, 400))
@@ -1128,7 +1155,7 @@ TEST_F(HostileClientsTest, DuplicatedContentLengthIsAnsweredWithJson) {
         pub().SendRaw("POST " + std::string(kSendPath) +
                           " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + c.headers +
                           "Connection: close\r\n\r\n" + std::string(kSendEmailBody),
-                      true, seconds(3));
+                      true, kAnswerBound);
     HttpResponse r = raw.Parse();
     ASSERT_TRUE(r.ok()) << c.headers << r.Describe();
     EXPECT_TRUE(Json(r.body).valid() && Json(r.body).IsObject()) << r.Describe();
@@ -1168,7 +1195,7 @@ TEST_F(HostileClientsTest, TwoThousandConcurrentConnectionsAllGetCorrectAnswers)
   const size_t base_fds = CountOpenFds(pid);
   int attempts = 0;
   std::vector<int> fds;
-  while (static_cast<int>(fds.size()) < kConnections && Clock::now() < t0 + seconds(30)) {
+  while (static_cast<int>(fds.size()) < kConnections && Clock::now() < t0 + seconds(120)) {
     int wave_attempts = 0;
     std::vector<int> wave = OpenConnections(
         server().process().public_port(),
@@ -1184,7 +1211,7 @@ TEST_F(HostileClientsTest, TwoThousandConcurrentConnectionsAllGetCorrectAnswers)
   ASSERT_EQ(static_cast<int>(fds.size()), kConnections) << "after " << attempts << " attempts";
   // Wait until the server has accepted them all (its fd table holds them).
   size_t server_fds = 0;
-  for (auto until = Clock::now() + seconds(10); Clock::now() < until;) {
+  for (auto until = Clock::now() + seconds(60); Clock::now() < until;) {
     server_fds = CountOpenFds(server().process().pid());
     if (server_fds >= static_cast<size_t>(kConnections)) break;
     std::this_thread::sleep_for(milliseconds(50));
@@ -1199,10 +1226,10 @@ TEST_F(HostileClientsTest, TwoThousandConcurrentConnectionsAllGetCorrectAnswers)
     char code[8];
     snprintf(code, sizeof(code), "%06d", (i * 7919) % 1000000);
     ASSERT_TRUE(
-        WriteAllFd(fds[i], RawRequest("POST", kVerifyPath, VerifyBody(ids[i], code)), seconds(5)));
+        WriteAllFd(fds[i], RawRequest("POST", kVerifyPath, VerifyBody(ids[i], code)), kAnswerBound));
   }
   int remaining = kConnections;
-  const auto deadline = Clock::now() + seconds(30);
+  const auto deadline = Clock::now() + seconds(120);
   while (remaining > 0 && Clock::now() < deadline) {
     std::vector<pollfd> pfds;
     std::vector<int> index;
@@ -1491,7 +1518,7 @@ TEST(HostileChurnTest, ConcurrentGenerateVerifyDeleteSweepLosesAndDuplicatesNoth
   size_t expected_total = stable.size();
   for (const auto& [batch, created] : generated) expected_total += created;
   int64_t records = -1;
-  for (auto until = Clock::now() + seconds(6); Clock::now() < until;) {
+  for (auto until = Clock::now() + seconds(60); Clock::now() < until;) {
     records = Json(admin->Get("/admin/stats").body).Int("/records").value_or(-1);
     if (records == static_cast<int64_t>(expected_total)) break;
     std::this_thread::sleep_for(milliseconds(200));

@@ -277,7 +277,7 @@ TEST_F(HttpBehaviourTest, TheFirstOfRepeatedContentTypesWinsWholeOrInPieces) {
 
 TEST_F(HttpBehaviourTest, Http10RequestsGetAnHttp10AnswerAndAClosedConnection) {
   RawExchange raw =
-      pub().SendRaw("GET /nope HTTP/1.0\r\nHost: x\r\n\r\n", false, std::chrono::seconds(3));
+      pub().SendRaw("GET /nope HTTP/1.0\r\nHost: x\r\n\r\n", false, std::chrono::seconds(30));
   EXPECT_TRUE(raw.closed) << "the server kept an HTTP/1.0 connection open";
   ASSERT_EQ(raw.bytes.rfind("HTTP/1.0 404 Not Found\r\n", 0), 0u) << raw.bytes;
   HttpResponse r = raw.Parse();
@@ -310,7 +310,7 @@ TEST_F(HttpBehaviourTest, CorsNeverEchoesAHeaderValueWithControlBytes) {
                            " HTTP/1.1\r\nHost: x\r\nOrigin: http://a.test\nX-Injected: 1\r\n"
                            "Content-Type: application/json\r\nContent-Length: 26\r\n\r\n"
                            R"({"identifierType":"email"})";
-  RawExchange raw = pub().SendRaw(send, true, std::chrono::seconds(3));
+  RawExchange raw = pub().SendRaw(send, true, std::chrono::seconds(30));
   EXPECT_EQ(raw.bytes.find("X-Injected"), std::string::npos) << raw.bytes;
   HttpResponse r = raw.Parse();
   if (r.ok()) {
@@ -322,7 +322,7 @@ TEST_F(HttpBehaviourTest, CorsNeverEchoesAHeaderValueWithControlBytes) {
       " HTTP/1.1\r\nHost: x\r\nOrigin: http://a.test\r\n"
       "Access-Control-Request-Method: POST\r\n"
       "Access-Control-Request-Headers: content-type\rX-Injected: 1\r\n\r\n";
-  RawExchange raw2 = pub().SendRaw(preflight, true, std::chrono::seconds(3));
+  RawExchange raw2 = pub().SendRaw(preflight, true, std::chrono::seconds(30));
   EXPECT_EQ(raw2.bytes.find("X-Injected"), std::string::npos) << raw2.bytes;
   HttpResponse p = raw2.Parse();
   if (p.ok()) {

@@ -36,9 +36,11 @@ namespace mfa_test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr auto kQueryDeadline = std::chrono::seconds(20);
+// Bounds for states that are polled for (a scrape landing, Prometheus ready): generous, for a
+// sanitized build on a busy 2-core machine; a healthy run returns as soon as the state is seen.
+constexpr auto kQueryDeadline = std::chrono::seconds(60);
 // Prometheus opens its TSDB and WAL before it is ready; allow for a busy machine.
-constexpr auto kReadyDeadline = std::chrono::seconds(30);
+constexpr auto kReadyDeadline = std::chrono::seconds(90);
 constexpr auto kPollEvery = std::chrono::milliseconds(200);
 
 std::string ProgramOnPath(const std::string& name) {

@@ -23,6 +23,7 @@
 #include "tests/support/mock_server.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_files.h"
+#include "tests/support/wait.h"
 
 namespace mfa_test {
 namespace {
@@ -245,7 +246,7 @@ TEST(SecurityTokenTest, MetricsPublicOpensOnlyMetrics) {
 
 TEST(SecurityBindTest, NonLoopbackAdminListenerWithoutATokenExitsTwo) {
   for (const char* where : {"0.0.0.0:0", "[::]:0"}) {
-    RunResult run = RunBinary({"--listen", "127.0.0.1:0", "--admin-listen", where}, seconds(10));
+    RunResult run = RunBinary({"--listen", "127.0.0.1:0", "--admin-listen", where}, seconds(60));
     EXPECT_EQ(run.exit_code, 2) << where << ": " << run.Describe();
     std::vector<std::string> lines;
     for (const std::string& l : SplitLines(run.err)) {
@@ -259,7 +260,7 @@ TEST(SecurityBindTest, NonLoopbackAdminListenerWithoutATokenExitsTwo) {
     EXPECT_EQ(run.out.find("ready"), std::string::npos);
   }
   // The same from the environment.
-  RunResult env = RunBinary({"--listen", "127.0.0.1:0"}, seconds(10),
+  RunResult env = RunBinary({"--listen", "127.0.0.1:0"}, seconds(60),
                             {{"MFA_MOCK_ADMIN_LISTEN", "0.0.0.0:0"}});
   EXPECT_EQ(env.exit_code, 2) << env.Describe();
   EXPECT_NE(env.err.find("is not loopback"), std::string::npos) << env.err;
@@ -373,7 +374,20 @@ TEST(SecurityLogTest, CodesNeverAppearInStderrAtTheDefaultLogLevel) {
   codes.insert("MALFORMED-code-p0q");
   admin->Get("/admin/verifications/export");
   admin->Get("/admin/verifications/log-b");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // a periodic snapshot logs too
+  // A periodic snapshot (every second) logs too: wait for one that began after the requests.
+  auto saved_lines = [&] {
+    const std::string err = server.process().Stderr(16 << 20);
+    size_t n = 0;
+    for (size_t at = err.find("saved "); at != std::string::npos; at = err.find("saved ", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const size_t saved_before = saved_lines();
+  ASSERT_TRUE(WaitFor(
+      "two more periodic snapshot log lines ('saved ...')",
+      [&] { return saved_lines() >= saved_before + 2; },
+      [&] { return server.process().Stderr(2000); }));
   ASSERT_EQ(server.Stop(), 0);
   const std::string err = server.process().Stderr(16 << 20);
   const std::string out = server.process().Stdout();

@@ -35,6 +35,7 @@
 #include "tests/support/mock_server.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_files.h"
+#include "tests/support/wait.h"
 
 namespace mfa_test {
 namespace {
@@ -205,7 +206,7 @@ TEST(SnapshotTest, AMillionRecordsWithTheirStateAndTheInboxSurviveARestart) {
 
   // SIGTERM: exit 0 after the final snapshot.
   t = Clock::now();
-  ASSERT_EQ(before.process().Stop(seconds(30)), 0) << before.process().Stderr(4000);
+  ASSERT_EQ(before.process().Stop(seconds(120)), 0) << before.process().Stderr(4000);
   const double stop_s = std::chrono::duration<double>(Clock::now() - t).count();
   const std::string saved_log = before.process().Stderr();
   EXPECT_NE(saved_log.find("saved " + std::to_string(kMillion + 53) + " records and 50 inbox"),
@@ -322,7 +323,7 @@ class CorruptSnapshotTest : public ::testing::Test {
     EXPECT_TRUE(WriteFile(path, content));
     RunResult run =
         RunBinary({"--snapshot", path, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"},
-                  seconds(10));
+                  seconds(60));
     EXPECT_EQ(run.exit_code, 1) << what << ": " << run.Describe();
     const std::vector<std::string> lines = NonEmptyLines(run.err);
     EXPECT_EQ(lines.size(), 1u) << what << ": " << run.err;
@@ -508,7 +509,7 @@ TEST(SnapshotKillTest, KillDashNineDuringSnapshotWritesNeverLeavesAnUnloadableFi
   int64_t last_restored = -1;
   for (int round = 0; round <= kKills; ++round) {
     ServerProcess server;
-    ASSERT_TRUE(server.Start(args, {}, seconds(30)))
+    ASSERT_TRUE(server.Start(args, {}, seconds(120)))
         << "round " << round << ": the snapshot left by the previous kill -9 does not load:\n"
         << server.error();
     // Generous: a 1M generate competes with churn and 1 s snapshots (minutes under TSan).
@@ -534,8 +535,9 @@ TEST(SnapshotKillTest, KillDashNineDuringSnapshotWritesNeverLeavesAnUnloadableFi
       std::this_thread::sleep_for(milliseconds(1200 + rng() % 2000));
       writing = std::filesystem::exists(temp);
     } else {
-      // Inside a write: as soon as the temporary file appears, plus a random delay.
-      for (auto until = Clock::now() + seconds(4); Clock::now() < until && !writing;) {
+      // Inside a write: as soon as the temporary file appears, plus a random delay. (The bound
+      // only matters if no snapshot ever starts; a busy machine spaces them out.)
+      for (auto until = Clock::now() + seconds(60); Clock::now() < until && !writing;) {
         writing = std::filesystem::exists(temp);
         if (!writing) std::this_thread::sleep_for(milliseconds(1));
       }
@@ -543,7 +545,7 @@ TEST(SnapshotKillTest, KillDashNineDuringSnapshotWritesNeverLeavesAnUnloadableFi
       writing = writing && std::filesystem::exists(temp);
     }
     ASSERT_TRUE(server.Signal(SIGKILL));
-    EXPECT_EQ(server.WaitForExit(seconds(5)), 128 + SIGKILL);
+    EXPECT_EQ(server.WaitForExit(seconds(30)), 128 + SIGKILL);
     const int rounds = churn.Stop();
     mid_write += writing ? 1 : 0;
     std::cout << "[ kill -9  ] round " << round << ": killed "
@@ -598,12 +600,12 @@ TEST(SnapshotKillTest, ASnapshotTakenWhileBatchesAreGeneratedLoads) {
       std::this_thread::sleep_for(milliseconds(5));
     }
     ASSERT_TRUE(server.Signal(SIGKILL));
-    server.WaitForExit(seconds(5));
+    server.WaitForExit(seconds(30));
     std::cout << "[ batches  ] " << batches << " batches generated during periodic snapshots\n";
     ASSERT_TRUE(std::filesystem::exists(snapshot));
   }
   ServerProcess again;
-  ASSERT_TRUE(again.Start(args, {}, seconds(30)))
+  ASSERT_TRUE(again.Start(args, {}, seconds(120)))
       << "the periodic snapshot taken while batches were being generated does not load:\n"
       << again.error();
   HttpClient admin(again.admin_port());
@@ -625,24 +627,38 @@ TEST(GracefulShutdownTest, SigtermLetsADelayedVerifyFinish) {
                     "/admin/verifications",
                     R"([{"verificationId":"in-flight","identifierType":"email","code":"135790"}])"),
                 201));
-  ASSERT_TRUE(HasStatus(server.PatchConfig(R"({"faults":{"verify":{"delayMs":1500}}})"), 200));
+  // Long enough that the SIGTERM below lands while the answer is held back, however slowly the
+  // test gets from seeing the request in the journal to sending the signal.
+  ASSERT_TRUE(HasStatus(server.PatchConfig(R"({"faults":{"verify":{"delayMs":5000}}})"), 200));
+  ASSERT_TRUE(HasStatus(server.AdminDelete("/admin/requests"), 204));
   HttpResponse answer;
   double answered_s = 0;
+  std::atomic<bool> answered{false};
   const auto t0 = Clock::now();
   std::thread client([&] {
-    HttpClient pub(server.process().public_port(), "127.0.0.1", seconds(10));
+    HttpClient pub(server.process().public_port(), "127.0.0.1", seconds(60));
     answer = pub.Post(kVerifyPath, VerifyBody("in-flight", "135790"));
     answered_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    answered = true;
   });
-  std::this_thread::sleep_for(milliseconds(300));
+  // The journal records the verify once its handler has run and its answer is queued in
+  // DeferredReplies: the state this test is about, reached at any load.
+  const bool queued = WaitFor(
+      "the verify in the request journal (handled, answer held back by the delay)",
+      [&] { return Json(server.AdminGet("/admin/requests").body).Size("/requests") == 1u; },
+      [&] { return server.AdminGet("/admin/requests").body; });
+  EXPECT_TRUE(queued);
+  const bool answered_before_sigterm = answered.load();
   ASSERT_TRUE(server.process().Signal(SIGTERM));
-  const int status = server.process().WaitForExit(seconds(10));
+  const int status = server.process().WaitForExit(seconds(60));
   const double exit_s = std::chrono::duration<double>(Clock::now() - t0).count();
   client.join();
   std::cout << "[ drain    ] delayed verify: server exited " << status << " after " << exit_s
             << " s; client "
             << (answer.ok() ? "got " + std::to_string(answer.status) : answer.error) << " after "
             << answered_s << " s\n";
+  EXPECT_FALSE(answered_before_sigterm)
+      << "the delayed answer arrived before SIGTERM: the test did not test the drain";
   EXPECT_EQ(status, 0);
   EXPECT_TRUE(HasStatus(answer, 200))
       << "SIGTERM dropped a verify delayed by fault injection: the drain must wait for the "
@@ -678,12 +694,22 @@ TEST(GracefulShutdownTest, SigtermLetsASlowRequestFinishAndRefusesNewOnes) {
   // SIGTERM once the generate is in flight: it reserves its 4M records first, so the store's
   // count jumps before any is written. (A fixed head start fails on a slow or sanitized build.)
   HttpClient watcher(server.process().admin_port());
-  for (auto until = Clock::now() + seconds(20); Clock::now() < until;) {
+  for (auto until = Clock::now() + seconds(60); Clock::now() < until;) {
     if (Json(watcher.Get("/admin/stats").body).Int("/records").value_or(0) > 0) break;
     std::this_thread::sleep_for(milliseconds(2));
   }
   ASSERT_TRUE(server.process().Signal(SIGTERM));
-  std::this_thread::sleep_for(milliseconds(100));
+  // The drain has begun once the admin listener answers 503 (both listeners share one
+  // lifecycle): wait for that state, not for a head start that a busy machine may not give.
+  HttpResponse last_probe;
+  EXPECT_TRUE(WaitFor(
+      "the drain (GET /healthz answering 503), or the generate finishing first",
+      [&] {
+        if (generate_done) return true;
+        last_probe = watcher.Get("/healthz");
+        return last_probe.ok() && last_probe.status == 503;
+      },
+      [&] { return last_probe.Describe(); }));
   HttpResponse refused = late.Post(kSendPath, R"({"identifierType":"email"})");
   const bool refused_during_drain = !generate_done;
   b.join();
@@ -715,7 +741,7 @@ TEST(GracefulShutdownTest, SigtermLetsAStreamedExportFinish) {
   // SIGTERM as soon as the answer's head arrives: the handler is still producing rows.
   Fetched exported = FetchLarge(server.process().admin_port(), "/admin/verifications/export",
                                 seconds(30), [&] { server.process().Signal(SIGTERM); });
-  const int status = server.process().WaitForExit(seconds(20));
+  const int status = server.process().WaitForExit(seconds(60));
   const double exit_s = std::chrono::duration<double>(Clock::now() - t0).count();
   EXPECT_EQ(status, 0);
   ASSERT_EQ(exported.status, 200) << exported.error;

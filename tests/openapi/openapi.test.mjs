@@ -44,8 +44,8 @@ function startMock(extraArgs = []) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`no ready line in 10 s; stderr:\n${stderr}`));
-    }, 10_000);
+      reject(new Error(`no ready line in 60 s; stderr:\n${stderr}`));
+    }, 60_000);
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exit ${code}: ${stderr}`)); });
     child.stdout.on('data', (d) => {
       stdout += d;

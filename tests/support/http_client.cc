@@ -18,7 +18,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::chrono::seconds kExchangeCap(60);
+constexpr std::chrono::seconds kExchangeCap(180);
 constexpr size_t kReadChunk = 64 * 1024;
 
 char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }

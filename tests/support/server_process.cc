@@ -219,7 +219,7 @@ bool ServerProcess::Start(std::vector<std::string> args, const EnvVars& env,
     error_ = eof ? "mfa-mock closed stdout before printing its ready line"
                  : "mfa-mock printed no ready line within " +
                        std::to_string(ready_timeout.count()) + " ms";
-    int status = Stop(std::chrono::seconds(2));
+    int status = Stop(std::chrono::seconds(10));
     error_ += " (exit status " + std::to_string(status) + ")\n--- stdout ---\n" + seen +
               "\n--- stderr ---\n" + Stderr(8000);
     return false;
@@ -230,7 +230,7 @@ bool ServerProcess::Start(std::vector<std::string> args, const EnvVars& env,
   drain_thread_ = std::thread([this] { DrainStdout(); });
   if (public_port_ == 0 || admin_port_ == 0) {
     error_ = "cannot read both ports from the ready line: '" + ready_line_ + "'";
-    Stop(std::chrono::seconds(2));
+    Stop(std::chrono::seconds(10));
     return false;
   }
   return true;

@@ -40,15 +40,17 @@ class ServerProcess {
   // `--admin-listen 127.0.0.1:0` unless `args` already set them, and waits up to
   // `ready_timeout` for the stdout line `mfa-mock ready public=HOST:PORT admin=HOST:PORT ...`.
   // Returns false with error() set (including the child's stderr) if the child exits or stays
-  // silent; the child is then stopped.
+  // silent; the child is then stopped. The default bound is generous (a sanitized build on a
+  // busy 2-core machine can take seconds to start): it waits for the line, not for a duration.
   // REQUIRES: not running.
   bool Start(std::vector<std::string> args = {}, const EnvVars& env = {},
-             std::chrono::milliseconds ready_timeout = std::chrono::seconds(10));
+             std::chrono::milliseconds ready_timeout = std::chrono::seconds(60));
 
   // SIGTERM, wait up to `grace`, then SIGKILL. Returns the exit status: the exit code, or
   // 128 + signal number if a signal ended it; the same value again on later calls; -1 if it
-  // was never started.
-  int Stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+  // was never started. The default grace outlasts a sanitized shutdown (final snapshot, leak
+  // check) on a busy machine; a clean exit returns as soon as it happens.
+  int Stop(std::chrono::milliseconds grace = std::chrono::seconds(60));
   // Sends `signal` without waiting.
   bool Signal(int signal) const;
   // Waits up to `timeout` for the child to exit on its own; returns its status (as Stop())
@@ -102,7 +104,7 @@ struct RunResult {
 // Runs the binary with `args` (environment as for ServerProcess) until it exits, killing it
 // after `timeout`. Stdin is /dev/null.
 RunResult RunBinary(const std::vector<std::string>& args,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                    std::chrono::milliseconds timeout = std::chrono::seconds(60),
                     const EnvVars& env = {});
 
 // Resident set size of `pid` from /proc/PID/statm, or -1.
