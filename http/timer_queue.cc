@@ -61,8 +61,11 @@ void TimerQueue::Run() {
       continue;
     }
     const auto first = schedule_.begin();
-    if (first->first.first > Clock::now()) {
-      cv_.wait_until(lock, first->first.first);
+    // A copy: wait_until reads its argument again after waking, when Cancel may have erased
+    // the entry (found by AddressSanitizer).
+    const Clock::time_point when = first->first.first;
+    if (when > Clock::now()) {
+      cv_.wait_until(lock, when);
       continue;
     }
     std::function<void()> callback = std::move(first->second);
