@@ -65,6 +65,18 @@ TEST(TimerQueueTest, CancelledCallbacksNeverRun) {
   EXPECT_EQ(runs.load(), 10);
 }
 
+TEST(TimerQueueTest, CancellingTheEntryTheThreadWaitsForIsSafe) {
+  TimerQueue timers;
+  for (int i = 0; i < 50; ++i) {
+    const TimerQueue::Id id = timers.Schedule(Clock::now() + milliseconds(200), [] {});
+    std::this_thread::yield();  // give the thread a chance to start waiting on it
+    EXPECT_TRUE(timers.Cancel(id));
+  }
+  std::atomic<bool> ran{false};
+  timers.Schedule(Clock::now(), [&] { ran = true; });
+  EXPECT_TRUE(WaitUntil([&] { return ran.load(); }));
+}
+
 TEST(TimerQueueTest, StopDestroysWhatDidNotRun) {
   auto held = std::make_shared<int>(7);
   std::weak_ptr<int> watch = held;
