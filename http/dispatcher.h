@@ -104,6 +104,8 @@ class PendingExchange;
 }  // namespace internal
 
 // Immutable after construction; shared by every worker thread of a listener. Thread-safe.
+// REQUIRES: it outlives every answer still pending (Server stops the TimerQueue, and with it
+// every held or deadline-bound answer, before it closes the listeners).
 class Dispatcher {
  public:
   Dispatcher(ListenerConfig config, std::vector<Route> routes, metrics::Metrics& metrics);

@@ -30,6 +30,11 @@ struct SinkLog {
   bool last_close = false;
   std::thread::id sent_on;
 
+  int Sends() {
+    std::lock_guard<std::mutex> lock(mu);
+    return sends;
+  }
+
   // Waits (bounded) for `n` sends; false if they did not come.
   bool WaitForSends(int n, milliseconds bound = milliseconds(10'000)) {
     std::unique_lock<std::mutex> lock(mu);
@@ -81,6 +86,23 @@ class DispatcherTest : public ::testing::Test {
     return log;
   }
 
+  // Waits (bounded) until every answer is finished: sent, recorded and out of the in-flight
+  // count. An answer completed on another thread reaches the sink before it is recorded.
+  bool WaitForIdle() {
+    for (auto until = std::chrono::steady_clock::now() + seconds(10);
+         std::chrono::steady_clock::now() < until;) {
+      if (lifecycle_->InFlight() == 0) return true;
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    return lifecycle_->InFlight() == 0;
+  }
+
+  // The dispatcher must outlive every answer still being finished on another thread.
+  void TearDown() override {
+    EXPECT_TRUE(WaitForIdle()) << lifecycle_->InFlight() << " answers still in flight";
+    timers_.Stop();
+  }
+
   static HttpRequest Request(Method method, std::string_view path, std::string_view body = {}) {
     HttpRequest request;
     request.method = method;
@@ -128,7 +150,7 @@ Route Echo(std::string_view path) {
 TEST_F(DispatcherTest, AnswersARouteThroughItsHandlerAndRecordsIt) {
   Build({Echo("/echo")});
   auto log = Call(Request(Method::kPost, "/echo", "{\"a\":1}"));
-  ASSERT_EQ(log->sends, 1);
+  ASSERT_EQ(log->Sends(), 1);
   EXPECT_EQ(log->last.status, 200);
   EXPECT_EQ(log->last.body, "{\"a\":1}");
   EXPECT_FALSE(log->last_close);
@@ -249,7 +271,7 @@ TEST_F(DispatcherTest, AnInjectedResetSendsNothingAndCountsStatusZero) {
           };
         });
   auto log = Call(Request(Method::kPost, "/v", "{}"));
-  EXPECT_EQ(log->sends, 0);
+  EXPECT_EQ(log->Sends(), 0);
   EXPECT_EQ(log->resets, 1);
   EXPECT_EQ(journal_.List(1, 0)[0].status, 0);
   EXPECT_EQ(lifecycle_->InFlight(), 0);
@@ -267,18 +289,13 @@ TEST_F(DispatcherTest, AnInjectedDelayHoldsTheAnswerOffTheCallingThread) {
         });
   const auto start = std::chrono::steady_clock::now();
   auto log = Call(Request(Method::kPost, "/v", "{}"));
-  EXPECT_EQ(log->sends, 0) << "sent before the delay";
+  EXPECT_EQ(log->Sends(), 0) << "sent before the delay";
   EXPECT_EQ(lifecycle_->InFlight(), 1);
   ASSERT_TRUE(log->WaitForSends(1));
   EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(150));
   EXPECT_EQ(log->last.body, "{\"ok\":true}");
   EXPECT_NE(log->sent_on, std::this_thread::get_id());
-  // The journal holds the request path although the transport's buffers are long gone.
-  for (auto until = std::chrono::steady_clock::now() + seconds(10);
-       lifecycle_->InFlight() != 0 && std::chrono::steady_clock::now() < until;) {
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  EXPECT_EQ(lifecycle_->InFlight(), 0);
+  ASSERT_TRUE(WaitForIdle());
   EXPECT_GE(journal_.List(1, 0)[0].duration_seconds, 0.150);
 }
 
@@ -302,7 +319,7 @@ TEST_F(DispatcherTest, AHandlerCanCompleteItsAnswerLaterFromAnotherThread) {
   worker.join();
   EXPECT_EQ(log->last.status, 201);
   EXPECT_EQ(log->last.body, "{\"late\":true}");
-  EXPECT_EQ(lifecycle_->InFlight(), 0);
+  ASSERT_TRUE(WaitForIdle());
   EXPECT_EQ(journal_.List(1, 0)[0].path, "/later");
 }
 
@@ -316,9 +333,10 @@ TEST_F(DispatcherTest, AnAnswerNotCompletedInTimeGets503AndALateCompletionIsIgno
   ASSERT_TRUE(log->WaitForSends(1));
   EXPECT_EQ(log->last.status, 503);
   EXPECT_EQ(log->last.error_code, "request.deadline_exceeded");
+  ASSERT_TRUE(WaitForIdle());
   Reply late;
   kept.Complete(std::move(late));
-  EXPECT_EQ(log->sends, 1);
+  EXPECT_EQ(log->Sends(), 1);
   EXPECT_EQ(lifecycle_->InFlight(), 0);
 }
 
@@ -347,7 +365,7 @@ TEST_F(DispatcherTest, AnswersHeldAtShutdownAreDroppedAndReleaseTheInFlightCount
   auto log = Call(Request(Method::kPost, "/v", "{}"));
   EXPECT_EQ(lifecycle_->InFlight(), 1);
   timers_.Stop();
-  EXPECT_EQ(log->sends, 0);
+  EXPECT_EQ(log->Sends(), 0);
   EXPECT_EQ(lifecycle_->InFlight(), 0);
 }
 
