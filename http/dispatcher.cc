@@ -67,6 +67,8 @@ class PendingExchange final : public PendingAnswer::Target,
     Send(reply);
   }
 
+  bool decided() const override { return decided_.load(std::memory_order_acquire); }
+
   // REQUIRES: called once, before the handle is handed out.
   void ArmDeadline() {
     std::weak_ptr<PendingExchange> weak = shared_from_this();
@@ -246,11 +248,15 @@ bool Dispatcher::AnswerUnmatched(const HttpRequest& request, const Route* route,
   return true;
 }
 
-bool Dispatcher::RefuseOversizedBody(const HttpRequest& request, Reply& reply) const {
-  if (request.body.size() <= config_.max_body_bytes) return false;
+void Dispatcher::SetBodyTooLarge(Reply& reply) const {
   SetError(reply, config_.body_too_large,
            "The request exceeds the limit of " + std::to_string(config_.max_body_bytes) +
                " body bytes.");
+}
+
+bool Dispatcher::RefuseOversizedBody(const HttpRequest& request, Reply& reply) const {
+  if (request.body.size() <= config_.max_body_bytes) return false;
+  SetBodyTooLarge(reply);
   return true;
 }
 

@@ -115,6 +115,8 @@ class Dispatcher {
   void Dispatch(HttpRequest& request, ReplySink& sink, bool close_requested) const;
 
   const ListenerConfig& config() const { return config_; }
+  // The listener's 413 answer (also sent by the transport when Pistache refuses the request).
+  void SetBodyTooLarge(Reply& reply) const;
 
  private:
   friend class internal::PendingExchange;

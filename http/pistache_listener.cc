@@ -196,10 +196,9 @@ class Handler final : public Http::Handler {
     try {
       if (!parser->feed(buffer, len)) {
         parser->reset();
-        const ListenerConfig& config = dispatcher_->config();
-        return FailAndClose(peer, *parser, config.body_too_large,
-                            "The request exceeds the limit of " +
-                                std::to_string(config.max_body_bytes) + " body bytes.");
+        Reply reply;
+        dispatcher_->SetBodyTooLarge(reply);
+        return FailAndClose(peer, *parser, std::move(reply));
       }
       if (parser->parse() != Http::Private::State::Done) return;
       Http::ResponseWriter response(parser->request.version(), transport(), this, peer);
@@ -297,11 +296,16 @@ class Handler final : public Http::Handler {
 
   void FailAndClose(const std::shared_ptr<Tcp::Peer>& peer, ConnectionParser& parser,
                     ApiError error, std::string_view message) {
+    Reply reply;
+    SetError(reply, error, message);
+    FailAndClose(peer, parser, std::move(reply));
+  }
+
+  // Answers `reply` with Connection: close and ignores the rest of the connection's input.
+  void FailAndClose(const std::shared_ptr<Tcp::Peer>& peer, ConnectionParser& parser, Reply reply) {
     parser.discarding = true;
     Http::ResponseWriter response(Http::Version::Http11, transport(), this, peer);
     PistacheSink sink(response, HttpVersion::kHttp11);
-    Reply reply;
-    SetError(reply, error, message);
     sink.Send(reply, /*close=*/true);
   }
 

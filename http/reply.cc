@@ -28,7 +28,7 @@ PendingAnswer& PendingAnswer::operator=(PendingAnswer&& other) {
 }
 
 PendingAnswer::~PendingAnswer() {
-  if (target_ == nullptr) return;
+  if (target_ == nullptr || target_->decided()) return;
   LogError("an answer was dropped without being completed; answering 500");
   Reply reply;
   SetError(reply, Outcome::kInternal);

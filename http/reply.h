@@ -60,6 +60,7 @@ class PendingAnswer {
    public:
     virtual ~Target() = default;
     virtual void Complete(Reply reply) = 0;  // the first call wins; later ones do nothing
+    virtual bool decided() const = 0;        // an answer (or the deadline's) was given
   };
 
   PendingAnswer() = default;
