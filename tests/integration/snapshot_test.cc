@@ -614,8 +614,8 @@ TEST(SnapshotKillTest, ASnapshotTakenWhileBatchesAreGeneratedLoads) {
 
 // ===== SIGTERM with requests in flight ========================================================
 
-// A verify slowed by fault injection is answered through DeferredReplies after the handler has
-// returned: is it "in flight" for the SIGTERM drain? It must still get its answer (its effect,
+// A verify slowed by fault injection is answered by the listener's timer thread after the handler
+// has returned: is it "in flight" for the SIGTERM drain? It must still get its answer (its effect,
 // the consumed code, is in the snapshot either way).
 TEST(GracefulShutdownTest, SigtermLetsADelayedVerifyFinish) {
   TempDir dir;
@@ -641,12 +641,17 @@ TEST(GracefulShutdownTest, SigtermLetsADelayedVerifyFinish) {
     answered_s = std::chrono::duration<double>(Clock::now() - t0).count();
     answered = true;
   });
-  // The journal records the verify once its handler has run and its answer is queued in
-  // DeferredReplies: the state this test is about, reached at any load.
+  // The record is verified once the handler has run, while its answer is still held back by the
+  // delay: the state this test is about, reached at any load. (The journal records a request
+  // when its answer is written, so it would only show the verify after the delay.)
   const bool queued = WaitFor(
-      "the verify in the request journal (handled, answer held back by the delay)",
-      [&] { return Json(server.AdminGet("/admin/requests").body).Size("/requests") == 1u; },
-      [&] { return server.AdminGet("/admin/requests").body; });
+      "the record verified by the handler (answer held back by the delay)",
+      [&] {
+        return Json(server.AdminGet("/admin/verifications/in-flight").body)
+                   .Bool("/verified")
+                   .value_or(false);
+      },
+      [&] { return server.AdminGet("/admin/verifications/in-flight").body; });
   EXPECT_TRUE(queued);
   const bool answered_before_sigterm = answered.load();
   ASSERT_TRUE(server.process().Signal(SIGTERM));
@@ -662,7 +667,7 @@ TEST(GracefulShutdownTest, SigtermLetsADelayedVerifyFinish) {
   EXPECT_EQ(status, 0);
   EXPECT_TRUE(HasStatus(answer, 200))
       << "SIGTERM dropped a verify delayed by fault injection: the drain must wait for the "
-         "answers queued in DeferredReplies, not only for Lifecycle's in-flight handlers "
+         "answers held by the timer thread, not only for Lifecycle's in-flight handlers "
          "(RouteTable::Dispatch counts a delayed request as done once its answer is queued)";
   // The verify's effect happened and was saved.
   MockServer after;
