@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The admin API: seed, generate, export, inspect and reset records; the inbox; users and
 // sessions; run-time config, clock and the request journal; the page, health and metrics.
 // Each resource's routes live in their own file (admin/*_routes.cc); this assembles them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the admin route groups share: query parsing, parse errors, record and message bodies.
 #pragma once
 

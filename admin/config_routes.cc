@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /admin/config (policy, connectors, faults), /admin/stats and /admin/clock.
 #include "admin/admin_routes.h"
 #include "admin/admin_support.h"

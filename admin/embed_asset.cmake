@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Turns one file into a C++ source defining `const char NAME[]` and `NAME_size`.
 # Usage: cmake -DINPUT=file -DOUTPUT=file.cc -DNAME=kSymbol -P embed_asset.cmake
 file(READ "${INPUT}" content HEX)

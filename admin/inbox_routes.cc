@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /admin/inbox: the codes "sent", newest first, with what became of each.
 #include "admin/admin_routes.h"
 #include "admin/admin_support.h"

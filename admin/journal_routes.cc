@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /admin/requests: the request journal of the public listener.
 #include "admin/admin_routes.h"
 #include "admin/admin_support.h"

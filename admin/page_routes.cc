@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The inbox page, the OpenAPI document and the health check: open even with an admin token (the
 // page holds no data, its API calls carry the token; the others hold none either).
 #include "admin/admin_routes.h"

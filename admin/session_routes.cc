@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /admin/users and /admin/sessions: the people who sign in and their interaction sessions.
 #include "admin/admin_routes.h"
 #include "admin/admin_support.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /admin/verifications (seed, generate, export, get, delete, delete all) and /admin/send.
 #include <memory>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writes each send the way Logto's mock connectors do, so test helpers written for Logto work.
 #pragma once
 

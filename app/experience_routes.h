@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Logto-compatible public routes: send and verify an MFA verification code, and the
 // experience-session routes around them.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // mfa-mock's entry point. The server is app/server.cc; a request goes from the transport
 // (http/pistache_listener.cc) through the dispatcher (http/dispatcher.cc) to a route group
 // (app/experience_routes.cc, admin/*_routes.cc) and the domain (core/). See docs/architecture.md.

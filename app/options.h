@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Start-up options (command line and MFA_MOCK_* environment variables).
 #pragma once
 

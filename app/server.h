@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The whole mock in one object: its state, its listeners and its background threads, wired from
 // the start-up options. app/main.cc is a thin entry point over it.
 #pragma once

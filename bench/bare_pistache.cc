@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The framework's own ceiling: the smallest Pistache 0.0.5 Http::Handler that answers every
 // request with a fixed 200 JSON body. It carries the same keep-alive fix as mfa-mock (an
 // HTTP/1.1 request with no Connection header gets "Connection: keep-alive"), so the two are

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Instructions per successful verify, under callgrind (docs/benchmarks.md, "Where the time goes").
 # Instruction counts do not depend on what else runs on the machine, so this is the way to compare
 # the verify path with the bare Pistache handler on a busy box.

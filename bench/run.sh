@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # One command for the mfa-mock HTTP benchmark (docs/benchmarks.md explains every number):
 #
 #   bench/run.sh            full run: 1k, 1M and 10M seeded codes, 10 s runs, 2 rounds (~8 min)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Micro-benchmark of the verification store: is the sharding worth it?
 //
 // Three maps, same Record value, same work per operation:

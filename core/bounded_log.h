@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A fixed-capacity log of the newest entries (inbox, request journal).
 #pragma once
 

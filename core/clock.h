@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Time source, injected so tests can move time.
 #pragma once
 

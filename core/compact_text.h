@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compact string holders for the record store, where every byte is multiplied by millions.
 #pragma once
 

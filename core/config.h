@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Run-time policy: everything PATCH /admin/config can change.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bounded log of every code "sent", newest first when read.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/mfa_service.h"
 
 #include "core/recipient.h"

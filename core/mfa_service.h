@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MFA verification-code domain: Logto's send and verify check order, plus the admin
 // operations that seed, inspect and reset state.
 #pragma once

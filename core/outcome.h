@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every expected result of a domain operation. Mapped to HTTP in app/error_table.cc, and to
 // metric labels in metrics/; nothing else interprets them.
 #pragma once

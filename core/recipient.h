@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Recipient addresses: how Logto compares them.
 #pragma once
 

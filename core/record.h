@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The verification record as stored (compact) and as read out (a plain snapshot).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cryptographically secure ids and codes, from getrandom(2).
 #pragma once
 

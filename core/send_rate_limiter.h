@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The per-recipient send limit: at most N successful sends in a sliding window.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The experience flow of real Logto inside interaction sessions: start an interaction, identify
 // a user, send and verify MFA codes bound to the session, with the sentinel's lockout.
 #pragma once

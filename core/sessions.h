@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Logto's interaction sessions, the users they identify, and the sign-in sentinel (lockout).
 #pragma once
 

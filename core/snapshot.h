@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Saving and restoring the store and inbox across restarts (--snapshot FILE).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The result of a start-up step (loading a file, binding a port): ok, or what went wrong.
 #pragma once
 

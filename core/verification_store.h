@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A sharded in-memory map from verificationId to Record.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One access-log line per request (--access-log json|logfmt|off), through spdlog.
 #pragma once
 

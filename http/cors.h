@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cross-origin access for browser front-ends on another origin (public listener).
 #pragma once
 

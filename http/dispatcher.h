@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One listener's request path, free of the HTTP framework: CORS, draining, auth, routing, body
 // limit, injected faults, the route's handler with the 500 boundary, and the one Finish step
 // that sends the answer and records it (metrics, journal, access log, in-flight count) whenever

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Injected faults (PATCH /admin/config {"faults": ...}): what one request gets.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Screening of request header blocks as they arrive, before Pistache parses them: Pistache's
 // header parsing is quadratic in the block's size, and it misreads some Content-Length values.
 // No Pistache here: the transport feeds the chunks.

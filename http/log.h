@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Logging goes through spdlog to stderr (stdout carries only the ready line).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The transport: a Pistache endpoint feeding a Dispatcher. With its .cc, the only code that
 // knows Pistache; it handles the framework's traps in one place (keep-alive, JSON errors for
 // oversized or malformed requests, no exception text on the wire, answers from any thread).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a handler produces: status, body and what goes with them. Written to the wire by the
 // transport; recorded (metrics, journal, access log) by the dispatcher when it is sent.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The request as handlers see it: a plain value, free of the HTTP framework.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The last N requests of the public listener, for GET /admin/requests and the inbox page.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bytes of a response, written by us rather than by Pistache's std::ostream formatting (about
 // a fifth of the instructions of a whole verify). Pure: the transport sends what this returns.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A route: data, declared with designated initialisers by each route group.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The routes of one listener, matched by path and method.
 #pragma once
 

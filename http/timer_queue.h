@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs callbacks at given times on one thread of its own, so nothing waits on a Pistache worker
 // (injected delays, answer deadlines).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one interface the rest of the program uses to record metrics. Only metrics/*.cc include
 // prometheus-cpp headers.
 #pragma once

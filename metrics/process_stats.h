@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The standard process_* metrics, read from /proc (Linux). Private to metrics/.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Prometheus implementation of Metrics. Recording only touches lock-free striped counters
 // (metrics/striped_counters.h); Render() turns them into prometheus-cpp MetricFamily structs and
 // serialises them with prometheus-cpp's TextSerializer.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lock-free counters for the request path: a fixed table of uint64 cells, copied once per CPU
 // stripe. Private to metrics/.
 #pragma once

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fails on an #include that crosses the project's layers (docs/architecture.md):
 #   core     -> core                         (the domain: no HTTP, JSON, metrics or I/O library)
 #   metrics  -> metrics core                 (prometheus-cpp only here)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Checks the Prometheus alert rules in docs/prometheus/: syntax (promtool check rules) and
 # behaviour (promtool test rules on alerts_test.yml). Exits non-zero on any failure.
 # Needs promtool (Debian package `prometheus`): apt-get install -y --no-install-recommends prometheus

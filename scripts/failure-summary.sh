@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Prints what failed in the given ctest build trees, so the cause of a failed run is visible at
 # its end without the full log: the names of the failing tests (from ctest's
 # Testing/Temporary/LastTestsFailed.log) and the first lines of every sanitizer report

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets (clang, -DMFA_MOCK_FUZZ=ON, ASan+UBSan) in build-fuzz and runs each
 # for a bounded time on a copy of its committed seed corpus.
 #

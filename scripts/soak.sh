@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Soak: verify + send + generate load against a Release build of mfa-mock for SECONDS (default
 # 60), sampling its RSS. Fails if the RSS leaves its bound or if any request fails.
 #

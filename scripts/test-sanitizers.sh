@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the project with sanitizers and runs the test suites under them:
 #   build-asan  -DMFA_MOCK_SANITIZE=address  (AddressSanitizer + LeakSanitizer + UBSan)
 #   build-tsan  -DMFA_MOCK_SANITIZE=thread   (ThreadSanitizer)

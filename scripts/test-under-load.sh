@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the test suites while the machine is deliberately busy, to find tests whose verdict depends
 # on load (issue 18). An on-request run, not a CI stage: it takes an hour or more on 2 cores.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what is missing, builds and runs every test suite (unit, integration, metrics).
 # Usage: scripts/test.sh            the default suite (what CI runs)
 set -euo pipefail

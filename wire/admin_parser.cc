@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "wire/admin_parser.h"
 
 #include <rapidjson/document.h>

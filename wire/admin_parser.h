@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Admin JSON bodies and seed-file lines -> domain requests, with one clear error message each.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one table of error answers: every domain outcome and every error of the HTTP layer and
 // the admin API, each with its status, its one Logto-style code and its message.
 #pragma once

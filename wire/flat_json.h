@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A one-pass reader for the shape nearly every public request body has: a JSON object whose
 // members are all short strings of printable ASCII without escapes. It exists for speed (the
 // verify route is what load tests hammer); it never decides an answer on its own. Any other

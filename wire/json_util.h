@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tiny JSON output helpers (escaping, RFC 3339 times) shared by every route.
 #pragma once
 

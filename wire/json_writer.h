@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one writer of outgoing JSON bodies. Commas and nesting are tracked, so a call site reads
 // like the document it writes; strings keep the project's UTF-8 policy (AppendJsonString:
 // invalid UTF-8 becomes U+FFFD, so every body is valid JSON whatever bytes a client sent).

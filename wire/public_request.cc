@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "wire/public_request.h"
 
 #include <rapidjson/document.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON body -> validated public request, with Logto's (zod's) guard issues on failure.
 #pragma once
 

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script: the public send route (POST /api/experience/verification/mfa-verification-code).
 -- Every request creates a record and an inbox message for the default user, so start mfa-mock
 -- with --send-limit 0 (otherwise the per-recipient limit answers 429 after a few sends).

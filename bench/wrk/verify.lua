@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script: every request is a real, successful MFA verify.
 --
 --   wrk -t2 -c64 -d10s --latency -s bench/wrk/verify.lua http://127.0.0.1:PORT -- FILE [THREADS [wrap]]

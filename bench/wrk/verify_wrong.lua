@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script: the verify failure path. Same walk as verify.lua, but every code is wrong (each
 -- digit moved by one), so every answer should be 400 verification_code.code_mismatch (or
 -- exceed_max_try once an id has used its attempts: start mfa-mock with a high --max-attempts,

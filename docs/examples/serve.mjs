@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Serves mfa-flow.html and forwards the API calls it makes to a running mfa-mock, so that the
 // page, the public API and the admin API share one origin. The admin listener sends no CORS
 // headers, and the _interaction cookie must travel with the API calls; a same-origin reverse

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The inbox page (GET / on the admin listener) in headless Debian Chromium, and CORS on the
 // public listener exercised by a real browser preflight.
 //

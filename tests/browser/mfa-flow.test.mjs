@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs docs/examples/mfa-flow.html end to end in headless Debian Chromium, driven by Playwright:
 // the page served by docs/examples/serve.mjs (same origin for the page, /api and /admin), a real
 // mfa-mock behind it. Run through tests/browser/run.sh, or:

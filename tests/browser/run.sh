@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The browser test: docs/examples/mfa-flow.html end to end in headless Debian Chromium, driven by
 # Playwright (playwright-core from npm, no browser download). Installs what is missing (apt:
 # chromium, nodejs, npm; npm ci in this directory), builds mfa-mock unless given, runs

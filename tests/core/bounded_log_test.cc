@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BoundedLog: the fixed-capacity newest-entries log behind the inbox and the request journal.
 
 #include "core/bounded_log.h"

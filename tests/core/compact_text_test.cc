@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/compact_text.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/secure_random.h"
 
 #include <gtest/gtest.h>

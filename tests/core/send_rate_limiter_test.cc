@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/send_rate_limiter.h"
 
 #include <gtest/gtest.h>

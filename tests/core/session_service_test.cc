@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SessionService (core/session_service.h): Logto's experience flow inside interaction sessions,
 // at the domain level. The scenarios of issue 6 item 7 (send+verify for email and phone, invalid
 // id, stale id after re-send, type mismatch, code mismatch, reset by PUT /api/experience, the

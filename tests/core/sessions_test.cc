@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The parts of Logto's session emulation that hold state (core/sessions.h): the user directory,
 // the interaction session store with its expiry and sweep, the sentinel's lockout with a sliding
 // window, and the relative time Logto writes into the lockout message.

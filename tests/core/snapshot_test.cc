@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // snapshot: the parts testable without a server (the round trips and corruption cases run on the
 // real binary in tests/integration/snapshot_test.cc).
 

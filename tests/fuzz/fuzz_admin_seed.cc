@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: the admin seeding parsers.
 //
 // Input layout: byte 0 picks the parser by its value modulo 8: '0' = ParseSeedItems on a JSON

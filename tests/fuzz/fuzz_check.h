@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CHECK for the fuzz targets: a violated invariant prints what failed and aborts, which libFuzzer
 // reports as a crash and saves as crash-<sha1> (ASan and UBSan findings are reported the same way).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: PATCH /admin/config (a JSON merge patch over the running config).
 //
 // Input layout: byte 0 picks the starting config by its low two bits ('0' = the defaults,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: the public request parser (POST .../verification-codes and .../verify).
 //
 // Input layout (so the seed corpus stays readable):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Included right after project() by scripts/fuzz.sh (-DCMAKE_PROJECT_mfa_mock_INCLUDE=...).
 # The top-level MFA_MOCK_FUZZ branch does not call find_package(Threads) before core/, whose
 # mfa_core links Threads::Threads, so configuring fails with "target Threads::Threads not found".

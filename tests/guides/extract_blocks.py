@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Extracts the shell blocks of a guide in docs/guides/ for tests/guides/run_guides.sh.
 
 Every ```bash (or ```sh) block of a guide must be preceded by a marker comment:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the shell commands of the guides in docs/guides/ so they cannot rot.
 #
 # Every ```bash block of a guide carries a marker (see extract_blocks.py): <!-- test: run --> blocks

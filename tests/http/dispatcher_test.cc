@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The dispatcher without sockets: a recording sink stands in for the transport (the real one is
 // exercised by the integration suites), the metrics and journal are the real ones.
 #include "http/dispatcher.h"

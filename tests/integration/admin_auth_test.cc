@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // --admin-token / MFA_MOCK_ADMIN_TOKEN: every /admin/* route requires the Bearer token.
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GET/PATCH /admin/config, GET /admin/stats and the mock clock (issue 2 §3).
 
 #include <gtest/gtest.h>

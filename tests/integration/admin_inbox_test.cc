@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Admin send and the inbox (issue 2 §3), and Logto-style mock connector files (contract §6).
 
 #include <gtest/gtest.h>

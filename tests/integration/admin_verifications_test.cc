@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Admin verification routes (issue 2 §3): seed, generate, export, get, delete.
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The command line (issue 2 §4): --help, bad values, flags and env vars, --seed, signals.
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Latency and fault injection on the public routes (issue 7): `--faults` and the `faults` field of
 // PATCH /admin/config. Error and reset rates are checked as binomial counts (within 5 sigma, so
 // a correct server fails about once in 1.7 million runs), delays against their bounds, and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hostile clients against the real binary on loopback (issue 5, part 3): bad bodies, bad HTTP,
 // many and slow connections, and exact semantics under races. Every case ends by checking that a
 // normal send + verify still works and, where memory was at stake, that the server's RSS is back

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HTTP-level behaviour of both listeners: unknown routes, wrong methods, body limits, keep-alive,
 // malformed requests (issue 2 and the lead's decisions on non-Logto errors).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GET /metrics on the real binary (issue 3, part 5): exact counter values after a scripted
 // sequence of requests, the exposition format's invariants, `promtool check metrics`, and who
 // may scrape where (--admin-token, --metrics-public, --metrics-listen, --metrics off).

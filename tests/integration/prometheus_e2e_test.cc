@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end with a real Prometheus (issue 3, part 5): a Prometheus on loopback scrapes the
 // mock's admin listener every second; the test drives traffic and reads the values back
 // through /api/v1/query, polling with a deadline rather than sleeping a fixed time.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Body validation on the public routes: guard.invalid_input (contract §1, §2) and malformed JSON.
 
 #include <gtest/gtest.h>

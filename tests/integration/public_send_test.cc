@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // POST /api/experience/verification/mfa-verification-code in open mode (contract §1, §4, §6).
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // POST /api/experience/verification/mfa-verification-code/verify in open mode (contract §3, §6).
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The per-recipient send rate limit (contract §4 step 5): 10 sends per 600 s, then 429.
 
 #include <gtest/gtest.h>

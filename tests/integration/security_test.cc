@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Security defaults against the real binary (issue 5, part 5): the admin API is unreachable from
 // the public listener; --admin-token guards every admin route and /metrics; a non-loopback admin
 // listener needs a token or a loud --admin-insecure; codes never reach the logs at the default

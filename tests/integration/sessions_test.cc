@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Logto's interaction sessions through the real binary (issue 6): PUT /api/experience and the
 // _interaction cookie, identification through the admin API, send and verify bound to a session,
 // GET /api/experience/interaction, --sessions off|optional|required, the sentinel's lockout and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Snapshots and graceful shutdown against the real binary (issue 5, part 4): a million records
 // survive SIGTERM + restart exactly; corrupt or truncated files stop start-up with one clear line
 // (or start empty with --snapshot-ignore-corrupt); kill -9 during snapshot writes never leaves a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // --max-records: a full store answers a clear 503 instead of growing (issue 2 §2).
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small parser and validator of the Prometheus text format (0.0.4) for tests: parse the
 // rendered page instead of comparing text (series order inside a family is not part of the
 // contract). Header-only so other suites can include it too.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // docs/openapi.yaml against the real mfa-mock:
 //   1. the document passes `redocly lint` (recommended-strict, see redocly.yaml);
 //   2. GET /openapi.json on the admin listener serves exactly this document;

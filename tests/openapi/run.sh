@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The OpenAPI test: lints docs/openapi.yaml (Redocly CLI) and checks the answers of a real mfa-mock
 # against it (Ajv). Installs what is missing (apt: nodejs, npm; npm ci here from the committed
 # package-lock.json), builds mfa-mock unless given, and runs openapi.test.mjs with Node's runner.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The contract's fixed strings (../shared/logto-contract.md and issue 2), typed out once and
 // independently of the server's own tables, so tests check the server against the spec.
 #pragma once

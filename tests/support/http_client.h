@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small blocking HTTP/1.1 client over POSIX sockets, for tests that talk to a server on
 // loopback (127.0.0.1 or ::1). No TLS, no redirects, no pipelining.
 #pragma once

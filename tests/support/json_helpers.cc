@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tests/support/json_helpers.h"
 
 #include <rapidjson/error/en.h>

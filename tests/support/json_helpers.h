@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading JSON response bodies in assertions, with RapidJSON.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A fast reader for one large answer (50 MB exports): HttpClient re-parses its whole buffer on
 // every read, which is quadratic for a big chunked body.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A running mfa-mock with one kept-alive client per listener, and a gtest fixture that shares
 // one such server across a test suite and resets its state before every test.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the real mfa-mock binary as a child process: a long-running server that tests talk to
 // over loopback, or a one-shot command whose exit code and output a CLI test checks.
 #pragma once

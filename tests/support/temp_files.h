@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Scratch files and directories for tests, removed when their owner goes away.
 #pragma once
 

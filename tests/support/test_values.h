@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checks and conversions for the values the contract defines (ids, codes, times).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Waiting for a state instead of a duration. A test that needs the server (or a thread) to reach
 // some state polls for it with WaitFor; the bound only limits how long a broken build makes the
 // test wait, so it is generous (kStateTimeout), and when it runs out the failure says what was

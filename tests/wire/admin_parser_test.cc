@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Admin bodies and seed files -> domain requests (admin/admin_parser.h), without a server.
 
 #include "wire/admin_parser.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ScanFlatStringObject: the one-pass reader of flat string-only JSON objects. It must accept
 // only what RapidJSON parses to exactly the same members, and refuse everything else (the
 // caller then runs the full parse), so the differential test below is the heart of this file.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // json_util: the JSON string writer every answer goes through (escapes, and only valid UTF-8
 // out), the UTF-8 check, and RFC 3339 timestamps.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The writer's output is compared byte for byte and parsed back with RapidJSON.
 #include "wire/json_writer.h"
 

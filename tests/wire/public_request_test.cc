@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PublicRequestParser and GuardFailureBody: the public routes' body validation, issue by issue as
 // Logto's zod guard shapes it (contract §1-2, §6 profiles), without a server.
 
