@@ -9,11 +9,11 @@
 #   image    package + what scripts/build-image.sh needs (buildah, podman, runc)
 set -euo pipefail
 
-want=(g++ cmake make pkg-config git libpistache-dev rapidjson-dev prometheus-cpp-dev libcli11-dev libspdlog-dev python3 python3-yaml)
+want=(g++ cmake make pkg-config git libpistache-dev rapidjson-dev prometheus-cpp-dev libcli11-dev libspdlog-dev libhiredis-dev libssl-dev python3 python3-yaml)
 case "${1:-build}" in
   build) ;;
   test)
-    want+=(libgtest-dev libgmock-dev libbenchmark-dev prometheus curl python3 python3-yaml wrk nginx-light clang libclang-rt-14-dev)
+    want+=(libgtest-dev libgmock-dev libbenchmark-dev redis-server prometheus curl python3 python3-yaml wrk nginx-light clang libclang-rt-14-dev)
     # The browser and OpenAPI tests: installed here, before ctest runs them in parallel (each
     # installing its own would race for apt's lock). Node.js only when there is none (a machine
     # may have another distribution's nodejs, with its own npm).
