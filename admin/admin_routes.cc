@@ -5,13 +5,39 @@
 
 namespace mfa {
 
+namespace {
+
+// With a shared store, a route whose state is still one node's memory would answer for that node
+// only (a config PATCH on node A that node B never sees): it says so instead. Reads of state all
+// nodes share from their start-up options (GET /admin/config, /admin/clock) stay.
+bool NodeLocalUnderSharedStore(const Route& route) {
+  const std::string_view path = route.path;
+  if (path == "/admin/verifications/generate" || path == "/admin/verifications/export" ||
+      path == "/admin/stats") {
+    return true;
+  }
+  if (path.starts_with("/admin/users") || path.starts_with("/admin/sessions")) return true;
+  if ((path == "/admin/config" || path.starts_with("/admin/clock")) &&
+      route.method != Method::kGet) {
+    return true;
+  }
+  return false;
+}
+
+void NotShared(const HttpRequest&, Reply& reply) { SetError(reply, ApiError::kNotShared); }
+
+}  // namespace
+
 std::vector<Route> AdminRoutes(const AdminDeps& deps) {
   std::vector<Route> routes;
   for (std::vector<Route> group :
-       {PageRoutes(), VerificationRoutes(deps.service, deps.metrics), InboxRoutes(deps.service),
-        ConfigRoutes(deps.service, deps.clock), SessionRoutes(deps.sessions),
-        JournalRoutes(deps.journal)}) {
-    for (Route& route : group) routes.push_back(std::move(route));
+       {PageRoutes(deps.codes), VerificationRoutes(deps.service, deps.codes, deps.metrics),
+        InboxRoutes(deps.codes), ConfigRoutes(deps.service, deps.clock),
+        SessionRoutes(deps.sessions), JournalRoutes(deps.journal)}) {
+    for (Route& route : group) {
+      if (deps.shared_store && NodeLocalUnderSharedStore(route)) route.handler = NotShared;
+      routes.push_back(std::move(route));
+    }
   }
   if (deps.serve_metrics) {
     for (Route& route :

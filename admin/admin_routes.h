@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/code_store.h"
 #include "core/mfa_service.h"
 #include "core/session_service.h"
 #include "http/route.h"
@@ -18,12 +19,15 @@ class RequestJournal;
 
 struct AdminDeps {
   MfaService& service;
+  CodeStore& codes;  // the records and the inbox: memory or shared
   SessionService& sessions;
   metrics::Metrics& metrics;
   OffsetClock& clock;
   bool metrics_require_token = true;  // false with --metrics-public
   bool serve_metrics = true;          // /metrics on this listener
   RequestJournal* journal = nullptr;  // null = journal off
+  // --store redis: the routes whose state is still one node's memory answer 501 mock.not_shared.
+  bool shared_store = false;
 };
 
 // The route list of the admin listener. Everything in `deps` must outlive the routes.
@@ -32,9 +36,10 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps);
 std::vector<Route> MetricsRoutes(metrics::Metrics& metrics, Access access);
 
 // The groups AdminRoutes assembles.
-std::vector<Route> PageRoutes();
-std::vector<Route> VerificationRoutes(MfaService& service, metrics::Metrics& metrics);
-std::vector<Route> InboxRoutes(MfaService& service);
+std::vector<Route> PageRoutes(CodeStore& codes);
+std::vector<Route> VerificationRoutes(MfaService& service, CodeStore& codes,
+                                      metrics::Metrics& metrics);
+std::vector<Route> InboxRoutes(CodeStore& codes);
 std::vector<Route> ConfigRoutes(MfaService& service, OffsetClock& clock);
 std::vector<Route> SessionRoutes(SessionService& sessions);
 std::vector<Route> JournalRoutes(RequestJournal* journal);

@@ -2,6 +2,7 @@
 // /admin/inbox: the codes "sent", newest first, with what became of each.
 #include "admin/admin_routes.h"
 #include "admin/admin_support.h"
+#include "http/answer_when_done.h"
 
 namespace mfa {
 namespace {
@@ -28,44 +29,56 @@ bool ReadInboxQuery(const HttpRequest& request, InboxQuery* query, Reply& reply)
   return true;
 }
 
+using InboxAnswer = StoreAnswer<std::vector<InboxEntry>>;
+
 struct Handlers {
-  MfaService& service;
+  CodeStore& codes;
 
   void List(const HttpRequest& request, Reply& reply) const {
     InboxQuery query;
     if (!ReadInboxQuery(request, &query, reply)) return;
-    JsonWriter json(reply.body);
-    json.BeginObject().Key("messages").BeginArray();
-    for (const InboxMessage& m : service.inbox().List(query)) {
-      WriteMessage(json, m, service.StateOf(m));
-    }
-    json.EndArray().EndObject();
+    AnswerWhenDone<InboxAnswer>(
+        request, reply, [&](Done<InboxAnswer> done) { codes.ListInbox(query, std::move(done)); },
+        [](Reply& out, const InboxAnswer& listed) {
+          if (listed.outcome != Outcome::kOk) return SetError(out, listed.outcome);
+          JsonWriter json(out.body);
+          json.BeginObject().Key("messages").BeginArray();
+          for (const InboxEntry& e : listed.value) WriteMessage(json, e.message, e.state);
+          json.EndArray().EndObject();
+        });
   }
 
   void Latest(const HttpRequest& request, Reply& reply) const {
     InboxQuery query;
     if (!ReadInboxQuery(request, &query, reply)) return;
     query.limit = 1;
-    const std::vector<InboxMessage> messages = service.inbox().List(query);
-    if (messages.empty()) {
-      return SetError(
-          reply, ApiError::kNotFound,
-          query.to.empty() ? "The inbox is empty." : "No message to \"" + query.to + "\".");
-    }
-    JsonWriter json(reply.body);
-    WriteMessage(json, messages.front(), service.StateOf(messages.front()));
+    AnswerWhenDone<InboxAnswer>(
+        request, reply, [&](Done<InboxAnswer> done) { codes.ListInbox(query, std::move(done)); },
+        [to = query.to](Reply& out, const InboxAnswer& listed) {
+          if (listed.outcome != Outcome::kOk) return SetError(out, listed.outcome);
+          if (listed.value.empty()) {
+            return SetError(out, ApiError::kNotFound,
+                            to.empty() ? "The inbox is empty." : "No message to \"" + to + "\".");
+          }
+          JsonWriter json(out.body);
+          WriteMessage(json, listed.value.front().message, listed.value.front().state);
+        });
   }
 
-  void Clear(const HttpRequest&, Reply& reply) const {
-    service.inbox().Clear();
-    reply.status = 204;
+  void Clear(const HttpRequest& request, Reply& reply) const {
+    AnswerWhenDone<Outcome>(
+        request, reply, [&](Done<Outcome> done) { codes.ClearInbox(std::move(done)); },
+        [](Reply& out, Outcome cleared) {
+          if (cleared != Outcome::kOk) return SetError(out, cleared);
+          out.status = 204;
+        });
   }
 };
 
 }  // namespace
 
-std::vector<Route> InboxRoutes(MfaService& service) {
-  const Handlers h{service};
+std::vector<Route> InboxRoutes(CodeStore& codes) {
+  const Handlers h{codes};
   return {
       {.method = Method::kGet, .path = "/admin/inbox", .handler = Bind(h, &Handlers::List)},
       {.method = Method::kGet,

@@ -2,6 +2,7 @@
 // The inbox page, the OpenAPI document and the health check: open even with an admin token (the
 // page holds no data, its API calls carry the token; the others hold none either).
 #include "admin/admin_routes.h"
+#include "wire/json_writer.h"
 
 namespace mfa {
 
@@ -23,9 +24,20 @@ void OpenApi(const HttpRequest&, Reply& reply) {
 
 void Health(const HttpRequest&, Reply& reply) { reply.body = "{\"status\":\"ok\"}"; }
 
+// Alive (/healthz) is not ready: with a shared store, a node answers 503 here until its store
+// answers, and during any later outage, so a load balancer sends it no traffic meanwhile.
+void Ready(const CodeStore& codes, Reply& reply) {
+  if (!codes.Ready()) return SetError(reply, Outcome::kStoreUnavailable);
+  JsonWriter(reply.body)
+      .BeginObject()
+      .String("status", "ready")
+      .String("store", codes.Describe())
+      .EndObject();
+}
+
 }  // namespace
 
-std::vector<Route> PageRoutes() {
+std::vector<Route> PageRoutes(CodeStore& codes) {
   return {
       {.method = Method::kGet, .path = "/", .handler = InboxPage, .access = Access::kOpen},
       {.method = Method::kGet, .path = "/ui", .handler = InboxPage, .access = Access::kOpen},
@@ -34,6 +46,10 @@ std::vector<Route> PageRoutes() {
        .handler = OpenApi,
        .access = Access::kOpen},
       {.method = Method::kGet, .path = "/healthz", .handler = Health, .access = Access::kOpen},
+      {.method = Method::kGet,
+       .path = "/readyz",
+       .handler = [&codes](const HttpRequest&, Reply& reply) { Ready(codes, reply); },
+       .access = Access::kOpen},
   };
 }
 

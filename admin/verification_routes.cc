@@ -4,6 +4,7 @@
 
 #include "admin/admin_routes.h"
 #include "admin/admin_support.h"
+#include "http/answer_when_done.h"
 #include "wire/json_util.h"
 
 namespace mfa {
@@ -65,8 +66,24 @@ class ExportRows {
   ScanCursor cursor_;
 };
 
+void AnswerSeed(metrics::Metrics& metrics, size_t count, const SeedResult& result, Reply& reply) {
+  if (result.outcome == Outcome::kInvalidInput) {  // a duplicate id (core/mfa_service.h)
+    return SetError(reply, ApiError::kVerificationExists,
+                    "Item " + std::to_string(result.failed_index) +
+                        ": a verification with this verificationId already exists.");
+  }
+  if (result.outcome != Outcome::kOk) return SetError(reply, result.outcome);
+  metrics.CodesSeeded(metrics::SeedSource::kAdmin, count);
+  reply.status = 201;
+  JsonWriter json(reply.body);
+  json.BeginObject().Key("verifications").BeginArray();
+  for (const SeededRecord& r : result.records) WriteSeeded(json, r);
+  json.EndArray().EndObject();
+}
+
 struct Handlers {
   MfaService& service;
+  CodeStore& codes;
   metrics::Metrics& metrics;
 
   void SetStoreFull(Reply& reply) const { SetError(reply, Outcome::kStoreFull); }
@@ -76,24 +93,24 @@ struct Handlers {
     AdminParseError error;
     if (!ParseSeedItems(request.body, &items, &error)) return SetParseError(reply, error);
     const size_t count = items.size();
-    const SeedResult result = service.Seed(std::move(items));
-    if (result.outcome == Outcome::kStoreFull) return SetStoreFull(reply);
-    if (result.outcome != Outcome::kOk) {  // a duplicate id (core/mfa_service.h)
-      return SetError(reply, ApiError::kVerificationExists,
-                      "Item " + std::to_string(result.failed_index) +
-                          ": a verification with this verificationId already exists.");
-    }
-    metrics.CodesSeeded(metrics::SeedSource::kAdmin, count);
-    reply.status = 201;
-    JsonWriter json(reply.body);
-    json.BeginObject().Key("verifications").BeginArray();
-    for (const SeededRecord& r : result.records) WriteSeeded(json, r);
-    json.EndArray().EndObject();
+    AnswerWhenDone<SeedResult>(
+        request, reply,
+        [&](Done<SeedResult> done) { codes.Seed(std::move(items), std::move(done)); },
+        [metrics = &metrics, count](Reply& out, const SeedResult& result) {
+          AnswerSeed(*metrics, count, result, out);
+        });
   }
 
-  void DeleteAll(const HttpRequest&, Reply& reply) const {
-    const size_t deleted = service.ClearVerifications();
-    JsonWriter(reply.body).BeginObject().Int("deleted", static_cast<int64_t>(deleted)).EndObject();
+  void DeleteAll(const HttpRequest& request, Reply& reply) const {
+    AnswerWhenDone<StoreAnswer<size_t>>(
+        request, reply, [&](Done<StoreAnswer<size_t>> done) { codes.Clear(std::move(done)); },
+        [](Reply& out, const StoreAnswer<size_t>& deleted) {
+          if (deleted.outcome != Outcome::kOk) return SetError(out, deleted.outcome);
+          JsonWriter(out.body)
+              .BeginObject()
+              .Int("deleted", static_cast<int64_t>(deleted.value))
+              .EndObject();
+        });
   }
 
   void Generate(const HttpRequest& request, Reply& reply) const {
@@ -128,17 +145,27 @@ struct Handlers {
   }
 
   void Get(const HttpRequest& request, Reply& reply) const {
-    const std::string id = request.DecodedId();
-    const std::optional<RecordSnapshot> record = service.store().Get(id);
-    if (!record) return SetNotFound(reply, "verification", id);
-    JsonWriter json(reply.body);
-    WriteRecord(json, *record);
+    std::string id = request.DecodedId();
+    using Answer = StoreAnswer<std::optional<RecordSnapshot>>;
+    AnswerWhenDone<Answer>(
+        request, reply, [&](Done<Answer> done) { codes.Get(id, std::move(done)); },
+        [id](Reply& out, const Answer& record) {
+          if (record.outcome != Outcome::kOk) return SetError(out, record.outcome);
+          if (!record.value) return SetNotFound(out, "verification", id);
+          JsonWriter json(out.body);
+          WriteRecord(json, *record.value);
+        });
   }
 
   void Delete(const HttpRequest& request, Reply& reply) const {
-    const std::string id = request.DecodedId();
-    if (!service.store().Erase(id)) return SetNotFound(reply, "verification", id);
-    reply.status = 204;
+    std::string id = request.DecodedId();
+    AnswerWhenDone<StoreAnswer<bool>>(
+        request, reply, [&](Done<StoreAnswer<bool>> done) { codes.Erase(id, std::move(done)); },
+        [id](Reply& out, const StoreAnswer<bool>& erased) {
+          if (erased.outcome != Outcome::kOk) return SetError(out, erased.outcome);
+          if (!erased.value) return SetNotFound(out, "verification", id);
+          out.status = 204;
+        });
   }
 
   void Send(const HttpRequest& request, Reply& reply) const {
@@ -148,20 +175,25 @@ struct Handlers {
     if (!ParseAdminSend(request.body, &type, &identifier, &error)) {
       return SetParseError(reply, error);
     }
-    const SendResult result = service.AdminSend(type, identifier);
-    if (result.outcome == Outcome::kStoreFull) return SetStoreFull(reply);
-    metrics.CodeSent(type, metrics::Via::kAdmin);
-    reply.status = 201;
-    JsonWriter json(reply.body);
-    WriteSeeded(json, SeededRecord{result.verification_id, type, result.identifier, result.code,
-                                   result.expires_ms});
+    AnswerWhenDone<SendResult>(
+        request, reply,
+        [&](Done<SendResult> done) { codes.AdminSend(type, identifier, std::move(done)); },
+        [metrics = &metrics, type](Reply& out, const SendResult& result) {
+          if (result.outcome != Outcome::kOk) return SetError(out, result.outcome);
+          metrics->CodeSent(type, metrics::Via::kAdmin);
+          out.status = 201;
+          JsonWriter json(out.body);
+          WriteSeeded(json, SeededRecord{result.verification_id, type, result.identifier,
+                                         result.code, result.expires_ms});
+        });
   }
 };
 
 }  // namespace
 
-std::vector<Route> VerificationRoutes(MfaService& service, metrics::Metrics& metrics) {
-  const Handlers h{service, metrics};
+std::vector<Route> VerificationRoutes(MfaService& service, CodeStore& codes,
+                                      metrics::Metrics& metrics) {
+  const Handlers h{service, codes, metrics};
   return {
       {.method = Method::kPost,
        .path = "/admin/verifications",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "app/experience_routes.h"
 
+#include "http/answer_when_done.h"
 #include "wire/json_writer.h"
 #include "wire/public_request.h"
 
@@ -62,8 +63,26 @@ std::string_view RecordType(IdentifierType type) {
   return type == IdentifierType::kEmail ? "MfaEmailVerificationCode" : "MfaPhoneVerificationCode";
 }
 
+void AnswerVerify(metrics::Metrics& metrics, IdentifierType type, std::string_view id,
+                  Outcome outcome, int64_t blocked_ms, Reply& reply) {
+  metrics.VerifyAttempt(type, outcome);
+  if (outcome == Outcome::kOk) return SetVerificationId(reply, id);
+  SetError(reply, outcome, type, RelativeTimeEn(blocked_ms));
+}
+
+void AnswerSend(metrics::Metrics& metrics, IdentifierType type, const SendResult& result,
+                Reply& reply) {
+  if (result.outcome == Outcome::kOk) {
+    metrics.CodeSent(type, metrics::Via::kPublic);
+    return SetVerificationId(reply, result.verification_id);
+  }
+  metrics.SendRejected(result.outcome);
+  SetError(reply, result.outcome, type);
+}
+
 struct Handlers {
   MfaService& service;
+  CodeStore& codes;
   SessionService& sessions;
   metrics::Metrics& metrics;
 
@@ -75,14 +94,20 @@ struct Handlers {
                            reply)) {
       return;
     }
+    if (session_id.empty()) {
+      // Open mode: the store may answer later (Redis); the id is copied for that.
+      return AnswerWhenDone<Outcome>(
+          request, reply,
+          [&](Done<Outcome> done) {
+            codes.Verify(parsed.type, parsed.verification_id, parsed.code, std::move(done));
+          },
+          [metrics = &metrics, type = parsed.type, id = std::string(parsed.verification_id)](
+              Reply& out, Outcome outcome) { AnswerVerify(*metrics, type, id, outcome, 0, out); });
+    }
     int64_t blocked_ms = 0;
-    const Outcome outcome = session_id.empty()
-                                ? service.Verify(parsed.type, parsed.verification_id, parsed.code)
-                                : sessions.Verify(session_id, parsed.type, parsed.verification_id,
-                                                  parsed.code, &blocked_ms);
-    metrics.VerifyAttempt(parsed.type, outcome);
-    if (outcome == Outcome::kOk) return SetVerificationId(reply, parsed.verification_id);
-    SetError(reply, outcome, parsed.type, RelativeTimeEn(blocked_ms));
+    const Outcome outcome =
+        sessions.Verify(session_id, parsed.type, parsed.verification_id, parsed.code, &blocked_ms);
+    AnswerVerify(metrics, parsed.type, parsed.verification_id, outcome, blocked_ms, reply);
   }
 
   void Send(const HttpRequest& request, Reply& reply) const {
@@ -93,14 +118,14 @@ struct Handlers {
                            reply)) {
       return;
     }
-    const SendResult result =
-        session_id.empty() ? service.Send(parsed.type) : sessions.Send(session_id, parsed.type);
-    if (result.outcome == Outcome::kOk) {
-      metrics.CodeSent(parsed.type, metrics::Via::kPublic);
-      return SetVerificationId(reply, result.verification_id);
+    if (session_id.empty()) {
+      return AnswerWhenDone<SendResult>(
+          request, reply, [&](Done<SendResult> done) { codes.Send(parsed.type, std::move(done)); },
+          [metrics = &metrics, type = parsed.type](Reply& out, const SendResult& result) {
+            AnswerSend(*metrics, type, result, out);
+          });
     }
-    metrics.SendRejected(result.outcome);
-    SetError(reply, result.outcome, parsed.type);
+    AnswerSend(metrics, parsed.type, sessions.Send(session_id, parsed.type), reply);
   }
 
   void StartInteraction(const HttpRequest& request, Reply& reply) const {
@@ -148,9 +173,9 @@ struct Handlers {
 
 }  // namespace
 
-std::vector<Route> ExperienceRoutes(MfaService& service, SessionService& sessions,
+std::vector<Route> ExperienceRoutes(MfaService& service, CodeStore& codes, SessionService& sessions,
                                     metrics::Metrics& metrics) {
-  const Handlers h{service, sessions, metrics};
+  const Handlers h{service, codes, sessions, metrics};
   // Verify first: it is the route load tests hammer.
   return {
       {.method = Method::kPost,

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "core/code_store.h"
 #include "core/mfa_service.h"
 #include "core/session_service.h"
 #include "http/route.h"
@@ -18,8 +19,9 @@ inline constexpr char kExperiencePath[] = "/api/experience";
 inline constexpr char kInteractionPath[] = "/api/experience/interaction";
 inline constexpr char kSessionCookie[] = "_interaction";
 
-// The public listener's routes. Arguments must outlive the routes.
-std::vector<Route> ExperienceRoutes(MfaService& service, SessionService& sessions,
+// The public listener's routes. Arguments must outlive the routes. Open mode's send and verify go
+// through `codes` (memory or shared); interaction sessions through `sessions` (memory only).
+std::vector<Route> ExperienceRoutes(MfaService& service, CodeStore& codes, SessionService& sessions,
                                     metrics::Metrics& metrics);
 
 }  // namespace mfa

@@ -9,6 +9,47 @@
 
 namespace mfa {
 
+bool ParseRedisUrl(const std::string& url, HostPort* address, std::string* prefix,
+                   std::string* why) {
+  constexpr std::string_view kScheme = "redis://";
+  if (url.rfind(kScheme, 0) != 0) {
+    *why = "it does not start with redis://";
+    return false;
+  }
+  std::string rest = url.substr(kScheme.size());
+  std::string query;
+  if (const size_t q = rest.find('?'); q != std::string::npos) {
+    query = rest.substr(q + 1);
+    rest.resize(q);
+  }
+  if (rest.find('@') != std::string::npos || rest.find('/') != std::string::npos) {
+    *why = "no user, password or database number (hiredis 0.14 has no AUTH here; use a prefix)";
+    return false;
+  }
+  if (!ParseHostPort(rest, address) || address->host.empty() || address->port == 0) {
+    *why = "HOST:PORT is missing or malformed";
+    return false;
+  }
+  *prefix = "mfa";
+  if (!query.empty()) {
+    if (query.rfind("prefix=", 0) != 0 || query.find('&') != std::string::npos) {
+      *why = "the only parameter is prefix=NAME";
+      return false;
+    }
+    std::string name = query.substr(7);
+    const bool valid = !name.empty() && name.size() <= 64 &&
+                       name.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                           "0123456789_-:.") == std::string::npos;
+    if (!valid) {
+      *why = "prefix must be 1 to 64 of [A-Za-z0-9_-:.]";
+      return false;
+    }
+    *prefix = std::move(name);
+  }
+  return true;
+}
+
 bool ParseHostPort(const std::string& text, HostPort* out) {
   std::string host;
   std::string port;
@@ -210,6 +251,21 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
       ->envname("MFA_MOCK_SHUTDOWN_GRACE")
       ->check(CLI::Range(0, 600))
       ->capture_default_str();
+  app.add_option("--store", o->store,
+                 "Where the verification-code state lives: memory (this process) or "
+                 "redis://HOST:PORT[?prefix=NAME] (shared by every node pointed at it)")
+      ->envname("MFA_MOCK_STORE")
+      ->capture_default_str();
+  app.add_option("--store-timeout-ms", o->store_timeout_ms,
+                 "Longest wait for the shared store before a request answers 503")
+      ->envname("MFA_MOCK_STORE_TIMEOUT_MS")
+      ->check(CLI::Range(10, 60'000))
+      ->capture_default_str();
+  app.add_option("--store-max-in-flight", o->store_max_in_flight,
+                 "Calls waiting for the shared store on this node before new ones answer 503")
+      ->envname("MFA_MOCK_STORE_MAX_IN_FLIGHT")
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
+      ->capture_default_str();
   app.add_option("--log-level", o->log_level, "trace, debug, info, warn, error or off")
       ->envname("MFA_MOCK_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
@@ -302,6 +358,31 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
   c.default_user.email = default_email;
   c.default_user.phone = default_phone;
   if (std::string why = ValidateConfig(c); !why.empty()) return usage(why);
+  if (o->store != "memory") {
+    std::string why;
+    if (!ParseRedisUrl(o->store, &o->redis, &o->redis_prefix, &why)) {
+      return usage("--store must be memory or redis://HOST:PORT[?prefix=NAME]: " + why);
+    }
+    // What a shared store does not hold yet: refused rather than kept per node in silence.
+    // Interaction sessions are still one node's memory: off unless asked for (then refused).
+    if (app.get_option("--sessions")->count() == 0) c.sessions = SessionMode::kOff;
+    if (c.sessions != SessionMode::kOff) {
+      return usage(
+          "--store redis works with --sessions off only for now (interaction sessions "
+          "are still one node's memory; docs/scale-out.md)");
+    }
+    if (!o->snapshot_file.empty()) {
+      return usage(
+          "--snapshot does not apply to --store redis (Redis holds the state; use its "
+          "own persistence)");
+    }
+    if (!o->connector_dir.empty()) {
+      return usage("--connector-dir is not available with --store redis yet (docs/scale-out.md)");
+    }
+    if (app.get_option("--max-records")->count() > 0) {
+      return usage("--max-records does not apply to --store redis: cap Redis itself (maxmemory)");
+    }
+  }
   if (!o->faults_json.empty()) {
     // The same parser as PATCH /admin/config, so both accept exactly the same rules.
     AdminParseError error;

@@ -44,7 +44,15 @@ struct AppOptions {
   uint32_t snapshot_interval_seconds = 60;  // 0 = only at shutdown
   bool snapshot_ignore_corrupt = false;
   uint32_t shutdown_grace_seconds = 10;
+  // --store: "memory" (this process) or redis://HOST:PORT[?prefix=NAME] (shared by many nodes).
+  std::string store = "memory";
+  HostPort redis;  // parsed from a redis:// store
+  std::string redis_prefix = "mfa";
+  uint32_t store_timeout_ms = 1000;
+  size_t store_max_in_flight = 10000;
   Config config;
+
+  bool shared_store() const { return store != "memory"; }
 };
 
 enum class ParseStatus { kRun, kExitOk, kExitUsage };
@@ -52,6 +60,11 @@ enum class ParseStatus { kRun, kExitOk, kExitUsage };
 // Parses argv (and the environment). On kExitUsage `message` holds one line for stderr; on
 // kExitOk (--help, --version) `message` holds what to print on stdout.
 ParseStatus ParseOptions(int argc, char** argv, AppOptions* options, std::string* message);
+
+// "redis://HOST:PORT[?prefix=NAME]" (prefix: letters, digits, '_', '-', ':', '.'; 1 to 64 of them);
+// false with `why` set if malformed.
+bool ParseRedisUrl(const std::string& url, HostPort* address, std::string* prefix,
+                   std::string* why);
 
 // "host:port", "[v6]:port" or ":port"; false if malformed.
 bool ParseHostPort(const std::string& text, HostPort* out);

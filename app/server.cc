@@ -3,11 +3,13 @@
 
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "admin/admin_routes.h"
 #include "app/connector_files.h"
 #include "app/experience_routes.h"
+#include "core/memory_code_store.h"
 #include "core/mfa_service.h"
 #include "core/session_service.h"
 #include "core/snapshot.h"
@@ -16,6 +18,7 @@
 #include "http/pistache_listener.h"
 #include "http/request_journal.h"
 #include "http/timer_queue.h"
+#include "redis/redis_code_store.h"
 #include "wire/admin_parser.h"
 
 namespace mfa {
@@ -49,6 +52,28 @@ bool ReadFile(const std::string& path, std::string* content) {
   return true;
 }
 
+// The shared store's client, observed for metrics.
+class StoreMetrics final : public redis::ClientObserver {
+ public:
+  explicit StoreMetrics(metrics::Metrics& metrics) : metrics_(metrics) {}
+  void CallFinished(std::string_view op, redis::CallError error,
+                    std::chrono::nanoseconds latency) override {
+    metrics_.StoreCall(op, error == redis::CallError::kNone ? "" : redis::ToString(error),
+                       std::chrono::duration<double>(latency).count());
+  }
+  void Reconnected() override { metrics_.StoreReconnected(); }
+  void ConnectionChanged(bool up) override {
+    if (up) {
+      LogInfo("store: connected");
+    } else {
+      LogWarn("store: not answering; requests that need it answer 503 mock.store_unavailable");
+    }
+  }
+
+ private:
+  metrics::Metrics& metrics_;
+};
+
 }  // namespace
 
 // The domain and what observes it; members in construction order.
@@ -76,6 +101,11 @@ struct ServerState {
   Sentinel sentinel;
   SessionService sessions;
   std::unique_ptr<metrics::Metrics> metrics;
+  // The records and the inbox as the routes reach them: `service` itself, or Redis. Declared
+  // before the client so the client (whose completions use the store) stops first.
+  std::unique_ptr<CodeStore> codes;
+  std::unique_ptr<StoreMetrics> store_metrics;
+  std::unique_ptr<redis::Client> redis_client;  // with --store redis://
   std::unique_ptr<ConnectorFiles> connector_files;
   std::unique_ptr<RequestJournal> journal;
   std::unique_ptr<AccessLog> access_log;
@@ -85,7 +115,26 @@ Server::Server(AppOptions options)
     : options_(std::move(options)),
       state_(std::make_unique<ServerState>(options_)),
       lifecycle_(std::make_shared<Lifecycle>()),
-      timers_(std::make_unique<TimerQueue>()) {}
+      timers_(std::make_unique<TimerQueue>()) {
+  ServerState& s = *state_;
+  if (!options_.shared_store()) {
+    s.codes = std::make_unique<MemoryCodeStore>(s.service);
+    return;
+  }
+  redis::ClientOptions client;
+  client.host = options_.redis.host;
+  client.port = options_.redis.port;
+  client.call_timeout = std::chrono::milliseconds(options_.store_timeout_ms);
+  client.max_in_flight = options_.store_max_in_flight;
+  s.store_metrics = std::make_unique<StoreMetrics>(*s.metrics);
+  s.redis_client = std::make_unique<redis::Client>(client, s.store_metrics.get());
+  s.codes = std::make_unique<redis::RedisCodeStore>(
+      s.config, s.clock, *s.redis_client,
+      redis::CodeStoreOptions{.prefix = options_.redis_prefix,
+                              .address = Endpoint(options_.redis.host, options_.redis.port),
+                              .inbox_capacity = options_.inbox_size,
+                              .retention_ms = int64_t{options_.retention_seconds} * 1000});
+}
 
 Server::~Server() {
   if (started_ && !stopped_) Shutdown();
@@ -96,11 +145,27 @@ Status Server::Start() {
   for (Status status : {CheckAdminExposure(), LoadUsers()}) {
     if (!status.ok()) return status;
   }
+  if (s.redis_client) {
+    // Redis may be down now: the node starts anyway, /readyz answers 503 until it connects.
+    if (!s.redis_client->Start()) return Status::Failed("cannot start the store's I/O thread");
+    LogInfo("store: {} (every node with this address and prefix shares the state)",
+            s.codes->Describe());
+  }
   s.service.set_sweep_hook([&s] { s.sessions.Sweep(); });
-  s.metrics->SetScrapeSources(
-      metrics::ScrapeSources{[&s] { return static_cast<double>(s.store.size()); },
-                             [&s] { return static_cast<double>(s.inbox.size()); },
-                             [&s] { return static_cast<double>(s.store.swept_total()); }});
+  if (s.redis_client) {
+    // The records and the inbox are in Redis (INFO there); this node reports its link to it.
+    metrics::ScrapeSources sources;
+    sources.shared_store_in_flight = [&s] {
+      return static_cast<double>(s.redis_client->in_flight());
+    };
+    sources.shared_store_up = [&s] { return s.redis_client->connected() ? 1.0 : 0.0; };
+    s.metrics->SetScrapeSources(std::move(sources));
+  } else {
+    s.metrics->SetScrapeSources(metrics::ScrapeSources{
+        .store_records = [&s] { return static_cast<double>(s.store.size()); },
+        .inbox_messages = [&s] { return static_cast<double>(s.inbox.size()); },
+        .store_expired_swept_total = [&s] { return static_cast<double>(s.store.swept_total()); }});
+  }
   if (Status status = RestoreSnapshot(); !status.ok()) return status;
   if (!options_.connector_dir.empty()) {
     s.connector_files = std::make_unique<ConnectorFiles>(options_.connector_dir);
@@ -205,7 +270,16 @@ Status Server::LoadSeed() {
     return Status::InvalidArgument("--seed " + path + ": " + error);
   }
   const size_t count = items.size();
-  const SeedResult seeded = state_->service.Seed(std::move(items));
+  // Start-up, not a request: waiting here for a shared store is fine (bounded by its timeout).
+  std::promise<SeedResult> promise;
+  std::future<SeedResult> answer = promise.get_future();
+  state_->codes->Seed(std::move(items),
+                      [&promise](SeedResult result) { promise.set_value(std::move(result)); });
+  const SeedResult seeded = answer.get();
+  if (seeded.outcome == Outcome::kStoreUnavailable || seeded.outcome == Outcome::kStoreBusy) {
+    return Status::Failed("--seed " + path + ": the store " + state_->codes->Describe() +
+                          " did not answer");
+  }
   if (seeded.outcome == Outcome::kStoreFull) {
     return Status::InvalidArgument("--seed " + path + ": " + std::to_string(count) +
                                    " records exceed --max-records " +
@@ -256,11 +330,18 @@ Status Server::StartListeners() {
                               .lifecycle = lifecycle_,
                               .timers = timers_.get(),
                               .access_log = s.access_log.get()};
-  const AdminDeps deps{s.service, s.sessions,     *s.metrics, s.clock, !options_.metrics_public,
-                       true,      s.journal.get()};
+  const AdminDeps deps{.service = s.service,
+                       .codes = *s.codes,
+                       .sessions = s.sessions,
+                       .metrics = *s.metrics,
+                       .clock = s.clock,
+                       .metrics_require_token = !options_.metrics_public,
+                       .serve_metrics = true,
+                       .journal = s.journal.get(),
+                       .shared_store = options_.shared_store()};
   try {
     auto public_dispatcher = std::make_shared<const Dispatcher>(
-        public_config, ExperienceRoutes(s.service, s.sessions, *s.metrics), *s.metrics);
+        public_config, ExperienceRoutes(s.service, *s.codes, s.sessions, *s.metrics), *s.metrics);
     auto admin_dispatcher =
         std::make_shared<const Dispatcher>(admin_config, AdminRoutes(deps), *s.metrics);
     listeners_.push_back(std::make_unique<HttpListener>(options_.listen.host, options_.listen.port,
@@ -347,6 +428,8 @@ bool Server::Shutdown() {
   if (snapshotter_.joinable()) snapshotter_.join();
   state_->service.StopSweeper();
   const bool saved = SaveSnapshot();
+  // Store calls still waiting (past the grace) answer 503 while the listeners can still send.
+  if (state_->redis_client) state_->redis_client->Stop();
   // Answers still held (past the grace) are dropped with their connections.
   timers_->Stop();
   for (auto& listener : listeners_) listener->Shutdown();

@@ -31,6 +31,18 @@ struct InboxQuery {
   size_t limit = 100;
 };
 
+// Whether a message passes a query's recipient and channel filters (not its limit).
+class InboxFilter {
+ public:
+  explicit InboxFilter(const InboxQuery& query);
+  bool Matches(const InboxMessage& message) const;
+
+ private:
+  std::optional<IdentifierType> channel_;
+  bool any_recipient_ = true;
+  std::string want_email_, want_phone_;  // the query's recipient, normalized per channel
+};
+
 // Thread-safe: see BoundedLog (no global lock; each slot has its own mutex).
 class Inbox {
  public:

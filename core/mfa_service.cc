@@ -18,20 +18,22 @@ MfaService::MfaService(ConfigStore& config, VerificationStore& store, Inbox& inb
 
 MfaService::~MfaService() { StopSweeper(); }
 
+Outcome OpenModeRecipient(const Config& config, IdentifierType type, std::string* address) {
+  if (!config.default_user.identified) return Outcome::kIdentifierNotFound;
+  const std::string& configured = config.default_address(type);
+  if (configured.empty()) return Outcome::kFactorNotEnabled;
+  *address = configured;
+  return Outcome::kOk;
+}
+
 SendResult MfaService::Send(IdentifierType type) {
   const ResolvedConfig& rc = config_.Get();
   const Config& c = rc.config;
   SendResult result;
   result.type = type;
-  if (!c.default_user.identified) {
-    result.outcome = Outcome::kIdentifierNotFound;
-    return result;
-  }
-  const std::string& address = c.default_address(type);
-  if (address.empty()) {
-    result.outcome = Outcome::kFactorNotEnabled;
-    return result;
-  }
+  std::string address;
+  result.outcome = OpenModeRecipient(c, type, &address);
+  if (result.outcome != Outcome::kOk) return result;
   return LimitedSend(rc, type, IdentifierRef::Shared(rc.default_address_text(type)), address,
                      /*session_bound=*/false);
 }
@@ -267,13 +269,18 @@ size_t MfaService::ClearVerifications() {
   return deleted;
 }
 
+MessageState StateOf(const RecordSnapshot* record, int64_t now_ms, uint32_t max_attempts) {
+  if (record == nullptr) return MessageState::kGone;
+  if (record->verified) return MessageState::kVerified;
+  if (now_ms > record->expires_ms) return MessageState::kExpired;
+  if (record->try_count >= max_attempts) return MessageState::kLocked;
+  return MessageState::kPending;
+}
+
 MessageState MfaService::StateOf(const InboxMessage& message) const {
   const std::optional<RecordSnapshot> record = store_.Get(message.verification_id);
-  if (!record) return MessageState::kGone;
-  if (record->verified) return MessageState::kVerified;
-  if (clock_.NowMs() > record->expires_ms) return MessageState::kExpired;
-  if (record->try_count >= config_.Get().config.max_attempts) return MessageState::kLocked;
-  return MessageState::kPending;
+  return mfa::StateOf(record ? &*record : nullptr, clock_.NowMs(),
+                      config_.Get().config.max_attempts);
 }
 
 std::string_view ToString(MessageState state) {

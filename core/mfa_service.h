@@ -78,10 +78,16 @@ struct GenerateResult {
 
 class Sentinel;
 
+// Contract §4 steps 3-4 in open mode: the configured default user must be identified and have an
+// address for `type`. kOk (with *address set), kIdentifierNotFound or kFactorNotEnabled.
+Outcome OpenModeRecipient(const Config& config, IdentifierType type, std::string* address);
+
 // What became of a sent code: pending, verified, expired, locked (no tries left) or gone
 // (deleted, swept, or replaced by a newer send in its session).
 enum class MessageState : uint8_t { kPending, kVerified, kExpired, kLocked, kGone };
 std::string_view ToString(MessageState state);
+// The state of a record read now; nullptr = no such record.
+MessageState StateOf(const RecordSnapshot* record, int64_t now_ms, uint32_t max_attempts);
 
 // Extra rules for a verify made inside an interaction session.
 struct VerifyScope {

@@ -23,6 +23,8 @@ enum class Outcome : uint8_t {
   kRateLimited,           // request.message_rate_limited
   kConnectorNotFound,     // connector.not_found
   kStoreFull,             // mfa-mock: --max-records reached
+  kStoreUnavailable,      // mfa-mock: the shared store (Redis) did not answer in time
+  kStoreBusy,             // mfa-mock: too many calls wait for the shared store on this node
   kInternal,              // unexpected
 };
 inline constexpr int kOutcomeCount = static_cast<int>(Outcome::kInternal) + 1;

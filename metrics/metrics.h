@@ -26,7 +26,16 @@ struct ScrapeSources {
   std::function<double()> store_records;
   std::function<double()> inbox_messages;
   std::function<double()> store_expired_swept_total;
+  // The shared store (--store redis) only: calls waiting for it, and whether it answers (1/0).
+  std::function<double()> shared_store_in_flight = {};
+  std::function<double()> shared_store_up = {};
 };
+
+// The operations of the shared store, the label values of its metrics (others count as "other").
+inline constexpr std::string_view kStoreOperations[] = {
+    "verify",      "send_limit",  "create", "inbox_add",  "send_limit_release", "seed",
+    "seed_undo",   "get",         "delete", "clear_scan", "clear_delete",       "inbox_list",
+    "inbox_state", "inbox_clear", "health", "other"};
 
 struct BuildInfo {
   std::string version;
@@ -62,6 +71,11 @@ class Metrics {
   // implementation to known methods plus "OTHER").
   virtual void HttpRequest(Listener listener, RouteId route, std::string_view method, int status,
                            double seconds) = 0;
+
+  // The shared store (--store redis): one finished call by operation (kStoreOperations) and
+  // error kind ("" when Redis answered; e.g. "timeout", "unavailable"), and each reconnection.
+  virtual void StoreCall(std::string_view operation, std::string_view error, double seconds) {}
+  virtual void StoreReconnected() {}
 
   // The exposition text (format 0.0.4).
   virtual std::string Render() = 0;

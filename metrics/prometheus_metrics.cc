@@ -141,6 +141,10 @@ size_t BucketSlot(double seconds) {
   return slot;
 }
 
+constexpr size_t kStoreOpCount = std::size(kStoreOperations);
+constexpr std::array<std::string_view, 6> kStoreErrorKinds = {
+    "unavailable", "timeout", "io", "overloaded", "stopped", "error_reply"};
+
 // --- Cell layouts --------------------------------------------------------------------------
 
 // Domain counters, one table for the process. Outcome-indexed cells cover every Outcome so
@@ -250,6 +254,20 @@ class PrometheusMetrics final : public Metrics {
     routes_[id]->declared[RequestCell(MethodSlot(method), CodeSlot(status)) - kRequestBase] = true;
   }
 
+  void StoreCall(std::string_view operation, std::string_view error, double seconds) override {
+    size_t op = 0;
+    while (op + 1 < kStoreOpCount && kStoreOperations[op] != operation) ++op;
+    StoreCells& cells = store_[op];
+    cells.buckets[BucketSlot(seconds)].fetch_add(1, std::memory_order_relaxed);
+    cells.sum_nanos.fetch_add(static_cast<uint64_t>(seconds * 1e9), std::memory_order_relaxed);
+    if (error.empty()) return;
+    size_t kind = 0;
+    while (kind + 1 < kStoreErrorKinds.size() && kStoreErrorKinds[kind] != error) ++kind;
+    cells.errors[kind].fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void StoreReconnected() override { store_reconnects_.fetch_add(1, std::memory_order_relaxed); }
+
   void SetScrapeSources(ScrapeSources sources) override {
     std::lock_guard lock(mutex_);
     sources_ = std::move(sources);
@@ -312,6 +330,7 @@ class PrometheusMetrics final : public Metrics {
       sources = sources_;
     }
     RenderSources(sources, families);
+    if (sources.shared_store_up) RenderStore(families);
     RenderProcess(families);
     return prom::TextSerializer().Serialize(families);
   }
@@ -452,11 +471,66 @@ class PrometheusMetrics final : public Metrics {
     if (!durations.metric.empty()) families.push_back(std::move(durations));
   }
 
+  // The shared store's calls: latency by operation, errors by operation and kind, reconnects.
+  void RenderStore(std::vector<prom::MetricFamily>& families) const {
+    auto durations = Family("mfa_mock_store_call_duration_seconds",
+                            "Time from a call to the shared store to its answer, by operation.",
+                            prom::MetricType::Histogram);
+    auto errors = Family("mfa_mock_store_errors_total",
+                         "Calls to the shared store that failed, by operation and kind.",
+                         prom::MetricType::Counter);
+    for (size_t op = 0; op < kStoreOpCount; ++op) {
+      const StoreCells& cells = store_[op];
+      prom::ClientMetric histogram;
+      histogram.label = {Label("operation", kStoreOperations[op])};
+      uint64_t cumulative = 0;
+      for (size_t slot = 0; slot < kBucketSlots; ++slot) {
+        cumulative += cells.buckets[slot].load(std::memory_order_relaxed);
+        const double bound = slot < kDurationBounds.size()
+                                 ? kDurationBounds[slot]
+                                 : std::numeric_limits<double>::infinity();
+        histogram.histogram.bucket.push_back({cumulative, bound});
+      }
+      histogram.histogram.sample_count = cumulative;
+      histogram.histogram.sample_sum =
+          static_cast<double>(cells.sum_nanos.load(std::memory_order_relaxed)) / 1e9;
+      durations.metric.push_back(std::move(histogram));
+      for (size_t kind = 0; kind < kStoreErrorKinds.size(); ++kind) {
+        AddCounter(
+            errors,
+            {Label("operation", kStoreOperations[op]), Label("kind", kStoreErrorKinds[kind])},
+            static_cast<double>(cells.errors[kind].load(std::memory_order_relaxed)));
+      }
+    }
+    families.push_back(std::move(durations));
+    families.push_back(std::move(errors));
+    auto reconnects = Family("mfa_mock_store_reconnects_total",
+                             "Times the connection to the shared store was made again.",
+                             prom::MetricType::Counter);
+    AddCounter(reconnects, {},
+               static_cast<double>(store_reconnects_.load(std::memory_order_relaxed)));
+    families.push_back(std::move(reconnects));
+  }
+
   static void RenderSources(const ScrapeSources& sources,
                             std::vector<prom::MetricFamily>& families) {
     if (auto value = Sample(sources.store_records)) {
       auto family =
           Family("mfa_mock_store_records", "Verification records currently held by the store.",
+                 prom::MetricType::Gauge);
+      AddGauge(family, {}, *value);
+      families.push_back(std::move(family));
+    }
+    if (auto value = Sample(sources.shared_store_in_flight)) {
+      auto family =
+          Family("mfa_mock_store_in_flight", "Calls waiting for the shared store on this node.",
+                 prom::MetricType::Gauge);
+      AddGauge(family, {}, *value);
+      families.push_back(std::move(family));
+    }
+    if (auto value = Sample(sources.shared_store_up)) {
+      auto family =
+          Family("mfa_mock_store_up", "1 while the shared store answers this node, else 0.",
                  prom::MetricType::Gauge);
       AddGauge(family, {}, *value);
       families.push_back(std::move(family));
@@ -506,6 +580,14 @@ class PrometheusMetrics final : public Metrics {
   const size_t stripes_ = DefaultStripeCount();
   const BuildInfo build_;
   StripedCounterTable domain_;
+  // The shared store's calls, recorded by its one I/O thread (relaxed atomics, no contention).
+  struct StoreCells {
+    std::array<std::atomic<uint64_t>, kBucketSlots> buckets{};
+    std::atomic<uint64_t> sum_nanos{0};
+    std::array<std::atomic<uint64_t>, kStoreErrorKinds.size()> errors{};
+  };
+  std::array<StoreCells, kStoreOpCount> store_{};
+  std::atomic<uint64_t> store_reconnects_{0};
   // Lock-free views of routes_ for the record path; written once per id under mutex_.
   std::array<std::atomic<Route*>, kMaxRoutes> route_by_id_{};
   std::array<std::atomic<Route*>, kListenerCount> unmatched_{};

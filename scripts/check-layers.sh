@@ -6,7 +6,8 @@
 #   wire     -> wire core                    (JSON in and out; RapidJSON only here)
 #   http     -> http wire metrics core       (the seam; Pistache only in http/pistache_listener.cc)
 #   admin    -> admin http wire metrics core
-#   app      -> app admin http wire metrics core
+#   redis    -> redis core                   (hiredis only here)
+#   app      -> app admin redis http wire metrics core
 # Usage: scripts/check-layers.sh   (exit 1 and one line per violation)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,8 @@ declare -A allowed=(
   [wire]="wire core"
   [http]="http wire metrics core"
   [admin]="admin http wire metrics core"
-  [app]="app admin http wire metrics core"
+  [redis]="redis core"
+  [app]="app admin redis http wire metrics core"
 )
 # Third-party headers and the only places that may include them.
 declare -A library_home=(
@@ -26,6 +28,7 @@ declare -A library_home=(
   [prometheus]="metrics/"
   [spdlog]="http/log.h http/log.cc http/access_log.cc"
   [CLI]="app/options.cc"
+  [hiredis]="redis/ tests/support/redis_server.h tests/support/redis_server.cc"
 )
 
 violations=0

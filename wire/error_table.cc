@@ -45,6 +45,13 @@ constexpr std::array<HttpError, kOutcomeCount> kOutcomes = {{
     /* kStoreFull */
     {503, "mock.store_full",
      "The mock's record store is full (--max-records). Delete records or raise the cap."},
+    /* kStoreUnavailable */
+    {503, "mock.store_unavailable",
+     "The mock's shared store (Redis) did not answer in time. Try again; GET /readyz on the admin "
+     "listener tells when it is back."},
+    /* kStoreBusy */
+    {503, "mock.store_busy",
+     "Too many requests wait for the mock's shared store (Redis) on this node. Try again."},
     /* kInternal */ {500, "unexpected", "Internal server error."},
 }};
 
@@ -74,6 +81,10 @@ constexpr std::array<HttpError, kApiErrorCount> kApiErrors = {{
     /* kVerificationExists */
     {409, "admin.verification_exists", "A verification with this verificationId already exists."},
     /* kUserExists */ {409, "admin.user_exists", "A user with this id already exists."},
+    /* kNotShared */
+    {501, "mock.not_shared",
+     "This admin route is not available with a shared store (--store redis) yet: its state "
+     "lives in one node's memory. See docs/scale-out.md."},
 }};
 
 }  // namespace

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+// The seam between the verification-code routes and where their state lives: the records with
+// their check order, the per-recipient send limit and the inbox. Two implementations: in this
+// process (MemoryCodeStore, over MfaService; it answers before the call returns) and in Redis
+// (redis/RedisCodeStore; it answers later, from its I/O thread), so N nodes can share one state.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/inbox.h"
+#include "core/mfa_service.h"
+#include "core/outcome.h"
+#include "core/record.h"
+
+namespace mfa {
+
+// A result that may also be a store failure: `outcome` is kOk (then `value` holds the answer),
+// kStoreUnavailable or kStoreBusy (the store did not answer in time, or too many calls wait).
+template <typename T>
+struct StoreAnswer {
+  Outcome outcome = Outcome::kOk;
+  T value{};
+};
+
+// A completion. Called exactly once: before the call returns (memory) or later on the store's
+// thread (Redis). It must not block.
+template <typename T>
+using Done = std::function<void(T)>;
+
+// One inbox message with what became of its code, read when the inbox was listed.
+struct InboxEntry {
+  InboxMessage message;
+  MessageState state = MessageState::kGone;
+};
+
+// Thread-safe (every implementation): any Pistache worker calls it; completions may run on
+// another thread. The strings a call takes are copied before it returns.
+class CodeStore {
+ public:
+  virtual ~CodeStore() = default;
+
+  // The public routes in open mode (no interaction session): contract §4 and §3.
+  virtual void Send(IdentifierType type, Done<SendResult> done) = 0;
+  virtual void Verify(IdentifierType type, std::string_view verification_id, std::string_view code,
+                      Done<Outcome> done) = 0;
+
+  // Admin: a send to any recipient (no identification, factor, limit or connector checks).
+  virtual void AdminSend(IdentifierType type, std::string_view identifier,
+                         Done<SendResult> done) = 0;
+  // Admin: all-or-nothing insert (SeedResult's outcome may also be a store failure).
+  virtual void Seed(std::vector<SeedItem> items, Done<SeedResult> done) = 0;
+  virtual void Get(std::string_view verification_id,
+                   Done<StoreAnswer<std::optional<RecordSnapshot>>> done) = 0;
+  // value: whether the record existed.
+  virtual void Erase(std::string_view verification_id, Done<StoreAnswer<bool>> done) = 0;
+  // Every record and the send limit's memory; value: the records deleted.
+  virtual void Clear(Done<StoreAnswer<size_t>> done) = 0;
+
+  // The inbox, newest first, filtered by `query`.
+  virtual void ListInbox(const InboxQuery& query,
+                         Done<StoreAnswer<std::vector<InboxEntry>>> done) = 0;
+  virtual void ClearInbox(Done<Outcome> done) = 0;
+
+  // Whether the store answers now (GET /readyz). Memory: always.
+  virtual bool Ready() const = 0;
+  // "memory", or "redis" with its address, for logs and /admin/stats.
+  virtual std::string Describe() const = 0;
+};
+
+}  // namespace mfa

@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "redis/redis_code_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <mutex>
+#include <unordered_set>
+
+#include "core/recipient.h"
+#include "core/secure_random.h"
+
+namespace mfa {
+extern const char kVerifyLua[];
+extern const std::size_t kVerifyLua_size;
+extern const char kCreateLua[];
+extern const std::size_t kCreateLua_size;
+extern const char kSendLimitLua[];
+extern const std::size_t kSendLimitLua_size;
+extern const char kInboxAddLua[];
+extern const std::size_t kInboxAddLua_size;
+}  // namespace mfa
+
+namespace mfa::redis {
+namespace {
+
+// Record flags as the scripts store them (field "f").
+constexpr int kIdentifiedFlag = 1;
+constexpr int kConsumedFlag = 4;
+constexpr int kVerifiedFlag = 8;
+// Redis's own expiry is only garbage collection: it runs this long after the mock would have
+// swept the record, so a node whose clock is a little ahead never reads a record Redis dropped.
+constexpr int64_t kExpirySlackMs = 60'000;
+
+std::string Decimal(int64_t value) { return std::to_string(value); }
+
+int64_t ParseInt(std::string_view s) {
+  int64_t value = 0;
+  std::from_chars(s.data(), s.data() + s.size(), value);
+  return value;
+}
+
+// The answer of a failed call, or kOk when the call was answered without an error reply.
+Outcome Failure(const CallResult& result) {
+  switch (result.error) {
+    case CallError::kNone:
+      break;
+    case CallError::kOverloaded:
+      return Outcome::kStoreBusy;
+    default:
+      return Outcome::kStoreUnavailable;
+  }
+  if (result.value.type != Value::Type::kError) return Outcome::kOk;
+  const std::string& e = result.value.str;
+  if (e.rfind("OOM", 0) == 0) return Outcome::kStoreFull;  // Redis's maxmemory is the cap
+  for (std::string_view transient :
+       {"LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN", "MOVED", "ASK"}) {
+    if (e.rfind(transient, 0) == 0) return Outcome::kStoreUnavailable;
+  }
+  return Outcome::kInternal;  // a script error is a bug of ours
+}
+
+Outcome VerifyOutcome(std::string_view answer) {
+  static constexpr std::pair<std::string_view, Outcome> kAnswers[] = {
+      {"ok", Outcome::kOk},
+      {"verification_not_found", Outcome::kVerificationNotFound},
+      {"identifier_not_found", Outcome::kIdentifierNotFound},
+      {"code_not_found", Outcome::kCodeNotFound},
+      {"expired", Outcome::kCodeExpired},
+      {"exceed_max_try", Outcome::kExceedMaxTry},
+      {"code_mismatch", Outcome::kCodeMismatch},
+  };
+  for (const auto& [text, outcome] : kAnswers) {
+    if (answer == text) return outcome;
+  }
+  return Outcome::kInternal;
+}
+
+// Inbox messages are stored as length-prefixed fields ("5:hello"), so any byte may occur in them.
+void AppendField(std::string& out, std::string_view field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+}
+
+bool NextField(std::string_view& in, std::string_view* field) {
+  const size_t colon = in.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const int64_t length = ParseInt(in.substr(0, colon));
+  if (length < 0 || static_cast<size_t>(length) > in.size() - colon - 1) return false;
+  *field = in.substr(colon + 1, static_cast<size_t>(length));
+  in.remove_prefix(colon + 1 + static_cast<size_t>(length));
+  return true;
+}
+
+std::string EncodeMessage(const InboxMessage& m) {
+  std::string out;
+  AppendField(out, ToString(m.type));
+  AppendField(out, m.to);
+  AppendField(out, m.code);
+  AppendField(out, m.verification_id);
+  AppendField(out, Decimal(m.sent_ms));
+  return out;
+}
+
+// The inverse of EncodeMessage with the sequence number the script put in front.
+bool DecodeMessage(std::string_view in, InboxMessage* m) {
+  std::string_view seq, type, to, code, id, sent;
+  if (!NextField(in, &seq) || !NextField(in, &type) || !NextField(in, &to) ||
+      !NextField(in, &code) || !NextField(in, &id) || !NextField(in, &sent)) {
+    return false;
+  }
+  const std::optional<IdentifierType> parsed = ParseIdentifierType(type);
+  if (!parsed) return false;
+  m->seq = static_cast<uint64_t>(ParseInt(seq));
+  m->type = *parsed;
+  m->to = std::string(to);
+  m->code = std::string(code);
+  m->verification_id = std::string(id);
+  m->sent_ms = ParseInt(sent);
+  return true;
+}
+
+// A record from HGETALL's field/value pairs, or nullopt when it is absent or past its retention
+// (gone, as after the in-memory sweeper).
+std::optional<RecordSnapshot> ParseRecord(std::string_view id, const Value& reply, int64_t now_ms,
+                                          int64_t retention_ms) {
+  if (reply.type != Value::Type::kArray || reply.elements.empty()) return std::nullopt;
+  RecordSnapshot r;
+  r.verification_id = std::string(id);
+  int64_t flags = 0, consumed_ms = 0;
+  bool typed = false;
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    const std::string& field = reply.elements[i].str;
+    const std::string& value = reply.elements[i + 1].str;
+    if (field == "t") {
+      const std::optional<IdentifierType> type = ParseIdentifierType(value);
+      typed = type.has_value();
+      if (type) r.identifier_type = *type;
+    } else if (field == "c") {
+      r.code = value;
+    } else if (field == "i") {
+      r.identifier = value;
+    } else if (field == "cr") {
+      r.created_ms = ParseInt(value);
+    } else if (field == "x") {
+      r.expires_ms = ParseInt(value);
+    } else if (field == "n") {
+      r.try_count = static_cast<uint32_t>(ParseInt(value));
+    } else if (field == "f") {
+      flags = ParseInt(value);
+    } else if (field == "ca") {
+      consumed_ms = ParseInt(value);
+    }
+  }
+  if (!typed) return std::nullopt;
+  r.consumed = (flags & kConsumedFlag) != 0;
+  r.verified = (flags & kVerifiedFlag) != 0;
+  r.identified = (flags & kIdentifiedFlag) != 0;
+  const int64_t settled = r.consumed ? std::min(consumed_ms, r.expires_ms) : r.expires_ms;
+  if (now_ms > settled + retention_ms) return std::nullopt;
+  return r;
+}
+
+// Runs `count` calls with at most `window` of them waiting at once, then `finished` once. Calls
+// are issued outside the lock, and a call that completes inline (the client refused it) does not
+// recurse: the thread already pumping picks up the freed room. Thread-safe.
+class Windowed : public std::enable_shared_from_this<Windowed> {
+ public:
+  // issue(i, complete): starts call i and returns true, then complete() is called once when it
+  // has its answer; or returns false (nothing to do for i) without calling complete().
+  using Issue = std::function<bool(size_t index, std::function<void()> complete)>;
+  Windowed(size_t count, size_t window, Issue issue, std::function<void()> finished)
+      : count_(count), window_(window), issue_(std::move(issue)), finished_(std::move(finished)) {}
+
+  void Start() { Pump(); }
+
+ private:
+  void Complete() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --waiting_;
+    }
+    Pump();
+  }
+
+  void Pump() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (pumping_) return;  // that thread sees the room made here on its next turn
+      pumping_ = true;
+    }
+    for (;;) {
+      std::vector<size_t> to_issue;
+      bool finished = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        while (waiting_ < window_ && next_ < count_) {
+          to_issue.push_back(next_++);
+          ++waiting_;
+        }
+        if (to_issue.empty()) {
+          pumping_ = false;
+          if (next_ < count_ || waiting_ > 0 || finished_called_) return;
+          finished_called_ = true;
+          finished = true;
+        }
+      }
+      if (finished) return finished_();
+      for (size_t i : to_issue) {
+        if (!issue_(i, [self = shared_from_this()] { self->Complete(); })) {
+          std::lock_guard<std::mutex> lock(mu_);
+          --waiting_;
+        }
+      }
+    }
+  }
+
+  const size_t count_, window_;
+  const Issue issue_;
+  const std::function<void()> finished_;
+  std::mutex mu_;
+  size_t next_ = 0;               // GUARDED_BY(mu_)
+  size_t waiting_ = 0;            // GUARDED_BY(mu_)
+  bool pumping_ = false;          // GUARDED_BY(mu_): a thread is in Pump's loop
+  bool finished_called_ = false;  // GUARDED_BY(mu_)
+};
+
+}  // namespace
+
+struct RedisCodeStore::Scripts {
+  Script verify{std::string(kVerifyLua, kVerifyLua_size)};
+  Script create{std::string(kCreateLua, kCreateLua_size)};
+  Script send_limit{std::string(kSendLimitLua, kSendLimitLua_size)};
+  Script inbox_add{std::string(kInboxAddLua, kInboxAddLua_size)};
+};
+
+// One send, from the limit to the inbox. Touched by one thread at a time (each step starts the
+// next from its completion).
+struct RedisCodeStore::SendFlow {
+  SendResult result;
+  std::string limit_key;     // empty: no limit taken
+  std::string limit_member;  // this send's entry in the limit's sorted set
+  int64_t now_ms = 0;
+  int flags = kIdentifiedFlag;
+  Done<SendResult> done;
+};
+
+struct RedisCodeStore::SeedFlow {
+  std::mutex mu;
+  std::vector<SeededRecord> records;  // written once before the calls start
+  std::vector<uint8_t> identified;
+  std::vector<uint8_t> created;    // GUARDED_BY(mu)
+  size_t failed_index = SIZE_MAX;  // GUARDED_BY(mu): the first id found taken
+  Outcome failure = Outcome::kOk;  // GUARDED_BY(mu): a store failure
+  int64_t now_ms = 0;
+  Done<SeedResult> done;
+};
+
+RedisCodeStore::RedisCodeStore(const ConfigStore& config, const Clock& clock, Client& client,
+                               CodeStoreOptions options)
+    : config_(config),
+      clock_(clock),
+      client_(client),
+      options_(std::move(options)),
+      scripts_(std::make_unique<Scripts>()) {}
+
+RedisCodeStore::~RedisCodeStore() = default;
+
+std::string RedisCodeStore::RecordKey(std::string_view id) const {
+  std::string key;
+  key.reserve(options_.prefix.size() + id.size() + 5);
+  key.append(options_.prefix).append(":v:{").append(id).append("}");
+  return key;
+}
+
+std::string RedisCodeStore::SendLimitKey(std::string_view recipient) const {
+  return options_.prefix + ":rl:{r:" + std::string(recipient) + "}";
+}
+
+std::string RedisCodeStore::InboxKey() const { return options_.prefix + ":{inbox}"; }
+
+bool RedisCodeStore::Ready() const { return client_.connected(); }
+
+std::string RedisCodeStore::Describe() const {
+  return "redis " + options_.address + " prefix=" + options_.prefix;
+}
+
+void RedisCodeStore::Verify(IdentifierType type, std::string_view verification_id,
+                            std::string_view code, Done<Outcome> done) {
+  const Config& c = config_.Get().config;
+  const bool documented = c.profile == Profile::kDocumented;
+  if (documented && !c.connector_enabled(type)) return done(Outcome::kConnectorNotFound);
+  client_.CallScript(
+      scripts_->verify, {RecordKey(verification_id)},
+      {std::string(ToString(type)), std::string(code), Decimal(clock_.NowMs()),
+       Decimal(c.max_attempts), documented ? "1" : "0", Decimal(options_.retention_ms), "0"},
+      "verify", [done = std::move(done)](CallResult&& r) {
+        const Outcome failure = Failure(r);
+        done(failure != Outcome::kOk ? failure : VerifyOutcome(r.value.str));
+      });
+}
+
+void RedisCodeStore::Send(IdentifierType type, Done<SendResult> done) {
+  std::string address;
+  const Outcome recipient = OpenModeRecipient(config_.Get().config, type, &address);
+  if (recipient != Outcome::kOk) {
+    SendResult result;
+    result.type = type;
+    result.outcome = recipient;
+    return done(std::move(result));
+  }
+  LimitedSend(type, std::move(address), /*limited=*/true, std::move(done));
+}
+
+void RedisCodeStore::AdminSend(IdentifierType type, std::string_view identifier,
+                               Done<SendResult> done) {
+  LimitedSend(type, std::string(identifier), /*limited=*/false, std::move(done));
+}
+
+void RedisCodeStore::LimitedSend(IdentifierType type, std::string address, bool limited,
+                                 Done<SendResult> done) {
+  const Config& c = config_.Get().config;
+  auto flow = std::make_shared<SendFlow>();
+  flow->now_ms = clock_.NowMs();
+  flow->done = std::move(done);
+  SendResult& result = flow->result;
+  result.type = type;
+  result.code = c.fixed_code ? *c.fixed_code : SecureRandom::NewCode();
+  result.expires_ms = flow->now_ms + int64_t{c.code_ttl_seconds} * 1000;
+  const std::string recipient = NormalizeRecipient(type, address);
+  result.identifier = std::move(address);
+  if (!limited) return CreateRecord(std::move(flow), 3);
+
+  // Contract §4: the limit (step 5) before the connector (step 6); only sends that succeed count,
+  // so without a connector the limit is only asked.
+  const bool connector = c.connector_enabled(type);
+  const uint32_t max_sends = c.send_rate_limit.max_sends;
+  if (max_sends == 0) {
+    if (connector) return CreateRecord(std::move(flow), 3);
+    result.outcome = Outcome::kConnectorNotFound;
+    return flow->done(std::move(result));
+  }
+  flow->limit_key = SendLimitKey(recipient);
+  flow->limit_member = Decimal(flow->now_ms) + ":" + SecureRandom::NewId();
+  client_.CallScript(scripts_->send_limit, {flow->limit_key},
+                     {Decimal(flow->now_ms), Decimal(max_sends),
+                      Decimal(int64_t{c.send_rate_limit.window_seconds} * 1000), flow->limit_member,
+                      connector ? "1" : "0"},
+                     "send_limit", [this, flow, connector](CallResult&& r) mutable {
+                       Outcome outcome = Failure(r);
+                       if (outcome == Outcome::kOk) {
+                         const bool allowed = r.value.integer == 1;
+                         if (!connector) {
+                           outcome = allowed ? Outcome::kConnectorNotFound : Outcome::kRateLimited;
+                         } else if (!allowed) {
+                           outcome = Outcome::kRateLimited;
+                         } else {
+                           return CreateRecord(std::move(flow), 3);
+                         }
+                       }
+                       flow->limit_key.clear();  // nothing was counted
+                       flow->result.outcome = outcome;
+                       flow->done(std::move(flow->result));
+                     });
+}
+
+void RedisCodeStore::CreateRecord(std::shared_ptr<SendFlow> flow, int attempts_left) {
+  const Config& c = config_.Get().config;
+  flow->result.verification_id = SecureRandom::NewId();
+  const SendResult& result = flow->result;
+  client_.CallScript(
+      scripts_->create, {RecordKey(result.verification_id)},
+      {std::string(ToString(result.type)), result.code, result.identifier, Decimal(flow->now_ms),
+       Decimal(result.expires_ms), Decimal(flow->flags),
+       Decimal(int64_t{c.code_ttl_seconds} * 1000 + options_.retention_ms + kExpirySlackMs)},
+      "create", [this, flow, attempts_left](CallResult&& r) mutable {
+        Outcome outcome = Failure(r);
+        if (outcome == Outcome::kOk && r.value.integer == 1) return AddToInbox(std::move(flow));
+        // A random 21-character id already taken: draw another (a few times at most).
+        if (outcome == Outcome::kOk && attempts_left > 1) {
+          return CreateRecord(std::move(flow), attempts_left - 1);
+        }
+        if (outcome == Outcome::kOk) outcome = Outcome::kInternal;
+        if (!flow->limit_key.empty()) {  // give the limit's slot back, as the memory store does
+          client_.Call({"ZREM", flow->limit_key, flow->limit_member}, "send_limit_release",
+                       [](CallResult&&) {});
+        }
+        flow->result.outcome = outcome;
+        flow->done(std::move(flow->result));
+      });
+}
+
+void RedisCodeStore::AddToInbox(std::shared_ptr<SendFlow> flow) {
+  InboxMessage message;
+  message.type = flow->result.type;
+  message.to = flow->result.identifier;
+  message.code = flow->result.code;
+  message.verification_id = flow->result.verification_id;
+  message.sent_ms = flow->now_ms;
+  client_.CallScript(
+      scripts_->inbox_add, {InboxKey(), InboxKey() + ":seq"},
+      {EncodeMessage(message), Decimal(static_cast<int64_t>(options_.inbox_capacity))}, "inbox_add",
+      [flow](CallResult&& r) {
+        // The code verifies, but a send the inbox never shows would be a lost
+        // message: say the send failed (the client sends again).
+        flow->result.outcome = Failure(r);
+        flow->done(std::move(flow->result));
+      });
+}
+
+void RedisCodeStore::Seed(std::vector<SeedItem> items, Done<SeedResult> done) {
+  const ResolvedConfig& rc = config_.Get();
+  const Config& c = rc.config;
+  auto flow = std::make_shared<SeedFlow>();
+  flow->now_ms = clock_.NowMs();
+  flow->done = std::move(done);
+  flow->records.reserve(items.size());
+  flow->identified.reserve(items.size());
+  // A duplicate inside the request fails before anything is written, as in memory.
+  std::unordered_set<std::string_view> ids;
+  for (SeedItem& item : items) {
+    SeededRecord r;
+    r.verification_id = item.verification_id ? *item.verification_id : SecureRandom::NewId();
+    r.type = item.type;
+    r.identifier = item.identifier ? *item.identifier : c.default_address(item.type);
+    r.code = item.code ? *item.code : (c.fixed_code ? *c.fixed_code : SecureRandom::NewCode());
+    const uint32_t ttl = item.ttl_seconds ? *item.ttl_seconds : c.code_ttl_seconds;
+    r.expires_ms = flow->now_ms + int64_t{ttl} * 1000;
+    flow->records.push_back(std::move(r));
+    flow->identified.push_back(item.identified ? 1 : 0);
+  }
+  for (size_t i = 0; i < flow->records.size(); ++i) {
+    if (!ids.insert(flow->records[i].verification_id).second) {
+      SeedResult result;
+      result.outcome = Outcome::kInvalidInput;
+      result.failed_index = i;
+      return flow->done(std::move(result));
+    }
+  }
+  flow->created.assign(flow->records.size(), 0);
+  const size_t count = flow->records.size();
+
+  // Undo: delete what this seed created, then answer. All or nothing, as in memory; a reader in
+  // between may see some of the records for a moment.
+  auto finish = [this, flow] {
+    std::vector<size_t> undo;
+    SeedResult result;
+    {
+      std::lock_guard<std::mutex> lock(flow->mu);
+      if (flow->failure == Outcome::kOk && flow->failed_index == SIZE_MAX) {
+        result.records = std::move(flow->records);
+        return flow->done(std::move(result));
+      }
+      result.outcome = flow->failure != Outcome::kOk ? flow->failure : Outcome::kInvalidInput;
+      result.failed_index = flow->failed_index == SIZE_MAX ? 0 : flow->failed_index;
+      for (size_t i = 0; i < flow->created.size(); ++i) {
+        if (flow->created[i]) undo.push_back(i);
+      }
+    }
+    auto answer = [flow, result]() mutable { flow->done(std::move(result)); };
+    auto undo_list = std::make_shared<std::vector<size_t>>(std::move(undo));
+    std::make_shared<Windowed>(
+        undo_list->size(), options_.seed_window,
+        [this, flow, undo_list](size_t i, std::function<void()> complete) {
+          client_.Call({"DEL", RecordKey(flow->records[(*undo_list)[i]].verification_id)},
+                       "seed_undo", [complete](CallResult&&) { complete(); });
+          return true;
+        },
+        std::move(answer))
+        ->Start();
+  };
+  std::make_shared<Windowed>(
+      count, options_.seed_window,
+      [this, flow](size_t i, std::function<void()> complete) {
+        {
+          std::lock_guard<std::mutex> lock(flow->mu);
+          // After a failure, the rest is not written (it would only be undone).
+          if (flow->failure != Outcome::kOk || flow->failed_index != SIZE_MAX) return false;
+        }
+        const SeededRecord& r = flow->records[i];
+        const int64_t ttl_ms = r.expires_ms - flow->now_ms;
+        client_.CallScript(
+            scripts_->create, {RecordKey(r.verification_id)},
+            {std::string(ToString(r.type)), r.code, r.identifier, Decimal(flow->now_ms),
+             Decimal(r.expires_ms), Decimal(flow->identified[i] ? kIdentifiedFlag : 0),
+             Decimal(ttl_ms + options_.retention_ms + kExpirySlackMs)},
+            "seed", [flow, i, complete](CallResult&& result) {
+              {
+                std::lock_guard<std::mutex> lock(flow->mu);
+                const Outcome failure = Failure(result);
+                if (failure != Outcome::kOk) {
+                  if (flow->failure == Outcome::kOk) flow->failure = failure;
+                } else if (result.value.integer == 1) {
+                  flow->created[i] = 1;
+                } else if (i < flow->failed_index) {
+                  flow->failed_index = i;
+                }
+              }
+              complete();
+            });
+        return true;
+      },
+      std::move(finish))
+      ->Start();
+}
+
+void RedisCodeStore::Get(std::string_view verification_id,
+                         Done<StoreAnswer<std::optional<RecordSnapshot>>> done) {
+  client_.Call({"HGETALL", RecordKey(verification_id)}, "get",
+               [done = std::move(done), id = std::string(verification_id), now = clock_.NowMs(),
+                retention = options_.retention_ms](CallResult&& r) {
+                 StoreAnswer<std::optional<RecordSnapshot>> answer;
+                 answer.outcome = Failure(r);
+                 if (answer.outcome == Outcome::kOk) {
+                   answer.value = ParseRecord(id, r.value, now, retention);
+                 }
+                 done(std::move(answer));
+               });
+}
+
+void RedisCodeStore::Erase(std::string_view verification_id, Done<StoreAnswer<bool>> done) {
+  client_.Call({"DEL", RecordKey(verification_id)}, "delete",
+               [done = std::move(done)](CallResult&& r) {
+                 StoreAnswer<bool> answer;
+                 answer.outcome = Failure(r);
+                 answer.value = answer.outcome == Outcome::kOk && r.value.integer == 1;
+                 done(answer);
+               });
+}
+
+// DELETE /admin/verifications: SCAN for this prefix's records, then its send limits, deleting
+// each page as it comes. Runs on the I/O thread, one call at a time.
+struct RedisCodeStore::ClearFlow {
+  std::string cursor = "0";
+  bool records_done = false;  // then the send limits
+  size_t deleted = 0;         // records only
+  Done<StoreAnswer<size_t>> done;
+};
+
+void RedisCodeStore::Clear(Done<StoreAnswer<size_t>> done) {
+  auto flow = std::make_shared<ClearFlow>();
+  flow->done = std::move(done);
+  ClearNext(std::move(flow));
+}
+
+void RedisCodeStore::ClearNext(std::shared_ptr<ClearFlow> flow) {
+  const std::string pattern = options_.prefix + (flow->records_done ? ":rl:*" : ":v:*");
+  client_.Call({"SCAN", flow->cursor, "MATCH", pattern, "COUNT", "1000"}, "clear_scan",
+               [this, flow](CallResult&& r) mutable {
+                 StoreAnswer<size_t> failed;
+                 failed.outcome = Failure(r);
+                 if (failed.outcome == Outcome::kOk &&
+                     (r.value.type != Value::Type::kArray || r.value.elements.size() != 2)) {
+                   failed.outcome = Outcome::kInternal;
+                 }
+                 if (failed.outcome != Outcome::kOk) return flow->done(failed);
+                 flow->cursor = r.value.elements[0].str;
+                 std::vector<std::string> unlink{"UNLINK"};
+                 for (Value& key : r.value.elements[1].elements)
+                   unlink.push_back(std::move(key.str));
+                 auto next = [this, flow] {
+                   if (flow->cursor == "0") {
+                     if (flow->records_done) return flow->done({Outcome::kOk, flow->deleted});
+                     flow->records_done = true;
+                   }
+                   ClearNext(flow);
+                 };
+                 if (unlink.size() == 1) return next();
+                 client_.Call(std::move(unlink), "clear_delete",
+                              [flow, next](CallResult&& deleted) {
+                                StoreAnswer<size_t> failure;
+                                failure.outcome = Failure(deleted);
+                                if (failure.outcome != Outcome::kOk) return flow->done(failure);
+                                if (!flow->records_done) {
+                                  flow->deleted += static_cast<size_t>(deleted.value.integer);
+                                }
+                                next();
+                              });
+               });
+}
+
+// GET /admin/inbox: the newest messages, filtered here, then each one's record read for its state.
+struct RedisCodeStore::InboxFlow {
+  std::mutex mu;
+  std::vector<InboxEntry> entries;  // states GUARDED_BY(mu) once the reads start
+  Outcome failure = Outcome::kOk;   // GUARDED_BY(mu)
+  Done<StoreAnswer<std::vector<InboxEntry>>> done;
+};
+
+void RedisCodeStore::ListInbox(const InboxQuery& query,
+                               Done<StoreAnswer<std::vector<InboxEntry>>> done) {
+  auto flow = std::make_shared<InboxFlow>();
+  flow->done = std::move(done);
+  const int64_t now = clock_.NowMs();
+  const uint32_t max_attempts = config_.Get().config.max_attempts;
+  client_.Call(
+      {"LRANGE", InboxKey(), "0", Decimal(static_cast<int64_t>(options_.inbox_capacity) - 1)},
+      "inbox_list",
+      [this, flow, filter = InboxFilter(query), limit = query.limit, now,
+       max_attempts](CallResult&& r) {
+        const Outcome failure = Failure(r);
+        if (failure != Outcome::kOk) return flow->done({failure, {}});
+        for (const Value& item : r.value.elements) {
+          if (flow->entries.size() >= limit) break;
+          InboxEntry entry;
+          if (!DecodeMessage(item.str, &entry.message) || !filter.Matches(entry.message)) {
+            continue;
+          }
+          flow->entries.push_back(std::move(entry));
+        }
+        std::make_shared<Windowed>(
+            flow->entries.size(), options_.seed_window,
+            [this, flow, now, max_attempts](size_t i, std::function<void()> complete) {
+              const std::string id = flow->entries[i].message.verification_id;
+              client_.Call({"HGETALL", RecordKey(id)}, "inbox_state",
+                           [this, flow, i, id, now, max_attempts, complete](CallResult&& read) {
+                             {
+                               std::lock_guard<std::mutex> lock(flow->mu);
+                               const Outcome failed = Failure(read);
+                               if (failed != Outcome::kOk) {
+                                 flow->failure = failed;
+                               } else {
+                                 const std::optional<RecordSnapshot> record =
+                                     ParseRecord(id, read.value, now, options_.retention_ms);
+                                 flow->entries[i].state =
+                                     StateOf(record ? &*record : nullptr, now, max_attempts);
+                               }
+                             }
+                             complete();
+                           });
+              return true;
+            },
+            [flow] {
+              StoreAnswer<std::vector<InboxEntry>> answer;
+              {
+                std::lock_guard<std::mutex> lock(flow->mu);
+                answer.outcome = flow->failure;
+                if (answer.outcome == Outcome::kOk) answer.value = std::move(flow->entries);
+              }
+              flow->done(std::move(answer));
+            })
+            ->Start();
+      });
+}
+
+void RedisCodeStore::ClearInbox(Done<Outcome> done) {
+  // The sequence counter stays, so message numbers keep increasing across clears.
+  client_.Call({"DEL", InboxKey()}, "inbox_clear",
+               [done = std::move(done)](CallResult&& r) { done(Failure(r)); });
+}
+
+}  // namespace mfa::redis

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+// The verification-code state in Redis, shared by every node pointed at the same Redis and
+// prefix: records (one hash per record, one slot per operation), the per-recipient send limit
+// and the inbox. Each step that must be atomic is one Lua script on one key's slot, with the
+// mock's clock passed in; Redis's own expiry only collects garbage.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/code_store.h"
+#include "core/config.h"
+#include "redis/client.h"
+
+namespace mfa::redis {
+
+struct CodeStoreOptions {
+  std::string prefix = "mfa";  // every key starts with "<prefix>:"
+  std::string address;         // "HOST:PORT", for Describe()
+  size_t inbox_capacity = 1000;
+  int64_t retention_ms = 600'000;
+  // Seeds are written this many records at a time (each a script call), so a large seed never
+  // fills the client's in-flight cap.
+  size_t seed_window = 256;
+};
+
+// Thread-safe: calls come from any thread; their completions run on the client's I/O thread.
+// Holds no state of its own beyond its options and loaded scripts. `config`, `clock` and `client`
+// must outlive it, and the client must be stopped before it is destroyed (no completion may run
+// after).
+class RedisCodeStore final : public CodeStore {
+ public:
+  RedisCodeStore(const ConfigStore& config, const Clock& clock, Client& client,
+                 CodeStoreOptions options);
+  ~RedisCodeStore() override;
+
+  void Send(IdentifierType type, Done<SendResult> done) override;
+  void Verify(IdentifierType type, std::string_view verification_id, std::string_view code,
+              Done<Outcome> done) override;
+  void AdminSend(IdentifierType type, std::string_view identifier, Done<SendResult> done) override;
+  void Seed(std::vector<SeedItem> items, Done<SeedResult> done) override;
+  void Get(std::string_view verification_id,
+           Done<StoreAnswer<std::optional<RecordSnapshot>>> done) override;
+  void Erase(std::string_view verification_id, Done<StoreAnswer<bool>> done) override;
+  void Clear(Done<StoreAnswer<size_t>> done) override;
+  void ListInbox(const InboxQuery& query, Done<StoreAnswer<std::vector<InboxEntry>>> done) override;
+  void ClearInbox(Done<Outcome> done) override;
+  bool Ready() const override;
+  std::string Describe() const override;
+
+  // Key names, for tests that look inside Redis.
+  std::string RecordKey(std::string_view verification_id) const;
+  std::string SendLimitKey(std::string_view normalized_recipient) const;
+  std::string InboxKey() const;
+
+ private:
+  struct Scripts;
+  struct SendFlow;
+  struct SeedFlow;
+  struct ClearFlow;
+  struct InboxFlow;
+
+  // Send's steps after the recipient is known: limit, record, inbox.
+  void LimitedSend(IdentifierType type, std::string address, bool limited, Done<SendResult> done);
+  void CreateRecord(std::shared_ptr<SendFlow> flow, int attempts_left);
+  void AddToInbox(std::shared_ptr<SendFlow> flow);
+  void SeedNext(std::shared_ptr<SeedFlow> flow);
+  void ClearNext(std::shared_ptr<ClearFlow> flow);
+
+  const ConfigStore& config_;
+  const Clock& clock_;
+  Client& client_;
+  const CodeStoreOptions options_;
+  std::unique_ptr<Scripts> scripts_;
+};
+
+}  // namespace mfa::redis

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: Apache-2.0
+// Two mfa-mock nodes over one real redis-server (--store redis://): whichever node answers, the
+// answer is the one a single node would give; an outage is a bounded 503, and the nodes recover
+// by themselves.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/contract.h"
+#include "tests/support/mock_server.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/wait.h"
+
+namespace mfa_test {
+namespace {
+
+class SharedStoreTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    redis_ = RedisServer::Start();
+    if (!redis_) return;
+    for (auto* node : {&a_, &b_}) {
+      *node = std::make_unique<MockServer>();
+      if (!(*node)->Start({"--store", redis_->url() + "?prefix=it", "--store-timeout-ms", "500",
+                           "--send-limit", "0"})) {
+        ADD_FAILURE() << (*node)->error();
+        node->reset();
+      }
+    }
+  }
+  static void TearDownTestSuite() {
+    a_.reset();
+    b_.reset();
+    redis_.reset();
+  }
+  void SetUp() override {
+    ASSERT_NE(redis_, nullptr);
+    ASSERT_NE(a_, nullptr);
+    ASSERT_NE(b_, nullptr);
+    ASSERT_TRUE(WaitFor("both nodes ready", [] {
+      return a_->AdminGet("/readyz").status == 200 && b_->AdminGet("/readyz").status == 200;
+    }));
+    ASSERT_EQ(a_->AdminDelete("/admin/verifications").status, 200);
+    ASSERT_EQ(b_->AdminDelete("/admin/inbox").status, 204);
+  }
+
+  static inline std::unique_ptr<RedisServer> redis_;
+  static inline std::unique_ptr<MockServer> a_, b_;
+};
+
+std::string IdOf(const HttpResponse& r) {
+  return Json(r.body).String("/verificationId").value_or("");
+}
+
+TEST_F(SharedStoreTest, CodeSentThroughOneNodeVerifiesOnTheOtherOnce) {
+  const HttpResponse sent = a_->Send("email");
+  ASSERT_EQ(sent.status, 200) << sent.Describe();
+  const std::string id = IdOf(sent);
+  // The inbox of the other node shows it.
+  const std::optional<std::string> code = b_->LatestCode("user@example.com");
+  ASSERT_TRUE(code);
+  EXPECT_EQ(b_->Verify(id, *code, "email").status, 200);
+  EXPECT_TRUE(IsErrorCode(a_->Verify(id, *code, "email"), 400, "verification_code.not_found"));
+  const Json record(a_->AdminGet("/admin/verifications/" + id).body);
+  EXPECT_EQ(record.Bool("/verified"), true);
+}
+
+TEST_F(SharedStoreTest, AttemptsCountAcrossNodes) {
+  const Json seeded = a_->SeedOne(
+      R"({"identifierType":"email","verificationId":"shared-attempts","code":"123456"})");
+  ASSERT_TRUE(seeded.valid());
+  for (int i = 0; i < 10; ++i) {
+    MockServer& node = i % 2 == 0 ? *a_ : *b_;
+    EXPECT_TRUE(IsErrorCode(node.Verify("shared-attempts", "000000", "email"), 400,
+                            "verification_code.code_mismatch"))
+        << i;
+  }
+  EXPECT_TRUE(IsErrorCode(b_->Verify("shared-attempts", "123456", "email"), 400,
+                          "verification_code.exceed_max_try"));
+}
+
+TEST_F(SharedStoreTest, SendLimitCountsAcrossNodes) {
+  // Two more nodes with a limit, on their own prefix.
+  MockServer c, d;
+  for (MockServer* node : {&c, &d}) {
+    ASSERT_TRUE(node->Start({"--store", redis_->url() + "?prefix=limit", "--send-limit", "3/600"}))
+        << node->error();
+  }
+  ASSERT_TRUE(WaitFor("nodes ready", [&] {
+    return c.AdminGet("/readyz").status == 200 && d.AdminGet("/readyz").status == 200;
+  }));
+  EXPECT_EQ(c.Send("phone").status, 200);
+  EXPECT_EQ(d.Send("phone").status, 200);
+  EXPECT_EQ(c.Send("phone").status, 200);
+  EXPECT_TRUE(IsErrorCode(d.Send("phone"), 429, "request.message_rate_limited"));
+  EXPECT_TRUE(IsErrorCode(c.Send("phone"), 429, "request.message_rate_limited"));
+  EXPECT_EQ(c.Send("email").status, 200) << "another recipient has its own limit";
+}
+
+TEST_F(SharedStoreTest, ConcurrentCorrectVerifiesOfOneCodeOnBothNodesSucceedExactlyOnce) {
+  constexpr int kCodes = 200;
+  constexpr int kThreadsPerNode = 4;
+  std::string body = "[";
+  for (int i = 0; i < kCodes; ++i) {
+    if (i > 0) body += ',';
+    body += R"({"identifierType":"email","verificationId":"race-)" + std::to_string(i) +
+            R"(","code":"424242"})";
+  }
+  body += "]";
+  ASSERT_EQ(a_->AdminPost("/admin/verifications", body).status, 201);
+  std::atomic<int> successes{0}, others{0};
+  std::vector<std::atomic<int>> per_code(kCodes);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2 * kThreadsPerNode; ++t) {
+    threads.emplace_back([&, t] {
+      std::unique_ptr<HttpClient> client = (t % 2 == 0 ? a_ : b_)->NewPublicClient();
+      for (int i = 0; i < kCodes; ++i) {
+        const HttpResponse r =
+            client->Post("/api/experience/verification/mfa-verification-code/verify",
+                         R"({"verificationId":"race-)" + std::to_string(i) +
+                             R"(","code":"424242","identifierType":"email"})");
+        if (r.status == 200) {
+          ++successes;
+          ++per_code[i];
+        } else if (!IsErrorCode(r, 400, "verification_code.not_found")) {
+          ++others;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(successes.load(), kCodes);
+  EXPECT_EQ(others.load(), 0);
+  for (int i = 0; i < kCodes; ++i) EXPECT_EQ(per_code[i].load(), 1) << "race-" << i;
+}
+
+TEST_F(SharedStoreTest, NodeLocalAdminRoutesSayTheyAreNotShared) {
+  EXPECT_TRUE(IsErrorCode(a_->PatchConfig(R"({"maxAttempts":3})"), 501, "mock.not_shared"));
+  EXPECT_TRUE(IsErrorCode(a_->AdvanceClock(60), 501, "mock.not_shared"));
+  EXPECT_EQ(a_->AdminGet("/admin/config").status, 200);
+  EXPECT_EQ(Json(a_->AdminGet("/readyz").body).String("/status"), "ready");
+}
+
+TEST_F(SharedStoreTest, PausedRedisGivesBounded503ThenRecovers) {
+  const Json seeded =
+      a_->SeedOne(R"({"identifierType":"email","verificationId":"outage-1","code":"111111"})");
+  ASSERT_TRUE(seeded.valid());
+  redis_->Pause();
+  const auto started = std::chrono::steady_clock::now();
+  const HttpResponse during = b_->Verify("outage-1", "111111", "email");
+  const auto waited = std::chrono::steady_clock::now() - started;
+  redis_->Resume();
+  EXPECT_TRUE(IsErrorCode(during, 503, "mock.store_unavailable")) << during.Describe();
+  // --store-timeout-ms 500: the bound holds with a wide margin for a slow, busy machine.
+  EXPECT_LT(waited, std::chrono::seconds(10));
+  EXPECT_EQ(b_->AdminGet("/healthz").status, 200);
+  ASSERT_TRUE(WaitFor("node B ready again", [] { return b_->AdminGet("/readyz").status == 200; }));
+  // The verify that timed out was already sent: Redis ran it when it woke up, so the code is
+  // consumed now (a 503 on verify means "unknown", not "did not happen"; docs/scale-out.md).
+  const Json record(a_->AdminGet("/admin/verifications/outage-1").body);
+  EXPECT_EQ(record.Bool("/verified"), true) << record.Dump();
+  EXPECT_TRUE(
+      IsErrorCode(b_->Verify("outage-1", "111111", "email"), 400, "verification_code.not_found"));
+  const HttpResponse sent = b_->Send("email");
+  ASSERT_EQ(sent.status, 200) << sent.Describe();
+  EXPECT_EQ(a_->Verify(IdOf(sent), *a_->LatestCode("user@example.com"), "email").status, 200);
+}
+
+TEST_F(SharedStoreTest, KilledRedisReplacedOnTheSamePortIsReconnectedWithoutRestart) {
+  redis_->Kill();
+  ASSERT_TRUE(WaitFor("node A not ready", [] { return a_->AdminGet("/readyz").status == 503; }));
+  EXPECT_TRUE(IsErrorCode(a_->AdminGet("/readyz"), 503, "mock.store_unavailable"));
+  EXPECT_TRUE(IsErrorCode(a_->Send("email"), 503, "mock.store_unavailable"));
+  EXPECT_EQ(a_->AdminGet("/healthz").status, 200);
+  ASSERT_TRUE(redis_->Restart());
+  ASSERT_TRUE(WaitFor("both nodes ready", [] {
+    return a_->AdminGet("/readyz").status == 200 && b_->AdminGet("/readyz").status == 200;
+  }));
+  const HttpResponse sent = a_->Send("email");
+  ASSERT_EQ(sent.status, 200) << sent.Describe();
+  const std::optional<std::string> code = b_->LatestCode("user@example.com");
+  ASSERT_TRUE(code);
+  EXPECT_EQ(b_->Verify(IdOf(sent), *code, "email").status, 200);
+}
+
+TEST(SharedStoreStartTest, NodeStartsWithRedisDownAndIsReadyOnceItAnswers) {
+  std::unique_ptr<RedisServer> redis = RedisServer::Start();
+  ASSERT_NE(redis, nullptr);
+  redis->Kill();
+  MockServer node;
+  ASSERT_TRUE(node.Start({"--store", redis->url()})) << node.error();
+  EXPECT_EQ(node.AdminGet("/healthz").status, 200);
+  EXPECT_TRUE(IsErrorCode(node.AdminGet("/readyz"), 503, "mock.store_unavailable"));
+  EXPECT_TRUE(IsErrorCode(node.Verify("any-id", "123456", "email"), 503, "mock.store_unavailable"));
+  ASSERT_TRUE(redis->Restart());
+  ASSERT_TRUE(WaitFor("ready", [&] { return node.AdminGet("/readyz").status == 200; }));
+  EXPECT_EQ(node.Send("email").status, 200);
+}
+
+TEST(SharedStoreStartTest, OptionsThatAShardStoreCannotHonourAreRefused) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--store", "redis://127.0.0.1:1", "--sessions", "required"},
+           {"--store", "redis://127.0.0.1:1", "--snapshot", "/tmp/x.snap"},
+           {"--store", "redis://127.0.0.1:1", "--max-records", "5"},
+           {"--store", "redis://127.0.0.1:1?db=2"},
+           {"--store", "postgres://127.0.0.1:5432"}}) {
+    ServerProcess process;
+    EXPECT_FALSE(process.Start(args, {}, std::chrono::seconds(30))) << args[1];
+    EXPECT_EQ(process.WaitForExit(std::chrono::seconds(30)), 2) << args.back();
+  }
+}
+
+}  // namespace
+}  // namespace mfa_test

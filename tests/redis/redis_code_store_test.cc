@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CodeStore contract, run against both implementations: the in-memory store (the reference,
+// MfaService) and the Redis store over a real redis-server. Every scenario must answer the same.
+#include "redis/redis_code_store.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/memory_code_store.h"
+#include "tests/support/redis_server.h"
+
+namespace mfa {
+namespace {
+
+constexpr int64_t kStartMs = 1'800'000'000'000;
+
+template <typename T, typename Start>
+T Await(Start&& start) {
+  std::promise<T> promise;
+  std::future<T> future = promise.get_future();
+  start([&promise](T value) { promise.set_value(std::move(value)); });
+  return future.get();
+}
+
+enum class Backend { kMemory, kRedis };
+
+// One store of the backend under test, with its own config and manual clock.
+class CodeStoreTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override { Build(Config{}); }
+
+  void Build(Config config) {
+    codes_.reset();
+    if (client_) client_->Stop();
+    client_.reset();
+    service_.reset();
+    config.sessions = SessionMode::kOff;
+    config_ = std::make_unique<ConfigStore>(config);
+    store_ = std::make_unique<VerificationStore>();
+    inbox_ = std::make_unique<mfa::Inbox>(100);
+    limiter_ = std::make_unique<SendRateLimiter>();
+    service_ = std::make_unique<MfaService>(*config_, *store_, *inbox_, *limiter_, clock_,
+                                            ServiceOptions{100, kRetentionMs});
+    if (GetParam() == Backend::kMemory) {
+      codes_ = std::make_unique<MemoryCodeStore>(*service_);
+      return;
+    }
+    if (!redis_) redis_ = mfa_test::RedisServer::Start();
+    ASSERT_NE(redis_, nullptr);
+    redis::ClientOptions options;
+    options.port = redis_->port();
+    options.call_timeout = std::chrono::milliseconds(500);
+    client_ = std::make_unique<redis::Client>(options);
+    ASSERT_TRUE(client_->Start());
+    // A fresh prefix per store: no state leaks from one test into the next.
+    static int generation = 0;
+    codes_ = std::make_unique<redis::RedisCodeStore>(
+        *config_, clock_, *client_,
+        redis::CodeStoreOptions{.prefix = "t" + std::to_string(++generation),
+                                .address = redis_->address(),
+                                .inbox_capacity = 100,
+                                .retention_ms = kRetentionMs});
+    ASSERT_TRUE(WaitConnected());
+  }
+
+  void TearDown() override {
+    if (client_) client_->Stop();
+  }
+
+  bool WaitConnected() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!codes_->Ready()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
+  SendResult Send(IdentifierType type = IdentifierType::kEmail) {
+    return Await<SendResult>([&](Done<SendResult> done) { codes_->Send(type, std::move(done)); });
+  }
+  SendResult AdminSend(std::string_view to, IdentifierType type = IdentifierType::kEmail) {
+    return Await<SendResult>(
+        [&](Done<SendResult> done) { codes_->AdminSend(type, to, std::move(done)); });
+  }
+  Outcome Verify(std::string_view id, std::string_view code,
+                 IdentifierType type = IdentifierType::kEmail) {
+    return Await<Outcome>(
+        [&](Done<Outcome> done) { codes_->Verify(type, id, code, std::move(done)); });
+  }
+  SeedResult Seed(std::vector<SeedItem> items) {
+    return Await<SeedResult>(
+        [&](Done<SeedResult> done) { codes_->Seed(std::move(items), std::move(done)); });
+  }
+  std::optional<RecordSnapshot> Get(std::string_view id) {
+    using Answer = StoreAnswer<std::optional<RecordSnapshot>>;
+    Answer answer = Await<Answer>([&](Done<Answer> done) { codes_->Get(id, std::move(done)); });
+    EXPECT_EQ(answer.outcome, Outcome::kOk);
+    return answer.value;
+  }
+  std::vector<InboxEntry> ListInbox(InboxQuery query = {}) {
+    using Answer = StoreAnswer<std::vector<InboxEntry>>;
+    Answer answer =
+        Await<Answer>([&](Done<Answer> done) { codes_->ListInbox(query, std::move(done)); });
+    EXPECT_EQ(answer.outcome, Outcome::kOk);
+    return answer.value;
+  }
+  static SeedItem Item(std::string id, std::string code) {
+    SeedItem item;
+    item.verification_id = std::move(id);
+    item.code = std::move(code);
+    return item;
+  }
+
+  static constexpr int64_t kRetentionMs = 600'000;
+  ManualClock clock_{kStartMs};
+  std::unique_ptr<ConfigStore> config_;
+  std::unique_ptr<VerificationStore> store_;
+  std::unique_ptr<mfa::Inbox> inbox_;
+  std::unique_ptr<SendRateLimiter> limiter_;
+  std::unique_ptr<MfaService> service_;
+  static inline std::unique_ptr<mfa_test::RedisServer> redis_;
+  std::unique_ptr<redis::Client> client_;
+  std::unique_ptr<CodeStore> codes_;
+};
+
+TEST_P(CodeStoreTest, SentCodeVerifiesOnceThenIsNotFound) {
+  const SendResult sent = Send();
+  ASSERT_EQ(sent.outcome, Outcome::kOk);
+  EXPECT_EQ(sent.verification_id.size(), 21u);
+  EXPECT_EQ(sent.code.size(), 6u);
+  EXPECT_EQ(sent.identifier, "user@example.com");
+  EXPECT_EQ(sent.expires_ms, kStartMs + 600'000);
+  EXPECT_EQ(Verify(sent.verification_id, sent.code), Outcome::kOk);
+  EXPECT_EQ(Verify(sent.verification_id, sent.code), Outcome::kCodeNotFound);
+  const std::optional<RecordSnapshot> record = Get(sent.verification_id);
+  ASSERT_TRUE(record);
+  EXPECT_TRUE(record->consumed);
+  EXPECT_TRUE(record->verified);
+}
+
+TEST_P(CodeStoreTest, CheckOrderMatchesTheContract) {
+  const SendResult sent = Send();
+  ASSERT_EQ(sent.outcome, Outcome::kOk);
+  EXPECT_EQ(Verify("no-such-id", sent.code), Outcome::kVerificationNotFound);
+  EXPECT_EQ(Verify(sent.verification_id, sent.code, IdentifierType::kPhone),
+            Outcome::kVerificationNotFound);
+  EXPECT_EQ(Verify(sent.verification_id, ""), Outcome::kCodeNotFound);
+  const std::string wrong = sent.code == "000000" ? "111111" : "000000";
+  for (uint32_t i = 0; i < 10; ++i) {
+    EXPECT_EQ(Verify(sent.verification_id, wrong), Outcome::kCodeMismatch) << i;
+  }
+  EXPECT_EQ(Get(sent.verification_id)->try_count, 10u);
+  EXPECT_EQ(Verify(sent.verification_id, sent.code), Outcome::kExceedMaxTry);
+}
+
+TEST_P(CodeStoreTest, ExpiryFollowsTheMocksClockAndRetentionThenNotFound) {
+  const SendResult sent = Send();
+  clock_.AdvanceMs(600'001);
+  EXPECT_EQ(Verify(sent.verification_id, sent.code), Outcome::kCodeExpired);
+  ASSERT_EQ(ListInbox().size(), 1u);
+  EXPECT_EQ(ListInbox()[0].state, MessageState::kExpired);
+  clock_.AdvanceMs(kRetentionMs);
+  service_->SweepOnce();  // the memory store forgets by sweeping; Redis by reading the clock
+  EXPECT_EQ(Verify(sent.verification_id, sent.code), Outcome::kVerificationNotFound);
+  EXPECT_FALSE(Get(sent.verification_id));
+}
+
+TEST_P(CodeStoreTest, UnidentifiedRecordAnswersPerProfile) {
+  SeedItem item = Item("unidentified-1", "123456");
+  item.identified = false;
+  ASSERT_EQ(Seed({item}).outcome, Outcome::kOk);
+  EXPECT_EQ(Verify("unidentified-1", "123456"), Outcome::kIdentifierNotFound);
+  Config strict;
+  strict.profile = Profile::kLogto;
+  Build(strict);
+  ASSERT_EQ(Seed({item}).outcome, Outcome::kOk);
+  EXPECT_EQ(Verify("unidentified-1", "123456"), Outcome::kVerificationNotFound);
+}
+
+TEST_P(CodeStoreTest, SendLimitCountsOnlySendsThatSucceed) {
+  Config config;
+  config.send_rate_limit = {2, 60};
+  config.phone_connector = false;
+  Build(config);
+  EXPECT_EQ(Send(IdentifierType::kPhone).outcome, Outcome::kConnectorNotFound);
+  EXPECT_EQ(Send().outcome, Outcome::kOk);
+  EXPECT_EQ(Send().outcome, Outcome::kOk);
+  EXPECT_EQ(Send().outcome, Outcome::kRateLimited);
+  clock_.AdvanceMs(60'000);
+  EXPECT_EQ(Send().outcome, Outcome::kOk);
+  // The documented profile checks the connector before anything else on verify.
+  EXPECT_EQ(Verify("any", "123456", IdentifierType::kPhone), Outcome::kConnectorNotFound);
+}
+
+TEST_P(CodeStoreTest, OpenModeSendNeedsAnIdentifiedUserWithTheFactor) {
+  Config config;
+  config.default_user.phone.clear();
+  Build(config);
+  EXPECT_EQ(Send(IdentifierType::kPhone).outcome, Outcome::kFactorNotEnabled);
+  config.default_user.identified = false;
+  Build(config);
+  EXPECT_EQ(Send().outcome, Outcome::kIdentifierNotFound);
+}
+
+TEST_P(CodeStoreTest, SeedIsAllOrNothing) {
+  ASSERT_EQ(Seed({Item("taken", "111111")}).outcome, Outcome::kOk);
+  const SeedResult clash = Seed({Item("fresh-1", "222222"), Item("taken", "333333")});
+  EXPECT_EQ(clash.outcome, Outcome::kInvalidInput);
+  EXPECT_EQ(clash.failed_index, 1u);
+  EXPECT_FALSE(Get("fresh-1"));
+  EXPECT_EQ(Get("taken")->code, "111111");
+  const SeedResult twice = Seed({Item("dup", "1"), Item("other", "2"), Item("dup", "3")});
+  EXPECT_EQ(twice.outcome, Outcome::kInvalidInput);
+  EXPECT_EQ(twice.failed_index, 2u);
+  EXPECT_FALSE(Get("other"));
+}
+
+TEST_P(CodeStoreTest, LargeSeedIsWrittenInWindows) {
+  std::vector<SeedItem> items;
+  for (int i = 0; i < 3000; ++i) items.push_back(Item("bulk-" + std::to_string(i), "654321"));
+  const SeedResult seeded = Seed(std::move(items));
+  ASSERT_EQ(seeded.outcome, Outcome::kOk);
+  EXPECT_EQ(seeded.records.size(), 3000u);
+  EXPECT_EQ(Verify("bulk-2999", "654321"), Outcome::kOk);
+  const StoreAnswer<size_t> cleared = Await<StoreAnswer<size_t>>(
+      [&](Done<StoreAnswer<size_t>> done) { codes_->Clear(std::move(done)); });
+  EXPECT_EQ(cleared.outcome, Outcome::kOk);
+  EXPECT_EQ(cleared.value, 3000u);
+  EXPECT_FALSE(Get("bulk-1"));
+}
+
+TEST_P(CodeStoreTest, EraseAnswersWhetherTheRecordExisted) {
+  ASSERT_EQ(Seed({Item("to-erase", "111111")}).outcome, Outcome::kOk);
+  auto erase = [&](std::string_view id) {
+    return Await<StoreAnswer<bool>>(
+        [&](Done<StoreAnswer<bool>> done) { codes_->Erase(id, std::move(done)); });
+  };
+  EXPECT_TRUE(erase("to-erase").value);
+  EXPECT_FALSE(erase("to-erase").value);
+  EXPECT_EQ(Verify("to-erase", "111111"), Outcome::kVerificationNotFound);
+}
+
+TEST_P(CodeStoreTest, InboxListsNewestFirstWithFiltersAndStates) {
+  const SendResult a = AdminSend("a@example.com");
+  const SendResult b = AdminSend("+15555550111", IdentifierType::kPhone);
+  const SendResult c = AdminSend("A@Example.com");
+  ASSERT_EQ(Verify(c.verification_id, c.code), Outcome::kOk);
+  std::vector<InboxEntry> all = ListInbox();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].message.verification_id, c.verification_id);
+  EXPECT_EQ(all[0].state, MessageState::kVerified);
+  EXPECT_EQ(all[2].message.code, a.code);
+  EXPECT_EQ(all[2].state, MessageState::kPending);
+  EXPECT_GT(all[0].message.seq, all[1].message.seq);
+  InboxQuery to_a;
+  to_a.to = "a@example.com";
+  EXPECT_EQ(ListInbox(to_a).size(), 2u);
+  InboxQuery sms;
+  sms.channel = IdentifierType::kPhone;
+  ASSERT_EQ(ListInbox(sms).size(), 1u);
+  EXPECT_EQ(ListInbox(sms)[0].message.to, b.identifier);
+  InboxQuery one;
+  one.limit = 1;
+  EXPECT_EQ(ListInbox(one).size(), 1u);
+  EXPECT_EQ(Await<Outcome>([&](Done<Outcome> done) { codes_->ClearInbox(std::move(done)); }),
+            Outcome::kOk);
+  EXPECT_TRUE(ListInbox().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, CodeStoreTest,
+                         ::testing::Values(Backend::kMemory, Backend::kRedis),
+                         [](const auto& info) {
+                           return info.param == Backend::kMemory ? "Memory" : "Redis";
+                         });
+
+// Only Redis can be away: a paused server gives 503-worthy answers within the timeout.
+TEST(RedisCodeStoreOutageTest, PausedRedisAnswersUnavailableWithinTheTimeout) {
+  auto redis = mfa_test::RedisServer::Start();
+  ASSERT_NE(redis, nullptr);
+  ConfigStore config{Config{}};
+  ManualClock clock{kStartMs};
+  redis::ClientOptions options;
+  options.port = redis->port();
+  options.call_timeout = std::chrono::milliseconds(300);
+  redis::Client client(options);
+  ASSERT_TRUE(client.Start());
+  redis::RedisCodeStore codes(config, clock, client,
+                              {.prefix = "outage", .address = redis->address()});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!codes.Ready() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(codes.Ready());
+  redis->Pause();
+  const auto started = std::chrono::steady_clock::now();
+  const Outcome outcome = Await<Outcome>([&](Done<Outcome> done) {
+    codes.Verify(IdentifierType::kEmail, "some-id", "123456", std::move(done));
+  });
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(outcome, Outcome::kStoreUnavailable);
+  EXPECT_LT(waited, std::chrono::seconds(5)) << "bounded by the call timeout, with slack";
+  EXPECT_FALSE(codes.Ready());
+  redis->Resume();
+  const SendResult sent = Await<SendResult>(
+      [&](Done<SendResult> done) { codes.Send(IdentifierType::kEmail, std::move(done)); });
+  // Right after the resume the client may still be catching up: a retry is what a client does.
+  SendResult retried = sent;
+  for (int i = 0; i < 100 && retried.outcome != Outcome::kOk; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    retried = Await<SendResult>(
+        [&](Done<SendResult> done) { codes.Send(IdentifierType::kEmail, std::move(done)); });
+  }
+  EXPECT_EQ(retried.outcome, Outcome::kOk);
+  client.Stop();
+}
+
+}  // namespace
+}  // namespace mfa
