@@ -142,7 +142,9 @@ class Client {
   // never throws (except std::bad_alloc). An empty `argv` answers an "ERR empty command" error
   // Value inline. `done` runs exactly once: on the I/O thread with the reply or a later failure
   // (kTimeout, kIo, kUnavailable, kStopped), or inline on this thread, before Call returns, with
-  // kStopped (after Stop), kUnavailable (not connected) or kOverloaded (max_in_flight reached).
+  // kStopped (after Stop), kUnavailable (no connection: from a break until the next connect) or
+  // kOverloaded (max_in_flight reached). A connection that is up but not answering (connected()
+  // false after a timeout) still queues calls: they time out.
   // `op` names the call for the observer (a metric label).
   void Call(const std::vector<std::string>& argv, std::string_view op, Callback done);
   // EVALSHA script.sha1() with `keys` and `args`, as Call. On a NOSCRIPT error reply the I/O
