@@ -12,8 +12,7 @@ namespace {
 // nodes share from their start-up options (GET /admin/config, /admin/clock) stay.
 bool NodeLocalUnderSharedStore(const Route& route) {
   const std::string_view path = route.path;
-  if (path == "/admin/verifications/generate" || path == "/admin/verifications/export" ||
-      path == "/admin/stats") {
+  if (path == "/admin/verifications/export" || path == "/admin/stats") {
     return true;
   }
   if (path.starts_with("/admin/users") || path.starts_with("/admin/sessions")) return true;

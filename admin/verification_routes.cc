@@ -86,8 +86,6 @@ struct Handlers {
   CodeStore& codes;
   metrics::Metrics& metrics;
 
-  void SetStoreFull(Reply& reply) const { SetError(reply, Outcome::kStoreFull); }
-
   void Seed(const HttpRequest& request, Reply& reply) const {
     std::vector<SeedItem> items;
     AdminParseError error;
@@ -117,15 +115,18 @@ struct Handlers {
     GenerateSpec spec;
     AdminParseError error;
     if (!ParseGenerateSpec(request.body, &spec, &error)) return SetParseError(reply, error);
-    const GenerateResult result = service.Generate(spec);
-    if (result.outcome == Outcome::kStoreFull) return SetStoreFull(reply);
-    metrics.CodesSeeded(metrics::SeedSource::kGenerate, result.created);
-    reply.status = 201;
-    JsonWriter(reply.body)
-        .BeginObject()
-        .Int("created", result.created)
-        .String("batchId", result.batch_id)
-        .EndObject();
+    AnswerWhenDone<GenerateResult>(
+        request, reply, [&](Done<GenerateResult> done) { codes.Generate(spec, std::move(done)); },
+        [metrics = &metrics](Reply& out, const GenerateResult& result) {
+          if (result.outcome != Outcome::kOk) return SetError(out, result.outcome);
+          metrics->CodesSeeded(metrics::SeedSource::kGenerate, result.created);
+          out.status = 201;
+          JsonWriter(out.body)
+              .BeginObject()
+              .Int("created", result.created)
+              .String("batchId", result.batch_id)
+              .EndObject();
+        });
   }
 
   void Export(const HttpRequest& request, Reply& reply) const {

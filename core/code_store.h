@@ -54,6 +54,9 @@ class CodeStore {
                          Done<SendResult> done) = 0;
   // Admin: all-or-nothing insert (SeedResult's outcome may also be a store failure).
   virtual void Seed(std::vector<SeedItem> items, Done<SeedResult> done) = 0;
+  // Admin: a batch of `spec.count` records with fresh ids (GenerateResult's outcome may also be a
+  // store failure; a shared store may then hold part of the batch).
+  virtual void Generate(const GenerateSpec& spec, Done<GenerateResult> done) = 0;
   virtual void Get(std::string_view verification_id,
                    Done<StoreAnswer<std::optional<RecordSnapshot>>> done) = 0;
   // value: whether the record existed.

@@ -21,6 +21,10 @@ void MemoryCodeStore::Seed(std::vector<SeedItem> items, Done<SeedResult> done) {
   done(service_.Seed(std::move(items)));
 }
 
+void MemoryCodeStore::Generate(const GenerateSpec& spec, Done<GenerateResult> done) {
+  done(service_.Generate(spec));
+}
+
 void MemoryCodeStore::Get(std::string_view verification_id,
                           Done<StoreAnswer<std::optional<RecordSnapshot>>> done) {
   done({Outcome::kOk, service_.store().Get(verification_id)});

@@ -17,6 +17,7 @@ class MemoryCodeStore final : public CodeStore {
               Done<Outcome> done) override;
   void AdminSend(IdentifierType type, std::string_view identifier, Done<SendResult> done) override;
   void Seed(std::vector<SeedItem> items, Done<SeedResult> done) override;
+  void Generate(const GenerateSpec& spec, Done<GenerateResult> done) override;
   void Get(std::string_view verification_id,
            Done<StoreAnswer<std::optional<RecordSnapshot>>> done) override;
   void Erase(std::string_view verification_id, Done<StoreAnswer<bool>> done) override;

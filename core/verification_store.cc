@@ -325,15 +325,19 @@ std::string_view VerificationStore::ResolveIdentifier(const Record& r, std::stri
     pattern = batches_.at(r.identifier.batch() - 1).pattern;
   }
   scratch.clear();
-  const size_t at = pattern.find("{n}");
-  if (at == std::string::npos) {
-    scratch = pattern;
-  } else {
-    scratch.append(pattern, 0, at);
-    scratch += std::to_string(r.identifier.seq());
-    scratch.append(pattern, at + 3);
-  }
+  ExpandIdentifierPattern(pattern, r.identifier.seq(), &scratch);
   return scratch;
+}
+
+void ExpandIdentifierPattern(std::string_view pattern, uint32_t n, std::string* out) {
+  const size_t at = pattern.find("{n}");
+  if (at == std::string_view::npos) {
+    out->append(pattern);
+    return;
+  }
+  out->append(pattern.substr(0, at));
+  *out += std::to_string(n);
+  out->append(pattern.substr(at + 3));
 }
 
 std::string VerificationStore::ResolveIdentifier(const Record& r) const {

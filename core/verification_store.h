@@ -41,6 +41,9 @@ struct Batch {
   std::string pattern;
 };
 
+// A generated record's identifier: `pattern` with its first "{n}" replaced by `n`. Appends to *out.
+void ExpandIdentifierPattern(std::string_view pattern, uint32_t n, std::string* out);
+
 enum class InsertStatus : uint8_t { kInserted, kExists, kFull };
 
 struct BulkInsertResult {

@@ -19,6 +19,10 @@ extern const char kSendLimitLua[];
 extern const std::size_t kSendLimitLua_size;
 extern const char kInboxAddLua[];
 extern const std::size_t kInboxAddLua_size;
+extern const char kCreateManyLua[];
+extern const std::size_t kCreateManyLua_size;
+extern const char kBatchAddLua[];
+extern const std::size_t kBatchAddLua_size;
 }  // namespace mfa
 
 namespace mfa::redis {
@@ -124,7 +128,8 @@ bool DecodeMessage(std::string_view in, InboxMessage* m) {
 // A record from HGETALL's field/value pairs, or nullopt when it is absent or past its retention
 // (gone, as after the in-memory sweeper).
 std::optional<RecordSnapshot> ParseRecord(std::string_view id, const Value& reply, int64_t now_ms,
-                                          int64_t retention_ms) {
+                                          int64_t retention_ms,
+                                          std::string* batch_handle = nullptr) {
   if (reply.type != Value::Type::kArray || reply.elements.empty()) return std::nullopt;
   RecordSnapshot r;
   r.verification_id = std::string(id);
@@ -151,6 +156,8 @@ std::optional<RecordSnapshot> ParseRecord(std::string_view id, const Value& repl
       flags = ParseInt(value);
     } else if (field == "ca") {
       consumed_ms = ParseInt(value);
+    } else if (field == "b" && batch_handle != nullptr) {
+      *batch_handle = value;
     }
   }
   if (!typed) return std::nullopt;
@@ -233,6 +240,8 @@ struct RedisCodeStore::Scripts {
   Script create{std::string(kCreateLua, kCreateLua_size)};
   Script send_limit{std::string(kSendLimitLua, kSendLimitLua_size)};
   Script inbox_add{std::string(kInboxAddLua, kInboxAddLua_size)};
+  Script create_many{std::string(kCreateManyLua, kCreateManyLua_size)};
+  Script batch_add{std::string(kBatchAddLua, kBatchAddLua_size)};
 };
 
 // One send, from the limit to the inbox. Touched by one thread at a time (each step starts the
@@ -279,6 +288,8 @@ std::string RedisCodeStore::SendLimitKey(std::string_view recipient) const {
 }
 
 std::string RedisCodeStore::InboxKey() const { return options_.prefix + ":{inbox}"; }
+
+std::string RedisCodeStore::BatchesKey() const { return options_.prefix + ":{batches}"; }
 
 bool RedisCodeStore::Ready() const { return client_.connected(); }
 
@@ -505,17 +516,126 @@ void RedisCodeStore::Seed(std::vector<SeedItem> items, Done<SeedResult> done) {
       ->Start();
 }
 
+// POST /admin/verifications/generate: the batch registered, then its records written in slices,
+// a few slices in flight at a time.
+struct RedisCodeStore::GenerateFlow {
+  std::mutex mu;
+  std::string type;
+  std::string pattern;
+  std::optional<std::string> fixed_code;
+  int64_t now_ms = 0;
+  int64_t expires_ms = 0;
+  int64_t expire_after_ms = 0;
+  std::string handle;
+  Outcome failure = Outcome::kOk;  // GUARDED_BY(mu)
+  GenerateResult result;
+  Done<GenerateResult> done;
+};
+
+void RedisCodeStore::Generate(const GenerateSpec& spec, Done<GenerateResult> done) {
+  const Config& c = config_.Get().config;
+  auto flow = std::make_shared<GenerateFlow>();
+  flow->type = std::string(ToString(spec.type));
+  flow->pattern = spec.identifier_pattern ? *spec.identifier_pattern : c.default_address(spec.type);
+  flow->fixed_code = spec.code ? spec.code : c.fixed_code;
+  const uint32_t ttl = spec.ttl_seconds ? *spec.ttl_seconds : c.code_ttl_seconds;
+  flow->now_ms = clock_.NowMs();
+  flow->expires_ms = flow->now_ms + int64_t{ttl} * 1000;
+  flow->expire_after_ms = int64_t{ttl} * 1000 + options_.retention_ms + kExpirySlackMs;
+  flow->result.batch_id = "b_" + SecureRandom::NewId();
+  flow->done = std::move(done);
+  const size_t count = spec.count;
+  client_.CallScript(scripts_->batch_add, {BatchesKey()},
+                     {flow->result.batch_id, flow->type, flow->pattern}, "generate",
+                     [this, flow, count](CallResult&& r) {
+                       flow->result.outcome = Failure(r);
+                       if (flow->result.outcome != Outcome::kOk)
+                         return flow->done(std::move(flow->result));
+                       flow->handle = Decimal(r.value.integer);
+                       const size_t slice = options_.generate_slice;
+                       std::make_shared<Windowed>(
+                           (count + slice - 1) / slice, 4,
+                           [this, flow, count, slice](size_t i, std::function<void()> complete) {
+                             GenerateSlice(flow, i * slice, std::min(slice, count - i * slice),
+                                           std::move(complete));
+                             return true;
+                           },
+                           [flow, count] {
+                             {
+                               std::lock_guard<std::mutex> lock(flow->mu);
+                               flow->result.outcome = flow->failure;
+                             }
+                             if (flow->result.outcome == Outcome::kOk) {
+                               flow->result.created = static_cast<uint32_t>(count);
+                             }
+                             flow->done(std::move(flow->result));
+                           })
+                           ->Start();
+                     });
+}
+
+void RedisCodeStore::GenerateSlice(std::shared_ptr<GenerateFlow> flow, size_t first, size_t count,
+                                   std::function<void()> complete) {
+  std::vector<std::string> keys;
+  std::vector<std::string> args{flow->type,
+                                Decimal(flow->now_ms),
+                                Decimal(flow->expires_ms),
+                                Decimal(kIdentifiedFlag),
+                                Decimal(flow->expire_after_ms),
+                                flow->handle};
+  keys.reserve(count);
+  args.reserve(args.size() + 2 * count);
+  for (size_t k = 0; k < count; ++k) {
+    keys.push_back(RecordKey(SecureRandom::NewId()));
+    args.push_back(flow->fixed_code ? *flow->fixed_code : SecureRandom::NewCode());
+    std::string identifier;
+    ExpandIdentifierPattern(flow->pattern, static_cast<uint32_t>(first + k + 1), &identifier);
+    args.push_back(std::move(identifier));
+  }
+  client_.CallScript(scripts_->create_many, keys, args, "generate",
+                     [this, flow, first, complete = std::move(complete)](CallResult&& r) mutable {
+                       const Outcome failure = Failure(r);
+                       if (failure != Outcome::kOk) {
+                         std::lock_guard<std::mutex> lock(flow->mu);
+                         if (flow->failure == Outcome::kOk) flow->failure = failure;
+                         return complete();
+                       }
+                       // An id already taken (36^21 ids: practically never): those sequence numbers
+                       // again.
+                       if (r.value.elements.empty()) return complete();
+                       auto left = std::make_shared<std::atomic<size_t>>(r.value.elements.size());
+                       for (const Value& taken : r.value.elements) {
+                         GenerateSlice(flow, first + static_cast<size_t>(taken.integer) - 1, 1,
+                                       [left, complete] {
+                                         if (left->fetch_sub(1) == 1) complete();
+                                       });
+                       }
+                     });
+}
+
 void RedisCodeStore::Get(std::string_view verification_id,
                          Done<StoreAnswer<std::optional<RecordSnapshot>>> done) {
+  using Answer = StoreAnswer<std::optional<RecordSnapshot>>;
   client_.Call({"HGETALL", RecordKey(verification_id)}, "get",
-               [done = std::move(done), id = std::string(verification_id), now = clock_.NowMs(),
-                retention = options_.retention_ms](CallResult&& r) {
-                 StoreAnswer<std::optional<RecordSnapshot>> answer;
+               [this, done = std::move(done), id = std::string(verification_id),
+                now = clock_.NowMs()](CallResult&& r) {
+                 Answer answer;
                  answer.outcome = Failure(r);
+                 std::string batch;
                  if (answer.outcome == Outcome::kOk) {
-                   answer.value = ParseRecord(id, r.value, now, retention);
+                   answer.value = ParseRecord(id, r.value, now, options_.retention_ms, &batch);
                  }
-                 done(std::move(answer));
+                 if (!answer.value || batch.empty()) return done(std::move(answer));
+                 // A generated record names its batch by handle: read the batch's public id.
+                 auto shared = std::make_shared<Answer>(std::move(answer));
+                 client_.Call({"HGET", BatchesKey(), "h:" + batch}, "get",
+                              [done, shared](CallResult&& read) {
+                                shared->outcome = Failure(read);
+                                if (shared->outcome == Outcome::kOk) {
+                                  shared->value->batch_id = read.value.str;
+                                }
+                                done(std::move(*shared));
+                              });
                });
 }
 

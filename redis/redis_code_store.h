@@ -24,6 +24,8 @@ struct CodeStoreOptions {
   // Seeds are written this many records at a time (each a script call), so a large seed never
   // fills the client's in-flight cap.
   size_t seed_window = 256;
+  // Generated records are written this many per script call (one slot's worth on a cluster).
+  size_t generate_slice = 500;
 };
 
 // Thread-safe: calls come from any thread; their completions run on the client's I/O thread.
@@ -41,6 +43,7 @@ class RedisCodeStore final : public CodeStore {
               Done<Outcome> done) override;
   void AdminSend(IdentifierType type, std::string_view identifier, Done<SendResult> done) override;
   void Seed(std::vector<SeedItem> items, Done<SeedResult> done) override;
+  void Generate(const GenerateSpec& spec, Done<GenerateResult> done) override;
   void Get(std::string_view verification_id,
            Done<StoreAnswer<std::optional<RecordSnapshot>>> done) override;
   void Erase(std::string_view verification_id, Done<StoreAnswer<bool>> done) override;
@@ -54,6 +57,7 @@ class RedisCodeStore final : public CodeStore {
   std::string RecordKey(std::string_view verification_id) const;
   std::string SendLimitKey(std::string_view normalized_recipient) const;
   std::string InboxKey() const;
+  std::string BatchesKey() const;
 
  private:
   struct Scripts;
@@ -61,6 +65,7 @@ class RedisCodeStore final : public CodeStore {
   struct SeedFlow;
   struct ClearFlow;
   struct InboxFlow;
+  struct GenerateFlow;
 
   // Send's steps after the recipient is known: limit, record, inbox.
   void LimitedSend(IdentifierType type, std::string address, bool limited, Done<SendResult> done);
@@ -68,6 +73,8 @@ class RedisCodeStore final : public CodeStore {
   void AddToInbox(std::shared_ptr<SendFlow> flow);
   void SeedNext(std::shared_ptr<SeedFlow> flow);
   void ClearNext(std::shared_ptr<ClearFlow> flow);
+  void GenerateSlice(std::shared_ptr<GenerateFlow> flow, size_t first, size_t count,
+                     std::function<void()> complete);
 
   const ConfigStore& config_;
   const Clock& clock_;

@@ -2,9 +2,10 @@
 -- Creates a record unless its id exists.
 -- KEYS[1]: the record's hash. ARGV: type, code, identifier, created_ms, expires_ms, flags,
 -- expire_after_ms (Redis's own expiry: garbage collection only, never a verdict).
+-- Tries ("n"), consumption time ("ca") and batch ("b") are absent until set: 0 / none.
 -- Returns 1 created, 0 the id exists.
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 't', ARGV[1], 'c', ARGV[2], 'i', ARGV[3], 'cr', ARGV[4], 'x', ARGV[5],
-           'n', '0', 'f', ARGV[6], 'ca', '0')
+           'f', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
 return 1

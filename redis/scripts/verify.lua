@@ -6,6 +6,8 @@
 -- Returns: ok, verification_not_found, identifier_not_found, code_not_found, expired,
 -- exceed_max_try or code_mismatch.
 local r = redis.call('HMGET', KEYS[1], 't', 'f', 'c', 'x', 'n', 'ca', 'cr')
+if r[5] == false then r[5] = '0' end
+if r[6] == false then r[6] = '0' end
 if not r[1] then return 'verification_not_found' end
 local now = tonumber(ARGV[3])
 local flags = tonumber(r[2])

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -234,6 +235,53 @@ TEST_P(CodeStoreTest, LargeSeedIsWrittenInWindows) {
   EXPECT_EQ(cleared.outcome, Outcome::kOk);
   EXPECT_EQ(cleared.value, 3000u);
   EXPECT_FALSE(Get("bulk-1"));
+}
+
+TEST_P(CodeStoreTest, GeneratedBatchVerifiesAndNamesItsBatch) {
+  GenerateSpec spec;
+  spec.count = 1200;
+  spec.identifier_pattern = "gen{n}@example.com";
+  spec.code = "777777";
+  const GenerateResult generated =
+      Await<GenerateResult>([&](Done<GenerateResult> done) { codes_->Generate(spec, done); });
+  ASSERT_EQ(generated.outcome, Outcome::kOk);
+  EXPECT_EQ(generated.created, 1200u);
+  EXPECT_EQ(generated.batch_id.rfind("b_", 0), 0u);
+  // Every generated id, read from where each store keeps them.
+  std::vector<std::string> ids;
+  if (GetParam() == Backend::kMemory) {
+    ScanCursor cursor;
+    store_->Scan(cursor, 0, 10'000,
+                 [&](const RecordView& r) { ids.emplace_back(r.verification_id); });
+  } else {
+    std::string cursor = "0";
+    const std::string prefix = static_cast<redis::RedisCodeStore&>(*codes_).RecordKey("");
+    const std::string match = prefix.substr(0, prefix.size() - 2) + "*";  // "<p>:v:{" + "*"
+    do {
+      auto reply = redis_->Command({"SCAN", cursor, "MATCH", match, "COUNT", "1000"});
+      ASSERT_NE(reply, nullptr);
+      cursor = reply->element[0]->str;
+      for (size_t i = 0; i < reply->element[1]->elements; ++i) {
+        const std::string key = reply->element[1]->element[i]->str;
+        const size_t base = match.size() - 1;  // "<p>:v:", then "{id}"
+        ids.push_back(key.substr(base + 1, key.size() - base - 2));
+      }
+    } while (cursor != "0");
+  }
+  ASSERT_EQ(ids.size(), 1200u);
+  std::set<std::string> identifiers;
+  for (const std::string& id : ids) {
+    const std::optional<RecordSnapshot> record = Get(id);
+    ASSERT_TRUE(record) << id;
+    EXPECT_EQ(record->code, "777777");
+    EXPECT_EQ(record->batch_id, generated.batch_id);
+    identifiers.insert(record->identifier);
+  }
+  EXPECT_EQ(identifiers.size(), 1200u);
+  EXPECT_TRUE(identifiers.count("gen1@example.com"));
+  EXPECT_TRUE(identifiers.count("gen1200@example.com"));
+  EXPECT_EQ(Verify(ids[0], "777777"), Outcome::kOk);
+  EXPECT_EQ(Verify(ids[0], "777777"), Outcome::kCodeNotFound);
 }
 
 TEST_P(CodeStoreTest, EraseAnswersWhetherTheRecordExisted) {
