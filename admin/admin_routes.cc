@@ -8,19 +8,11 @@ namespace mfa {
 namespace {
 
 // With a shared store, a route whose state is still one node's memory would answer for that node
-// only (a config PATCH on node A that node B never sees): it says so instead. Reads of state all
-// nodes share from their start-up options (GET /admin/config, /admin/clock) stay.
+// only (users added on node A that node B never sees): it says so instead.
 bool NodeLocalUnderSharedStore(const Route& route) {
   const std::string_view path = route.path;
-  if (path == "/admin/verifications/export" || path == "/admin/stats") {
-    return true;
-  }
-  if (path.starts_with("/admin/users") || path.starts_with("/admin/sessions")) return true;
-  if ((path == "/admin/config" || path.starts_with("/admin/clock")) &&
-      route.method != Method::kGet) {
-    return true;
-  }
-  return false;
+  return path == "/admin/verifications/export" || path.starts_with("/admin/users") ||
+         path.starts_with("/admin/sessions");
 }
 
 void NotShared(const HttpRequest&, Reply& reply) { SetError(reply, ApiError::kNotShared); }
@@ -31,7 +23,7 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
   std::vector<Route> routes;
   for (std::vector<Route> group :
        {PageRoutes(deps.codes), VerificationRoutes(deps.service, deps.codes, deps.metrics),
-        InboxRoutes(deps.codes), ConfigRoutes(deps.service, deps.clock),
+        InboxRoutes(deps.codes), ConfigRoutes(deps.service, deps.clock, deps.control, deps.codes),
         SessionRoutes(deps.sessions), JournalRoutes(deps.journal)}) {
     for (Route& route : group) {
       if (deps.shared_store && NodeLocalUnderSharedStore(route)) route.handler = NotShared;

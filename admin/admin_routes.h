@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/code_store.h"
+#include "core/control_plane.h"
 #include "core/mfa_service.h"
 #include "core/session_service.h"
 #include "http/route.h"
@@ -28,6 +29,7 @@ struct AdminDeps {
   RequestJournal* journal = nullptr;  // null = journal off
   // --store redis: the routes whose state is still one node's memory answer 501 mock.not_shared.
   bool shared_store = false;
+  ControlPlane* control = nullptr;  // with a shared store: the settings every node shares
 };
 
 // The route list of the admin listener. Everything in `deps` must outlive the routes.
@@ -40,7 +42,9 @@ std::vector<Route> PageRoutes(CodeStore& codes);
 std::vector<Route> VerificationRoutes(MfaService& service, CodeStore& codes,
                                       metrics::Metrics& metrics);
 std::vector<Route> InboxRoutes(CodeStore& codes);
-std::vector<Route> ConfigRoutes(MfaService& service, OffsetClock& clock);
+// `control`: null in one process; with a shared store, settings writes go through it.
+std::vector<Route> ConfigRoutes(MfaService& service, OffsetClock& clock, ControlPlane* control,
+                                CodeStore& codes);
 std::vector<Route> SessionRoutes(SessionService& sessions);
 std::vector<Route> JournalRoutes(RequestJournal* journal);
 

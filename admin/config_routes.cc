@@ -2,19 +2,67 @@
 // /admin/config (policy, connectors, faults), /admin/stats and /admin/clock.
 #include "admin/admin_routes.h"
 #include "admin/admin_support.h"
+#include "http/answer_when_done.h"
 
 namespace mfa {
 namespace {
 
+// A parse error found on the control plane's thread, for the answer.
+struct PatchError {
+  AdminParseError error;
+};
+
 struct Handlers {
   MfaService& service;
   OffsetClock& clock;
+  ControlPlane* control;  // with a shared store: writes go through it to every node
+  CodeStore& codes;
+
+  // A write of the shared settings, answered once every live node applied it.
+  void SharedWrite(const HttpRequest& request, Reply& reply,
+                   std::function<bool(ControlState*, AdminParseError*)> modify,
+                   std::function<void(Reply&)> answer) const {
+    auto failure = std::make_shared<PatchError>();
+    AnswerWhenDone<Outcome>(
+        request, reply,
+        [&](Done<Outcome> done) {
+          control->Update([modify, failure](ControlState* s) { return modify(s, &failure->error); },
+                          std::move(done));
+        },
+        [failure, answer](Reply& out, Outcome outcome) {
+          if (outcome == Outcome::kInvalidInput) return SetParseError(out, failure->error);
+          if (outcome != Outcome::kOk) return SetError(out, outcome);
+          answer(out);
+        });
+  }
 
   void GetConfig(const HttpRequest&, Reply& reply) const {
     reply.body = ConfigToJson(service.config().Get().config);
   }
 
   void PatchConfig(const HttpRequest& request, Reply& reply) const {
+    if (control != nullptr) {
+      return SharedWrite(
+          request, reply,
+          [body = std::string(request.body), base = service.config().Get().config](
+              ControlState* s, AdminParseError* error) {
+            Config config = base;
+            AdminParseError ignored;
+            ApplyConfigPatch(s->config, &config, &ignored);  // the deployment's, then the patch
+            if (!ApplyConfigPatch(body, &config, error)) return false;
+            if (config.sessions != SessionMode::kOff) {
+              error->message =
+                  "sessions must stay \"off\" with a shared store: interaction sessions are "
+                  "still one node's memory (docs/scale-out.md).";
+              return false;
+            }
+            s->config = ConfigToJson(config);
+            return true;
+          },
+          [&config = service.config()](Reply& out) {
+            out.body = ConfigToJson(config.Get().config);
+          });
+    }
     AdminParseError error;
     bool applied = false;
     const Config config = service.config().Update([&](Config* c) {
@@ -25,7 +73,31 @@ struct Handlers {
     reply.body = ConfigToJson(config);
   }
 
-  void Stats(const HttpRequest&, Reply& reply) const {
+  void Stats(const HttpRequest& request, Reply& reply) const {
+    if (control != nullptr) {
+      // The deployment: its store and its live nodes with the settings version each applied.
+      using Answer = StoreAnswer<std::vector<ControlNode>>;
+      return AnswerWhenDone<Answer>(
+          request, reply, [&](Done<Answer> done) { control->Nodes(std::move(done)); },
+          [store = codes.Describe(), version = control->applied_version()](Reply& out,
+                                                                           const Answer& nodes) {
+            if (nodes.outcome != Outcome::kOk) return SetError(out, nodes.outcome);
+            JsonWriter json(out.body);
+            json.BeginObject()
+                .String("store", store)
+                .Int("settingsVersion", version)
+                .Key("nodes")
+                .BeginArray();
+            for (const ControlNode& n : nodes.value) {
+              json.BeginObject()
+                  .String("id", n.id)
+                  .Int("settingsVersion", n.applied_version)
+                  .Int("lastSeenMs", n.last_seen_ms)
+                  .EndObject();
+            }
+            json.EndArray().EndObject();
+          });
+    }
     const VerificationStore& store = service.store();
     JsonWriter(reply.body)
         .BeginObject()
@@ -44,11 +116,29 @@ struct Handlers {
     int64_t seconds;
     AdminParseError error;
     if (!ParseClockAdvance(request.body, &seconds, &error)) return SetParseError(reply, error);
+    if (control != nullptr) {
+      return SharedWrite(
+          request, reply,
+          [seconds](ControlState* s, AdminParseError*) {
+            s->clock_offset_ms += seconds * 1000;
+            return true;
+          },
+          [&clock = clock](Reply& out) { out.body = ClockBody(clock); });
+    }
     clock.AdvanceMs(seconds * 1000);
     reply.body = ClockBody(clock);
   }
 
-  void ResetClock(const HttpRequest&, Reply& reply) const {
+  void ResetClock(const HttpRequest& request, Reply& reply) const {
+    if (control != nullptr) {
+      return SharedWrite(
+          request, reply,
+          [](ControlState* s, AdminParseError*) {
+            s->clock_offset_ms = 0;
+            return true;
+          },
+          [&clock = clock](Reply& out) { out.body = ClockBody(clock); });
+    }
     clock.Reset();
     reply.body = ClockBody(clock);
   }
@@ -56,8 +146,9 @@ struct Handlers {
 
 }  // namespace
 
-std::vector<Route> ConfigRoutes(MfaService& service, OffsetClock& clock) {
-  const Handlers h{service, clock};
+std::vector<Route> ConfigRoutes(MfaService& service, OffsetClock& clock, ControlPlane* control,
+                                CodeStore& codes) {
+  const Handlers h{service, clock, control, codes};
   return {
       {.method = Method::kGet, .path = "/admin/config", .handler = Bind(h, &Handlers::GetConfig)},
       {.method = Method::kPatch,

@@ -6,11 +6,14 @@
 #include <future>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "admin/admin_routes.h"
 #include "app/connector_files.h"
 #include "app/experience_routes.h"
 #include "core/memory_code_store.h"
 #include "core/mfa_service.h"
+#include "core/secure_random.h"
 #include "core/session_service.h"
 #include "core/snapshot.h"
 #include "http/access_log.h"
@@ -18,6 +21,7 @@
 #include "http/pistache_listener.h"
 #include "http/request_journal.h"
 #include "http/timer_queue.h"
+#include "redis/control_plane.h"
 #include "redis/redis_code_store.h"
 #include "wire/admin_parser.h"
 
@@ -50,6 +54,14 @@ bool ReadFile(const std::string& path, std::string* content) {
   if (!in && !in.eof()) return false;
   *content = buffer.str();
   return true;
+}
+
+// This process among the deployment's nodes: host, pid and a random part.
+std::string NodeId() {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return std::string(host) + "-" + std::to_string(getpid()) + "-" +
+         SecureRandom::NewId().substr(0, 6);
 }
 
 // The shared store's client, observed for metrics.
@@ -105,7 +117,8 @@ struct ServerState {
   // before the client so the client (whose completions use the store) stops first.
   std::unique_ptr<CodeStore> codes;
   std::unique_ptr<StoreMetrics> store_metrics;
-  std::unique_ptr<redis::Client> redis_client;  // with --store redis://
+  std::unique_ptr<redis::Client> redis_client;        // with --store redis://
+  std::unique_ptr<redis::RedisControlPlane> control;  // with --store redis://
   std::unique_ptr<ConnectorFiles> connector_files;
   std::unique_ptr<RequestJournal> journal;
   std::unique_ptr<AccessLog> access_log;
@@ -134,6 +147,25 @@ Server::Server(AppOptions options)
                               .address = Endpoint(options_.redis.host, options_.redis.port),
                               .inbox_capacity = options_.inbox_size,
                               .retention_ms = int64_t{options_.retention_seconds} * 1000});
+  // The settings every node shares: the first node's start-up config, then admin writes.
+  const Config start_config = options_.config;
+  s.control = std::make_unique<redis::RedisControlPlane>(
+      *s.redis_client,
+      redis::ControlPlaneOptions{.prefix = options_.redis_prefix, .node_id = NodeId()},
+      ControlState{.config = ConfigToJson(start_config)},
+      [&s, start_config](const ControlState& state) {
+        Config config = start_config;
+        AdminParseError error;
+        if (!ApplyConfigPatch(state.config, &config, &error) ||
+            config.sessions != SessionMode::kOff) {
+          LogError("store: ignoring the deployment's settings version {}: {}", state.version,
+                   error.message.empty() ? "sessions must be off" : error.message);
+          return;
+        }
+        s.config.Replace(config);
+        s.clock.SetOffsetMs(state.clock_offset_ms);
+        LogInfo("store: applied the deployment's settings version {}", state.version);
+      });
 }
 
 Server::~Server() {
@@ -148,6 +180,7 @@ Status Server::Start() {
   if (s.redis_client) {
     // Redis may be down now: the node starts anyway, /readyz answers 503 until it connects.
     if (!s.redis_client->Start()) return Status::Failed("cannot start the store's I/O thread");
+    s.control->Start();
     LogInfo("store: {} (every node with this address and prefix shares the state)",
             s.codes->Describe());
   }
@@ -338,7 +371,8 @@ Status Server::StartListeners() {
                        .metrics_require_token = !options_.metrics_public,
                        .serve_metrics = true,
                        .journal = s.journal.get(),
-                       .shared_store = options_.shared_store()};
+                       .shared_store = options_.shared_store(),
+                       .control = s.control.get()};
   try {
     auto public_dispatcher = std::make_shared<const Dispatcher>(
         public_config, ExperienceRoutes(s.service, *s.codes, s.sessions, *s.metrics), *s.metrics);
@@ -429,6 +463,7 @@ bool Server::Shutdown() {
   state_->service.StopSweeper();
   const bool saved = SaveSnapshot();
   // Store calls still waiting (past the grace) answer 503 while the listeners can still send.
+  if (state_->control) state_->control->Stop();
   if (state_->redis_client) state_->redis_client->Stop();
   // Answers still held (past the grace) are dropped with their connections.
   timers_->Stop();

@@ -50,6 +50,7 @@ class OffsetClock final : public Clock {
   }
   void AdvanceMs(int64_t delta_ms) { offset_ms_.fetch_add(delta_ms, std::memory_order_acq_rel); }
   void Reset() { offset_ms_.store(0, std::memory_order_release); }
+  void SetOffsetMs(int64_t offset_ms) { offset_ms_.store(offset_ms, std::memory_order_release); }
   int64_t offset_ms() const { return offset_ms_.load(std::memory_order_acquire); }
 
  private:

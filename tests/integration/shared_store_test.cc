@@ -141,10 +141,53 @@ TEST_F(SharedStoreTest, ConcurrentCorrectVerifiesOfOneCodeOnBothNodesSucceedExac
 }
 
 TEST_F(SharedStoreTest, NodeLocalAdminRoutesSayTheyAreNotShared) {
-  EXPECT_TRUE(IsErrorCode(a_->PatchConfig(R"({"maxAttempts":3})"), 501, "mock.not_shared"));
-  EXPECT_TRUE(IsErrorCode(a_->AdvanceClock(60), 501, "mock.not_shared"));
-  EXPECT_EQ(a_->AdminGet("/admin/config").status, 200);
+  EXPECT_TRUE(IsErrorCode(a_->AdminGet("/admin/users"), 501, "mock.not_shared"));
+  EXPECT_TRUE(IsErrorCode(a_->AdminGet("/admin/verifications/export"), 501, "mock.not_shared"));
   EXPECT_EQ(Json(a_->AdminGet("/readyz").body).String("/status"), "ready");
+}
+
+TEST_F(SharedStoreTest, ConfigPatchedOnOneNodeIsInForceOnTheOtherWhenItAnswers) {
+  for (int round = 0; round < 5; ++round) {
+    const int attempts = 3 + round;
+    const std::string patch = R"({"maxAttempts":)" + std::to_string(attempts) + "}";
+    ASSERT_EQ(a_->PatchConfig(patch).status, 200);
+    // No wait: B must already answer with the new value.
+    EXPECT_EQ(Json(b_->AdminGet("/admin/config").body).Int("/maxAttempts"), attempts) << round;
+  }
+  const Json seeded =
+      b_->SeedOne(R"({"identifierType":"email","verificationId":"cfg-1","code":"123456"})");
+  ASSERT_TRUE(seeded.valid());
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_TRUE(IsErrorCode(b_->Verify("cfg-1", "000000", "email"), 400,
+                            "verification_code.code_mismatch"));
+  }
+  EXPECT_TRUE(
+      IsErrorCode(b_->Verify("cfg-1", "123456", "email"), 400, "verification_code.exceed_max_try"));
+  // Sessions stay node-local: a shared deployment refuses to turn them on.
+  EXPECT_TRUE(
+      IsErrorCode(a_->PatchConfig(R"({"sessions":"optional"})"), 400, "admin.invalid_request"));
+  ASSERT_EQ(a_->PatchConfig(R"({"maxAttempts":10})").status, 200);
+}
+
+TEST_F(SharedStoreTest, ClockAdvancedOnOneNodeExpiresCodesOnTheOther) {
+  const Json seeded =
+      a_->SeedOne(R"({"identifierType":"email","verificationId":"clock-1","code":"123456"})");
+  ASSERT_TRUE(seeded.valid());
+  ASSERT_EQ(a_->AdvanceClock(601).status, 200);
+  EXPECT_TRUE(
+      IsErrorCode(b_->Verify("clock-1", "123456", "email"), 400, "verification_code.expired"));
+  const Json clock(b_->AdminGet("/admin/clock").body);
+  EXPECT_EQ(clock.Int("/offsetSeconds"), 601) << clock.Dump();
+  ASSERT_EQ(b_->AdminDelete("/admin/clock").status, 200);
+  EXPECT_EQ(Json(a_->AdminGet("/admin/clock").body).Int("/offsetSeconds"), 0);
+}
+
+TEST_F(SharedStoreTest, StatsListTheLiveNodesAndTheirSettingsVersion) {
+  ASSERT_EQ(a_->PatchConfig(R"({"maxAttempts":10})").status, 200);
+  const Json stats(b_->AdminGet("/admin/stats").body);
+  ASSERT_EQ(stats.Size("/nodes"), 2u) << stats.Dump();
+  EXPECT_EQ(stats.Int("/nodes/0/settingsVersion"), stats.Int("/settingsVersion"));
+  EXPECT_EQ(stats.Int("/nodes/1/settingsVersion"), stats.Int("/settingsVersion"));
 }
 
 TEST_F(SharedStoreTest, PausedRedisGivesBounded503ThenRecovers) {
