@@ -4,6 +4,8 @@
 #
 #   bench/run.sh            full run: 1k, 1M and 10M seeded codes, 10 s runs, 2 rounds (~8 min)
 #   bench/run.sh --smoke    CI: 1k codes, 2 s runs, 1 round (well under a minute once built)
+#   bench/run.sh --store redis   the same, plus a block comparing one mfa-mock node over a local
+#                                redis-server (started and stopped here) with the in-memory store
 #
 # It builds Release into build-bench/, starts nginx (the box's ceiling), a bare Pistache handler
 # (the framework's ceiling) and mfa-mock on 127.0.0.1, seeds codes through the admin API, drives
@@ -18,6 +20,7 @@ usage() {
   cat <<'EOF'
 usage: bench/run.sh [options]
   --smoke               CI mode: --sizes 1k --duration 2 --rounds 1 --no-store-bench
+                        (with --store redis: --redis-records 10k)
   --sizes LIST          seeded population sizes, comma-separated: 1k,1M,10M (default) or numbers
   --duration S          seconds per wrk run (default 10)
   --rounds N            rounds of the A/B/C alternation (default 2)
@@ -33,7 +36,13 @@ usage: bench/run.sh [options]
   --no-build            use the binaries already in the build directory
   --jobs N              parallel compile jobs (default: nproc)
   --no-store-bench      skip the Google Benchmark store micro-benchmark
-  --enforce-targets     also exit 1 when an issue-4 target is missed
+  --store memory|redis  redis: also run the shared-store block: a local redis-server (free
+                        loopback port, no persistence), one mfa-mock node with --store redis://,
+                        one in-memory node with the same options, the ceilings, alternated
+  --redis-records N     population generated in the shared-store block (default 1M; 1k, 1M or
+                        a number): Redis used_memory per record and generate time are read on it
+  --enforce-targets     also exit 1 when an issue-4 target (and, with --store redis, an
+                        issue-12 target) is missed
   --keep                keep the temp directory (wrk outputs, CSVs, server logs)
   -h, --help            this text
 EOF
@@ -56,6 +65,10 @@ STORE_BENCH=1
 ENFORCE=0
 KEEP=0
 SMOKE=0
+STORE=memory
+REDIS_RECORDS=""
+REDIS_PREFIX=mfa
+REDIS_CODE=135790 # the fixed code of the Redis node's walked batch (its ids are read from Redis)
 
 while (($#)); do
   case "$1" in
@@ -73,6 +86,8 @@ while (($#)); do
     --no-build) DO_BUILD=0 ;;
     --jobs) JOBS=$2; shift ;;
     --no-store-bench) STORE_BENCH=0 ;;
+    --store) STORE=$2; shift ;;
+    --redis-records) REDIS_RECORDS=$2; shift ;;
     --enforce-targets) ENFORCE=1 ;;
     --keep) KEEP=1 ;;
     -h | --help) usage; exit 0 ;;
@@ -118,12 +133,24 @@ for s in "${_sizes[@]}"; do
   SIZE_LABELS+=("$s")
 done
 
+[[ $STORE == memory || $STORE == redis ]] || usage_error "--store must be memory or redis, got '$STORE'"
+if [[ -z $REDIS_RECORDS ]]; then
+  if ((SMOKE)); then REDIS_RECORDS=10k; else REDIS_RECORDS=1M; fi
+fi
+REDIS_LABEL=$REDIS_RECORDS
+REDIS_N=$(parse_size "$REDIS_RECORDS")
+
 WALK=$((MAX_RATE * DURATION))
 ((WALK <= 10000000)) || usage_error "--max-rate x --duration must be at most 10,000,000 codes"
 
 for tool in wrk nginx curl cmake awk sed timeout; do
   command -v "$tool" >/dev/null || usage_error "'$tool' is not installed (apt-get install wrk nginx-light curl cmake)"
 done
+if [[ $STORE == redis ]]; then
+  for tool in redis-server redis-cli; do
+    command -v "$tool" >/dev/null || usage_error "'$tool' is not installed (apt-get install redis-server)"
+  done
+fi
 
 # ---- processes and temp files, cleaned up on any exit ----------------------------------------
 declare -A PID PUB ADM
@@ -198,8 +225,11 @@ start_mfa() {
     fi
     server_args+=("${given[j]}")
   done
+  # --max-records does not apply to a node over Redis (mfa-mock refuses it there).
+  local uncapped=(--max-records 0)
+  [[ " $* " == *" --store redis://"* ]] && uncapped=()
   "$MFA_BIN" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --threads "$THREADS" \
-    --max-records 0 --max-attempts 1000 --log-level warn "${server_args[@]}" "$@" \
+    "${uncapped[@]}" --max-attempts 1000 --log-level warn "${server_args[@]}" "$@" \
     >"$TMP/$name.out" 2>>"$TMP/$name.err" &
   PID[$name]=$!
   PIDS+=("${PID[$name]}")
@@ -260,22 +290,72 @@ start_nginx() {
   die "nginx did not start"
 }
 
+# start_redis: a redis-server of our own on a free loopback port, no persistence, files in the
+# temp directory; stopped by PID like every other server (cleanup covers failures).
+start_redis() {
+  local dir="$TMP/redis" attempt port i
+  mkdir -p "$dir"
+  for ((attempt = 0; attempt < 10; attempt++)); do
+    port=$((20000 + RANDOM % 40000))
+    port_in_use "$port" && continue
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+      --dir "$dir" --logfile '' >"$TMP/redis-server.err" 2>&1 &
+    PID[redis-server]=$!
+    PIDS+=("${PID[redis-server]}")
+    for ((i = 0; i < 50; i++)); do
+      if [[ $(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null) == PONG ]]; then
+        REDIS_PORT=$port
+        log "redis-server: pid ${PID[redis-server]} :$port ($(redis-server --version | awk '{ sub(/^v=/, "", $3); print $3 }'))"
+        return
+      fi
+      kill -0 "${PID[redis-server]}" 2>/dev/null || break
+      sleep 0.1
+    done
+    stop_pid "${PID[redis-server]}"
+  done
+  cat "$TMP/redis-server.err" >&2 || true
+  die "redis-server did not start"
+}
+
+rcli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
+
+redis_used_memory() { rcli info memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }'; }
+
+# wait_ready NAME: GET /readyz answers 200 (a node over Redis answers 503 until it is connected).
+wait_ready() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    curl -fsS -o /dev/null "http://127.0.0.1:${ADM[$1]}/readyz" 2>/dev/null && return
+    sleep 0.1
+  done
+  die "mfa-mock ($1) is not ready after 10 s (GET /readyz)"
+}
+
+# cpu_ticks PID: utime and stime of the whole process (all its threads), in clock ticks.
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12, $13 }'; }
+CLK_TCK=$(getconf CLK_TCK)
+# tick_delta "U0 S0" "U1 S1": "dU<TAB>dS"
+tick_delta() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%d\t%d", y[1] - x[1], y[2] - x[2] }'; }
+
 # ---- admin API helpers -----------------------------------------------------------------------
 rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
 
 admin_url() { echo "http://127.0.0.1:${ADM[$1]}/admin$2"; }
 
-# generate NAME COUNT: sets GEN_BATCH and GEN_SECONDS (curl's time_total for the request).
+# generate NAME COUNT [CODE]: sets GEN_BATCH and GEN_SECONDS (curl's time_total for the request).
+# CODE: every record gets that code (default: random codes, as a load test's population).
 generate() {
-  local name=$1 count=$2 res code
+  local name=$1 count=$2 fixed=${3:+,\"code\":\"$3\"} res code
   res=$(curl -sS -o "$TMP/generate.json" -w '%{http_code} %{time_total}' -X POST \
     -H 'Content-Type: application/json' \
-    --data "{\"count\":$count,\"identifierType\":\"email\",\"identifier\":\"user{n}@example.com\"}" \
+    --data "{\"count\":$count,\"identifierType\":\"email\",\"identifier\":\"user{n}@example.com\"$fixed}" \
     "$(admin_url "$name" /verifications/generate)")
   code=${res%% *}
   GEN_SECONDS=${res#* }
   [[ $code == 201 ]] || die "generate $count on $name answered $code: $(cat "$TMP/generate.json")"
   GEN_BATCH=$(sed -n 's/.*"batchId" *: *"\([^"]*\)".*/\1/p' "$TMP/generate.json")
+  [[ $(sed -n 's/.*"created" *: *\([0-9]*\).*/\1/p' "$TMP/generate.json") == "$count" ]] ||
+    die "generate $count on $name created another count: $(cat "$TMP/generate.json")"
   [[ -n $GEN_BATCH ]] || die "generate answered no batchId: $(cat "$TMP/generate.json")"
 }
 
@@ -340,7 +420,7 @@ run_wrk() {
         phase, mode, target, round, rps, p50, p99, non2xx + 0, sock + 0,
         r["ok"] + 0, r["expected"] + 0, r["errors"] + 0, r["exhausted"] + 0, r["late"] + 0,
         requests + 0, records
-    }' "$out" >>"$RESULTS" || die "could not parse $out"
+    }' "$out" >>"${RESULTS_TO:-$RESULTS}" || die "could not parse $out"
 }
 
 # ---- the run ---------------------------------------------------------------------------------
@@ -429,6 +509,99 @@ for idx in "${!SIZE_COUNTS[@]}"; do
   fi
 done
 
+# ---- the shared store (issue 12): one node over Redis vs one node in memory --------------------
+# Same options for both nodes (the Redis node implies --sessions off; the memory node is given it),
+# the same population and walked-batch sizes, alternated with the ceilings, which stay up.
+# The Redis node's walked batch is generated with one fixed code into an empty Redis and its ids
+# read from Redis (GET /admin/verifications/export is node-local: 501 over Redis).
+RESULTS_REDIS="$TMP/results-redis.tsv"
+CPU_NOTES="$TMP/cpu.tsv" # mode round requests node_utime node_stime redis_utime redis_stime (ticks)
+REDIS_GEN="$TMP/redis-generate.tsv" # first|round count seconds used_before used_after mem_node_seconds
+: >"$RESULTS_REDIS"
+: >"$CPU_NOTES"
+: >"$REDIS_GEN"
+if [[ $STORE == redis ]]; then
+  P=$REDIS_LABEL
+  N=$REDIS_N
+  log "=== shared store: $N codes over Redis and in memory (+ a fresh walked batch of $WALK per success run) ==="
+  start_redis
+  start_mfa redis --metrics on --store "redis://127.0.0.1:$REDIS_PORT?prefix=$REDIS_PREFIX"
+  wait_ready redis
+  start_mfa mem --metrics on --sessions off
+  RESULTS_TO=$RESULTS_REDIS
+
+  # Memory per record and generate time: N codes into the fresh Redis (random codes, as a load
+  # test's population), INFO memory before and after; then deleted for the rounds.
+  mem0=$(redis_used_memory)
+  generate redis "$N"
+  mem1=$(redis_used_memory)
+  printf '%s\t%s\t%s\t%s\t%s\n' first "$N" "$GEN_SECONDS" "$mem0" "$mem1" >>"$REDIS_GEN"
+  log "generate $N over Redis: ${GEN_SECONDS}s, used_memory $mem0 -> $mem1 bytes"
+  # One record as Redis holds it (a random key of those).
+  for ((i = 0; i < 20; i++)); do
+    SAMPLE_KEY=$(rcli randomkey)
+    [[ $SAMPLE_KEY == "$REDIS_PREFIX:v:{"* ]] && break
+  done
+  SAMPLE_USAGE=$(rcli memory usage "$SAMPLE_KEY")
+  SAMPLE_ENCODING=$(rcli object encoding "$SAMPLE_KEY")
+  SAMPLE_FIELDS=$(rcli hgetall "$SAMPLE_KEY" | paste -sd' ' | awk '{ for (i = 1; i < NF; i += 2) printf "%s%s=%s", (i > 1 ? " " : ""), $i, $(i + 1) }')
+  SAMPLE_TTL=$(rcli pttl "$SAMPLE_KEY")
+
+  for ((round = 1; round <= ROUNDS; round++)); do
+    # Every round starts from the same state: no records in Redis (DELETE /admin/verifications,
+    # which leaves the nodes' shared settings alone) nor in memory; then the walked batch (over
+    # Redis: first, so that every record id in Redis is one of it), then the population. Redis
+    # then holds N + walk records, as the memory node does.
+    clear_store redis
+    ((round == 1)) || clear_store mem
+    generate redis "$WALK" "$REDIS_CODE"
+    # The batch's ids: KEYS, not SCAN: this Redis is ours and idle here, and one reply is much
+    # faster than redis-cli's SCAN loop (COUNT 10); it also never repeats a key.
+    rcli --raw keys "$REDIS_PREFIX:v:*" | sed -n "s/^$REDIS_PREFIX:v:{\(.*\)}\$/\1/p" |
+      awk -v code="$REDIS_CODE" 'BEGIN { print "verificationId,code,identifierType,identifier" } { print $0 "," code ",email," }' \
+        >"$TMP/redis-walk.csv"
+    got=$(($(wc -l <"$TMP/redis-walk.csv") - 1))
+    ((got == WALK)) || die "the walked batch over Redis has $got ids, not $WALK"
+    sync "$TMP/redis-walk.csv" 2>/dev/null || sync
+    generate redis "$N"
+    redis_seconds=$GEN_SECONDS
+    recs_redis=$(rcli dbsize)
+
+    generate mem "$N"
+    printf '%s\t%s\t%s\t\t\t%s\n' "$round" "$N" "$redis_seconds" "$GEN_SECONDS" >>"$REDIS_GEN"
+    generate mem "$WALK"
+    export_csv mem "$GEN_BATCH" "$TMP/walk.csv"
+    recs_mem=$(store_records mem)
+
+    # A: the memory node; B: the Redis node (CPU of the node and of redis-server around the run).
+    c0=$(cpu_ticks "${PID[mem]}")
+    run_wrk "$P" verify-memory mfa-mock "$round" "$recs_mem" "${PUB[mem]}" verify.lua "$TMP/walk.csv" "$WRK_THREADS"
+    c1=$(cpu_ticks "${PID[mem]}")
+    printf '%s\t%s\t%s\t%s\t%s\n' verify-memory "$round" "$(tail -n1 "$RESULTS_REDIS" | cut -f15)" \
+      "$(tick_delta "$c0" "$c1")" \
+      $'-\t-' >>"$CPU_NOTES"
+    rm -f "$TMP/walk.csv"
+    c0=$(cpu_ticks "${PID[redis]}")
+    r0=$(cpu_ticks "${PID[redis-server]}")
+    run_wrk "$P" verify-redis mfa-mock "$round" "$recs_redis" "${PUB[redis]}" verify.lua "$TMP/redis-walk.csv" "$WRK_THREADS"
+    c1=$(cpu_ticks "${PID[redis]}")
+    r1=$(cpu_ticks "${PID[redis-server]}")
+    printf '%s\t%s\t%s\t%s\t%s\n' verify-redis "$round" "$(tail -n1 "$RESULTS_REDIS" | cut -f15)" \
+      "$(tick_delta "$c0" "$c1")" \
+      "$(tick_delta "$r0" "$r1")" >>"$CPU_NOTES"
+    rm -f "$TMP/redis-walk.csv"
+    # C, D: the ceilings, as in the blocks above.
+    run_wrk "$P" ceiling nginx "$round" - "${PUB[nginx]}" verify.lua "$CEILING_CSV" "$WRK_THREADS" wrap
+    run_wrk "$P" ceiling bare-pistache "$round" - "${PUB[bare]}" verify.lua "$CEILING_CSV" "$WRK_THREADS" wrap
+  done
+  unset RESULTS_TO
+
+  stop_pid "${PID[redis]}"
+  stop_pid "${PID[mem]}"
+  REDIS_VERSION=$(rcli info server | tr -d '\r' | awk -F: '$1 == "redis_version" { print $2 }')
+  stop_pid "${PID[redis-server]}"
+fi
+
 stop_pid "${PID[nginx]}"
 stop_pid "${PID[bare]}"
 
@@ -438,7 +611,9 @@ MODE_NOTE=""
 ((SMOKE)) && MODE_NOTE=" (smoke)"
 echo "mfa-mock benchmark$MODE_NOTE: $(nproc) cores, ${CPU_MODEL:-unknown CPU}; wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS round(s), servers $THREADS threads/workers; load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-awk -F'\t' -v rounds="$ROUNDS" '
+# print_table FILE [FOOTER]: one row per (size, mode, target) of FILE; FOOTER=0 drops the notes.
+print_table() {
+awk -F'\t' -v rounds="$ROUNDS" -v footer="${2:-1}" '
   function fmt_us(v) { return v >= 1000 ? sprintf("%.2fms", v / 1000) : sprintf("%.0fus", v) }
   function fmt_n(v) {
     if (v == "-" || v == "") return "-"
@@ -473,10 +648,13 @@ awk -F'\t' -v rounds="$ROUNDS" '
         sprintf("%.0f..%.0f", minr[k], maxr[k]), fmt_us(p50[k] / n[k]), fmt_us(p99[k]), errs, sock[k], rn, rb
       if (mode_of[k] == "verify-wrong") wrong_note = wrong_note sprintf("  %s: %d answers 400 as expected\n", ph, expected[k])
     }
+    if (!footer) exit
     printf "\nreq/s = mean of the rounds; p50 = mean, p99 = worst round; store = records at the start of round 1;\n"
     printf "x nginx / x bare = mfa-mock req/s over the ceiling measured in the same size block.\n"
     if (wrong_note != "") printf "verify-wrong (400 is the right answer there, counted apart):\n%s", wrong_note
-  }' "$RESULTS"
+  }' "$1"
+}
+print_table "$RESULTS"
 
 echo
 echo "generate (POST /admin/verifications/generate, curl time_total) and RSS of the fresh process:"
@@ -488,6 +666,50 @@ awk -F'\t' '
   }
   { printf "  %-5s %9d codes: regenerated in %.3f s\n", $1, $2, $3 }' "$GEN_NOTES"
 
+# ---- the shared store (issue 12) -------------------------------------------------------------
+if [[ $STORE == redis ]]; then
+  echo
+  echo "shared store (--store redis, issue 12): $REDIS_N codes generated in each store (+ a walked batch of $WALK per success run);"
+  echo "redis-server ${REDIS_VERSION:-?} on the same cores, no persistence; both mfa-mock nodes --sessions off, otherwise as above:"
+  echo
+  print_table "$RESULTS_REDIS" 0
+  echo
+  awk -F'\t' '
+    $3 == "mfa-mock" { s[$2] += $5; n[$2]++ }
+    END {
+      if (n["verify-memory"] && n["verify-redis"] && s["verify-memory"] > 0) {
+        m = s["verify-memory"] / n["verify-memory"]; r = s["verify-redis"] / n["verify-redis"]
+        printf "verify over Redis / in memory: %.2f (%.0f vs %.0f req/s, mean of the rounds)\n", r / m, r, m
+      }
+    }' "$RESULTS_REDIS"
+  echo "CPU per verify (utime + stime of the whole process from /proc/PID/stat across each wrk run, over its requests; all rounds):"
+  awk -F'\t' -v tck="$CLK_TCK" '
+    function line(name, u, s, req) {
+      printf "  %-27s %6.1f us (%.1f user + %.1f system)\n", name, (u + s) * 1e6 / tck / req, u * 1e6 / tck / req, s * 1e6 / tck / req
+    }
+    { req[$1] += $3; nu[$1] += $4; ns[$1] += $5; if ($6 != "-") { ru[$1] += $6; rs[$1] += $7 } }
+    END {
+      if (req["verify-memory"] > 0) line("memory node (mfa-mock)", nu["verify-memory"], ns["verify-memory"], req["verify-memory"])
+      if (req["verify-redis"] > 0) {
+        k = "verify-redis"
+        line("Redis node (mfa-mock)", nu[k], ns[k], req[k])
+        line("redis-server", ru[k], rs[k], req[k])
+        line("Redis node + redis-server", nu[k] + ru[k], ns[k] + rs[k], req[k])
+      }
+    }' "$CPU_NOTES"
+  awk -F'\t' '
+    $1 == "first" {
+      printf "Redis used_memory (INFO memory) before and after generating %d records into the fresh redis-server:\n", $2
+      printf "  %d -> %d bytes = %.1f bytes/record\n", $4, $5, ($5 - $4) / $2
+    }' "$REDIS_GEN"
+  echo "  one record ($SAMPLE_KEY): MEMORY USAGE ${SAMPLE_USAGE:-?} bytes, OBJECT ENCODING ${SAMPLE_ENCODING:-?}, PTTL ${SAMPLE_TTL:-?} ms"
+  echo "  its fields: $SAMPLE_FIELDS"
+  echo "generate (POST /admin/verifications/generate, curl time_total), $REDIS_N codes:"
+  awk -F'\t' '
+    $1 == "first" { printf "  into the fresh redis-server: %.3f s\n", $3; next }
+    { printf "  round %d, after the walked batch: over Redis %.3f s, in memory %.3f s\n", $1, $3, $6 }' "$REDIS_GEN"
+fi
+
 # ---- targets (issue 4) -----------------------------------------------------------------------
 echo
 echo "issue-4 targets:"
@@ -497,8 +719,8 @@ target_line() { # name status detail
   [[ $2 == MISSED ]] && MISSED=1
   return 0
 }
-mean_rps() { # phase mode target
-  awk -F'\t' -v p="$1" -v m="$2" -v t="$3" '$1 == p && $2 == m && $3 == t { s += $5; n++ } END { if (n) printf "%.2f", s / n }' "$RESULTS"
+mean_rps() { # phase mode target [results file]
+  awk -F'\t' -v p="$1" -v m="$2" -v t="$3" '$1 == p && $2 == m && $3 == t { s += $5; n++ } END { if (n) printf "%.2f", s / n }' "${4:-$RESULTS}"
 }
 ratio_check() { # name a b floor
   local r
@@ -541,6 +763,33 @@ fi
 p99=$(awk -F'\t' '$3 == "mfa-mock" && $2 == "verify" && $7 > m { m = $7 } END { printf "%.0f", m }' "$RESULTS")
 if ((p99 <= 5000)); then target_line "verify p99 <= 5 ms at $CONNECTIONS connections" holds "${p99}us (worst run)"; else target_line "verify p99 <= 5 ms at $CONNECTIONS connections" MISSED "${p99}us (worst run)"; fi
 
+# ---- targets (issue 12, --store redis) -----------------------------------------------------------
+if [[ $STORE == redis ]]; then
+  echo
+  echo "issue-12 targets (--store redis):"
+  ratio_check "Redis verify >= 0.5x memory verify" "$(mean_rps "$REDIS_LABEL" verify-redis mfa-mock "$RESULTS_REDIS")" \
+    "$(mean_rps "$REDIS_LABEL" verify-memory mfa-mock "$RESULTS_REDIS")" 0.5
+  p99r=$(awk -F'\t' '$2 == "verify-redis" && $7 > m { m = $7 } END { printf "%.0f", m }' "$RESULTS_REDIS")
+  if ((p99r <= 5000)); then st=holds; else st=MISSED; fi
+  target_line "Redis p99 <= 5 ms at $CONNECTIONS connections" "$st" "${p99r}us (worst round)"
+  per=$(awk -F'\t' '$1 == "first" { printf "%.1f", ($5 - $4) / $2 }' "$REDIS_GEN")
+  if ((REDIS_N < 1000000)); then
+    target_line "Redis used_memory <= 256 bytes/record" "n/a" "$per at $REDIS_N records (needs --redis-records 1M or more)"
+  elif awk -v r="$per" 'BEGIN { exit !(r <= 256) }'; then
+    target_line "Redis used_memory <= 256 bytes/record" holds "$per"
+  else
+    target_line "Redis used_memory <= 256 bytes/record" MISSED "$per"
+  fi
+  genr=$(awk -F'\t' '$1 == "first" { print $3 }' "$REDIS_GEN")
+  if ((REDIS_N != 1000000)); then
+    target_line "generate 1M over Redis <= 10 s" "n/a" "${genr}s for $REDIS_N (needs --redis-records 1M)"
+  elif awk -v s="$genr" 'BEGIN { exit !(s <= 10) }'; then
+    target_line "generate 1M over Redis <= 10 s" holds "${genr}s"
+  else
+    target_line "generate 1M over Redis <= 10 s" MISSED "${genr}s"
+  fi
+fi
+
 # ---- failures --------------------------------------------------------------------------------
 # Success modes (verify, send): every answer must be 200, no socket errors, no exhausted walk.
 # Wrong-code mode: every answer must be 400.
@@ -552,7 +801,7 @@ while IFS=$'\t' read -r phase mode target round _rps _p50 _p99 non2xx sock ok ex
     ((exhausted + late > 0)) && log "      the walked batch ran out: raise --max-rate (now $MAX_RATE req/s)"
     FAIL=1
   fi
-done <"$RESULTS"
+done < <(cat "$RESULTS" "$RESULTS_REDIS")
 
 # ---- store micro-benchmark -------------------------------------------------------------------
 if ((STORE_BENCH)); then
