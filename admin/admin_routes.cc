@@ -11,8 +11,7 @@ namespace {
 // only (users added on node A that node B never sees): it says so instead.
 bool NodeLocalUnderSharedStore(const Route& route) {
   const std::string_view path = route.path;
-  return path == "/admin/verifications/export" || path.starts_with("/admin/users") ||
-         path.starts_with("/admin/sessions");
+  return path.starts_with("/admin/users") || path.starts_with("/admin/sessions");
 }
 
 void NotShared(const HttpRequest&, Reply& reply) { SetError(reply, ApiError::kNotShared); }
@@ -22,7 +21,7 @@ void NotShared(const HttpRequest&, Reply& reply) { SetError(reply, ApiError::kNo
 std::vector<Route> AdminRoutes(const AdminDeps& deps) {
   std::vector<Route> routes;
   for (std::vector<Route> group :
-       {PageRoutes(deps.codes), VerificationRoutes(deps.service, deps.codes, deps.metrics),
+       {PageRoutes(deps.codes), VerificationRoutes(deps.service, deps.codes, deps.metrics, deps.shared_store),
         InboxRoutes(deps.codes), ConfigRoutes(deps.service, deps.clock, deps.control, deps.codes),
         SessionRoutes(deps.sessions), JournalRoutes(deps.journal)}) {
     for (Route& route : group) {

@@ -39,8 +39,9 @@ std::vector<Route> MetricsRoutes(metrics::Metrics& metrics, Access access);
 
 // The groups AdminRoutes assembles.
 std::vector<Route> PageRoutes(CodeStore& codes);
+// `shared_store`: exports read the store page by page on threads of their own.
 std::vector<Route> VerificationRoutes(MfaService& service, CodeStore& codes,
-                                      metrics::Metrics& metrics);
+                                      metrics::Metrics& metrics, bool shared_store);
 std::vector<Route> InboxRoutes(CodeStore& codes);
 // `control`: null in one process; with a shared store, settings writes go through it.
 std::vector<Route> ConfigRoutes(MfaService& service, OffsetClock& clock, ControlPlane* control,

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // /admin/verifications (seed, generate, export, get, delete, delete all) and /admin/send.
+#include <atomic>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "admin/admin_routes.h"
 #include "admin/admin_support.h"
@@ -23,6 +26,103 @@ void AppendCsvField(std::string& out, std::string_view s) {
   out += '"';
 }
 
+void AppendRow(std::string& out, bool csv, std::string_view id, std::string_view code,
+               IdentifierType type, std::string_view identifier) {
+  if (csv) {
+    AppendCsvField(out, id);
+    out += ',';
+    AppendCsvField(out, code);
+    out += ',';
+    out += ToString(type);
+    out += ',';
+    AppendCsvField(out, identifier);
+  } else {
+    JsonWriter(out)
+        .BeginObject()
+        .String("verificationId", id)
+        .String("code", code)
+        .String("identifierType", ToString(type))
+        .String("identifier", identifier)
+        .EndObject();
+  }
+  out += '\n';
+}
+
+constexpr std::string_view kCsvHeader = "verificationId,code,identifierType,identifier\n";
+
+// Threads for exports from a shared store (their pages wait on the store, which a request worker
+// must never do): at most `max` at once, each joined before the next start or at destruction.
+// Thread-safe; mu_ guards the thread list.
+class ExportRunner {
+ public:
+  explicit ExportRunner(size_t max) : max_(max) {}
+  ~ExportRunner() {
+    std::vector<Job> jobs;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs.swap(jobs_);
+    }
+    for (Job& job : jobs) job.thread.join();
+  }
+  // Starts `work` on a thread of its own; false when `max` exports already run.
+  bool Run(std::function<void()> work) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+      if (it->finished->load(std::memory_order_acquire)) {
+        it->thread.join();
+        it = jobs_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (jobs_.size() >= max_) return false;
+    auto finished = std::make_shared<std::atomic<bool>>(false);
+    jobs_.push_back(Job{std::thread([work = std::move(work), finished] {
+                          work();
+                          finished->store(true, std::memory_order_release);
+                        }),
+                        finished});
+    return true;
+  }
+
+ private:
+  struct Job {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> finished;
+  };
+  const size_t max_;
+  std::mutex mu_;
+  std::vector<Job> jobs_;  // GUARDED_BY(mu_)
+};
+
+// The rows of an export from a shared store, a page at a time; a store failure midway ends the
+// body with one line that says so (the status was sent long before).
+bool NextSharedRows(RecordPager& pager, bool csv, bool* header_written, std::string* out) {
+  if (!*header_written) {
+    *header_written = true;
+    if (csv) out->append(kCsvHeader);
+  }
+  std::vector<RecordSnapshot> rows;
+  const bool more = pager.Next(512, &rows);
+  for (const RecordSnapshot& r : rows) {
+    AppendRow(*out, csv, r.verification_id, r.code, r.identifier_type, r.identifier);
+  }
+  if (!more && pager.failure() != Outcome::kOk) {
+    const HttpError& error = ErrorFor(pager.failure());
+    if (csv) {
+      out->append("# export incomplete: ").append(error.code).append("\n");
+    } else {
+      JsonWriter(*out)
+          .BeginObject()
+          .String("code", error.code)
+          .String("message", "Export incomplete: the store stopped answering.")
+          .EndObject();
+      *out += '\n';
+    }
+  }
+  return more;
+}
+
 // The rows of an export, produced from the store in slices of 512, one shard lock at a time.
 class ExportRows {
  public:
@@ -33,27 +133,10 @@ class ExportRows {
   bool Next(std::string* out) {
     if (!header_written_) {
       header_written_ = true;
-      if (csv_) *out += "verificationId,code,identifierType,identifier\n";
+      if (csv_) out->append(kCsvHeader);
     }
     store_.Scan(cursor_, batch_, 512, [&](const RecordView& r) {
-      if (csv_) {
-        AppendCsvField(*out, r.verification_id);
-        *out += ',';
-        AppendCsvField(*out, r.code);
-        *out += ',';
-        *out += ToString(r.identifier_type);
-        *out += ',';
-        AppendCsvField(*out, r.identifier);
-      } else {
-        JsonWriter(*out)
-            .BeginObject()
-            .String("verificationId", r.verification_id)
-            .String("code", r.code)
-            .String("identifierType", ToString(r.identifier_type))
-            .String("identifier", r.identifier)
-            .EndObject();
-      }
-      *out += '\n';
+      AppendRow(*out, csv_, r.verification_id, r.code, r.identifier_type, r.identifier);
     });
     return !cursor_.done;
   }
@@ -85,6 +168,7 @@ struct Handlers {
   MfaService& service;
   CodeStore& codes;
   metrics::Metrics& metrics;
+  std::shared_ptr<ExportRunner> shared_exports;  // null: the records are in this process
 
   void Seed(const HttpRequest& request, Reply& reply) const {
     std::vector<SeedItem> items;
@@ -134,15 +218,47 @@ struct Handlers {
     if (format != "csv" && format != "ndjson") {
       return SetError(reply, ApiError::kInvalidRequest, "format must be \"csv\" or \"ndjson\".");
     }
+    const bool csv = format == "csv";
+    if (shared_exports) return SharedExport(request, reply, csv);
     uint32_t batch = 0;
     if (auto batch_id = request.Query("batch"); batch_id && !batch_id->empty()) {
       batch = service.store().FindBatch(*batch_id);
       if (batch == 0) return SetNotFound(reply, "batch", *batch_id);
     }
-    const bool csv = format == "csv";
     reply.content_type = csv ? "text/csv; charset=utf-8" : "application/x-ndjson";
     auto rows = std::make_shared<ExportRows>(service.store(), batch, csv);
     reply.stream = [rows](std::string* chunk) { return rows->Next(chunk); };
+  }
+
+  void SharedExport(const HttpRequest& request, Reply& reply, bool csv) const {
+    const std::string batch = request.Query("batch").value_or("");
+    auto pending = std::make_shared<PendingAnswer>(request.Defer());
+    using Answer = StoreAnswer<std::shared_ptr<RecordPager>>;
+    codes.OpenPager(batch, [pending, batch, csv, runner = shared_exports](Answer opened) {
+      Reply out;
+      if (opened.outcome != Outcome::kOk) {
+        SetError(out, opened.outcome);
+        return pending->Complete(std::move(out));
+      }
+      if (!opened.value) {
+        SetNotFound(out, "batch", batch);
+        return pending->Complete(std::move(out));
+      }
+      // The body is written on the export's own thread, which waits on the store page by page.
+      const bool started = runner->Run([pending, pager = opened.value, csv] {
+        Reply streamed;
+        streamed.content_type = csv ? "text/csv; charset=utf-8" : "application/x-ndjson";
+        auto header_written = std::make_shared<bool>(false);
+        streamed.stream = [pager, csv, header_written](std::string* chunk) {
+          return NextSharedRows(*pager, csv, header_written.get(), chunk);
+        };
+        pending->Complete(std::move(streamed));
+      });
+      if (!started) {
+        SetError(out, Outcome::kStoreBusy);
+        pending->Complete(std::move(out));
+      }
+    });
   }
 
   void Get(const HttpRequest& request, Reply& reply) const {
@@ -193,8 +309,10 @@ struct Handlers {
 }  // namespace
 
 std::vector<Route> VerificationRoutes(MfaService& service, CodeStore& codes,
-                                      metrics::Metrics& metrics) {
-  const Handlers h{service, codes, metrics};
+                                      metrics::Metrics& metrics, bool shared_store) {
+  // Two exports at once per node: each holds a thread for as long as its client reads.
+  const Handlers h{service, codes, metrics,
+                   shared_store ? std::make_shared<ExportRunner>(2) : nullptr};
   return {
       {.method = Method::kPost,
        .path = "/admin/verifications",

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,17 @@ struct InboxEntry {
   MessageState state = MessageState::kGone;
 };
 
+// Reads every record (of one batch, or all), a page at a time. BLOCKING: Next waits for the
+// store, so it runs only on a thread of its own, never a request worker. Not thread-safe.
+class RecordPager {
+ public:
+  virtual ~RecordPager() = default;
+  // Appends up to about `max_rows` records to *rows; false once there are no more, or on a store
+  // failure (then failure() says which).
+  virtual bool Next(size_t max_rows, std::vector<RecordSnapshot>* rows) = 0;
+  virtual Outcome failure() const = 0;
+};
+
 // Thread-safe (every implementation): any Pistache worker calls it; completions may run on
 // another thread. The strings a call takes are copied before it returns.
 class CodeStore {
@@ -63,6 +75,14 @@ class CodeStore {
   virtual void Erase(std::string_view verification_id, Done<StoreAnswer<bool>> done) = 0;
   // Every record and the send limit's memory; value: the records deleted.
   virtual void Clear(Done<StoreAnswer<size_t>> done) = 0;
+
+  // Every record, or those of the generated batch `batch_id` (answers kOk with null when there
+  // is no such batch). Only a store that answers later has one; the in-memory store's export
+  // reads VerificationStore::Scan directly, faster.
+  virtual void OpenPager(std::string_view batch_id,
+                         Done<StoreAnswer<std::shared_ptr<RecordPager>>> done) {
+    done({Outcome::kInternal, nullptr});
+  }
 
   // The inbox, newest first, filtered by `query`.
   virtual void ListInbox(const InboxQuery& query,

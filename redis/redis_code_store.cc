@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <future>
 #include <mutex>
 #include <unordered_set>
 
@@ -698,6 +699,104 @@ void RedisCodeStore::ClearNext(std::shared_ptr<ClearFlow> flow) {
                                 next();
                               });
                });
+}
+
+// GET /admin/verifications/export: SCAN this prefix's records, then read each page's records in
+// one pipelined burst. Waits on futures: it runs on the export's own thread.
+class RedisRecordPager final : public RecordPager {
+ public:
+  RedisRecordPager(Client& client, std::string pattern, std::string key_prefix,
+                   std::string batch_handle, std::string batch_id, const Clock& clock,
+                   int64_t retention_ms)
+      : client_(client),
+        pattern_(std::move(pattern)),
+        key_prefix_(std::move(key_prefix)),
+        batch_handle_(std::move(batch_handle)),
+        batch_id_(std::move(batch_id)),
+        clock_(clock),
+        retention_ms_(retention_ms) {}
+
+  bool Next(size_t max_rows, std::vector<RecordSnapshot>* rows) override {
+    while (!done_ && failure_ == Outcome::kOk) {
+      CallResult page = Wait({"SCAN", cursor_, "MATCH", pattern_, "COUNT",
+                              std::to_string(std::max<size_t>(max_rows, 100))});
+      if (Fail(page)) return false;
+      if (page.value.type != Value::Type::kArray || page.value.elements.size() != 2) {
+        failure_ = Outcome::kInternal;
+        return false;
+      }
+      cursor_ = page.value.elements[0].str;
+      done_ = cursor_ == "0";
+      const std::vector<Value>& keys = page.value.elements[1].elements;
+      if (keys.empty()) continue;
+      // One burst of HGETALLs for the page, answered together (the client pipelines them).
+      std::vector<std::future<CallResult>> reads;
+      reads.reserve(keys.size());
+      for (const Value& key : keys) {
+        auto promise = std::make_shared<std::promise<CallResult>>();
+        reads.push_back(promise->get_future());
+        client_.Call({"HGETALL", key.str}, "export",
+                     [promise](CallResult&& r) { promise->set_value(std::move(r)); });
+      }
+      const int64_t now = clock_.NowMs();
+      for (size_t i = 0; i < keys.size(); ++i) {
+        CallResult read = reads[i].get();
+        if (Fail(read)) return false;
+        const std::string& key = keys[i].str;
+        // "<prefix>:v:{<id>}" -> id
+        const std::string_view id(key.data() + key_prefix_.size(),
+                                  key.size() - key_prefix_.size() - 1);
+        std::string handle;
+        std::optional<RecordSnapshot> record =
+            ParseRecord(id, read.value, now, retention_ms_, &handle);
+        if (!record || (!batch_handle_.empty() && handle != batch_handle_)) continue;
+        record->batch_id = batch_id_;
+        rows->push_back(std::move(*record));
+      }
+      if (!rows->empty()) return !done_;
+    }
+    return false;
+  }
+  Outcome failure() const override { return failure_; }
+
+ private:
+  CallResult Wait(const std::vector<std::string>& argv) {
+    std::promise<CallResult> promise;
+    std::future<CallResult> answer = promise.get_future();
+    client_.Call(argv, "export", [&promise](CallResult&& r) { promise.set_value(std::move(r)); });
+    return answer.get();
+  }
+  bool Fail(const CallResult& r) {
+    failure_ = Failure(r);
+    return failure_ != Outcome::kOk;
+  }
+
+  Client& client_;
+  const std::string pattern_, key_prefix_, batch_handle_, batch_id_;
+  const Clock& clock_;
+  const int64_t retention_ms_;
+  std::string cursor_ = "0";
+  bool done_ = false;
+  Outcome failure_ = Outcome::kOk;
+};
+
+void RedisCodeStore::OpenPager(std::string_view batch_id,
+                               Done<StoreAnswer<std::shared_ptr<RecordPager>>> done) {
+  auto open = [this, done](std::string handle, std::string id) {
+    done({Outcome::kOk, std::make_shared<RedisRecordPager>(
+                            client_, options_.prefix + ":v:*", options_.prefix + ":v:{",
+                            std::move(handle), std::move(id), clock_, options_.retention_ms)});
+  };
+  if (batch_id.empty()) return open("", "");
+  client_.Call(
+      {"HGET", BatchesKey(), "id:" + std::string(batch_id)}, "export",
+      [open, done, id = std::string(batch_id)](CallResult&& r) {
+        const Outcome failure = Failure(r);
+        if (failure != Outcome::kOk) return done({failure, nullptr});
+        if (r.value.type == Value::Type::kNil) return done({Outcome::kOk, nullptr});
+        open(r.value.type == Value::Type::kInteger ? std::to_string(r.value.integer) : r.value.str,
+             id);
+      });
 }
 
 // GET /admin/inbox: the newest messages, filtered here, then each one's record read for its state.

@@ -48,6 +48,8 @@ class RedisCodeStore final : public CodeStore {
            Done<StoreAnswer<std::optional<RecordSnapshot>>> done) override;
   void Erase(std::string_view verification_id, Done<StoreAnswer<bool>> done) override;
   void Clear(Done<StoreAnswer<size_t>> done) override;
+  void OpenPager(std::string_view batch_id,
+                 Done<StoreAnswer<std::shared_ptr<RecordPager>>> done) override;
   void ListInbox(const InboxQuery& query, Done<StoreAnswer<std::vector<InboxEntry>>> done) override;
   void ClearInbox(Done<Outcome> done) override;
   bool Ready() const override;

@@ -4,6 +4,7 @@
 // by themselves.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -142,8 +143,36 @@ TEST_F(SharedStoreTest, ConcurrentCorrectVerifiesOfOneCodeOnBothNodesSucceedExac
 
 TEST_F(SharedStoreTest, NodeLocalAdminRoutesSayTheyAreNotShared) {
   EXPECT_TRUE(IsErrorCode(a_->AdminGet("/admin/users"), 501, "mock.not_shared"));
-  EXPECT_TRUE(IsErrorCode(a_->AdminGet("/admin/verifications/export"), 501, "mock.not_shared"));
   EXPECT_EQ(Json(a_->AdminGet("/readyz").body).String("/status"), "ready");
+}
+
+TEST_F(SharedStoreTest, ExportFromEitherNodeStreamsTheWholeDeployment) {
+  std::string body = "[";
+  for (int i = 0; i < 1500; ++i) {
+    if (i > 0) body += ',';
+    body += R"({"identifierType":"email","verificationId":"exp-)" + std::to_string(i) +
+            R"(","code":"123456","identifier":"e)" + std::to_string(i) + R"(@example.com"})";
+  }
+  body += "]";
+  ASSERT_EQ(a_->AdminPost("/admin/verifications", body).status, 201);
+  const HttpResponse csv = b_->AdminGet("/admin/verifications/export");
+  ASSERT_EQ(csv.status, 200) << csv.Describe();
+  EXPECT_TRUE(csv.chunked);
+  EXPECT_EQ(csv.body.rfind("verificationId,code,identifierType,identifier\n", 0), 0u);
+  EXPECT_EQ(std::count(csv.body.begin(), csv.body.end(), '\n'), 1501);
+  EXPECT_NE(csv.body.find("exp-1499,123456,email,e1499@example.com\n"), std::string::npos);
+
+  const HttpResponse generated =
+      a_->AdminPost("/admin/verifications/generate", R"({"count":700,"identifierType":"phone"})");
+  ASSERT_EQ(generated.status, 201) << generated.Describe();
+  const std::string batch = Json(generated.body).String("/batchId").value_or("");
+  const HttpResponse ndjson =
+      b_->AdminGet("/admin/verifications/export?format=ndjson&batch=" + batch);
+  ASSERT_EQ(ndjson.status, 200) << ndjson.Describe();
+  EXPECT_EQ(std::count(ndjson.body.begin(), ndjson.body.end(), '\n'), 700);
+  EXPECT_EQ(ndjson.body.find("exp-"), std::string::npos);
+  EXPECT_TRUE(IsErrorCode(b_->AdminGet("/admin/verifications/export?batch=b_nope"), 404,
+                          "admin.not_found"));
 }
 
 TEST_F(SharedStoreTest, ConfigPatchedOnOneNodeIsInForceOnTheOtherWhenItAnswers) {
