@@ -13,6 +13,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,12 @@ import addFormats from 'ajv-formats';
 import YAML from 'yaml';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const freePort = () => new Promise((resolve, reject) => {
+  const probe = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+    const { port } = probe.address();
+    probe.close(() => resolve(port));
+  });
+});
 const repo = path.resolve(here, '..', '..');
 const specPath = path.join(repo, 'docs', 'openapi.yaml');
 const binary = process.env.MFA_MOCK_BINARY;
@@ -373,6 +380,7 @@ describe('the running mock conforms to docs/openapi.yaml', () => {
     for (const p of ['/', '/ui']) assert.equal((await call('GET', `${A}${p}`)).status, 200);
     assert.equal((await call('POST', `${A}/`, { body: {} })).status, 405);
     assert.equal((await call('GET', `${A}/healthz`)).status, 200);
+    assert.deepEqual((await call('GET', `${A}/readyz`)).json, { status: 'ready', store: 'memory' });
     assert.equal((await call('GET', `${A}/metrics`)).status, 200);
 
     // verifications
@@ -464,6 +472,83 @@ describe('the running mock conforms to docs/openapi.yaml', () => {
     assert.equal((await call('GET', `${L}/admin/requests`, { headers: auth })).json.enabled, false);
     await call('POST', `${L}/admin/verifications`, { headers: auth, body: { identifierType: 'email' } });
     assert.equal((await call('POST', `${L}/admin/verifications`, { headers: auth, body: { identifierType: 'email' } })).status, 503);
+  });
+
+  test('a shared store that does not answer: 503 on every route over the records or the inbox', async () => {
+    // --store redis:// on a loopback port where nothing listens: Redis "down" from the start.
+    const port = await freePort();
+    const down = await startMock(['--store', `redis://127.0.0.1:${port}?prefix=oas`, '--store-timeout-ms', '200']);
+    try {
+      const P = down.public;
+      const A = down.admin;
+      const unavailable = async (method, url, body) => {
+        const r = await call(method, url, body === undefined ? {} : { body });
+        assert.equal(r.status, 503, `${method} ${url}: ${r.text}`);
+        assert.equal(r.json.code, 'mock.store_unavailable', `${method} ${url}`);
+      };
+      await unavailable('GET', `${A}/readyz`);
+      assert.equal((await call('GET', `${A}/healthz`)).status, 200);
+      await unavailable('POST', `${P}${SEND}`, { identifierType: 'email' });
+      await unavailable('POST', `${P}${VERIFY}`, { verificationId: 'oas-down', code: '123456', identifierType: 'email' });
+      await unavailable('POST', `${A}/admin/verifications`, { identifierType: 'email', verificationId: 'oas-down' });
+      await unavailable('POST', `${A}/admin/verifications/generate`, { count: 2, identifierType: 'email' });
+      await unavailable('GET', `${A}/admin/verifications/oas-down`);
+      await unavailable('DELETE', `${A}/admin/verifications/oas-down`);
+      await unavailable('DELETE', `${A}/admin/verifications`);
+      await unavailable('POST', `${A}/admin/send`, { identifierType: 'email', identifier: 'a@example.com' });
+      await unavailable('GET', `${A}/admin/inbox`);
+      await unavailable('GET', `${A}/admin/inbox/latest`);
+      await unavailable('DELETE', `${A}/admin/inbox`);
+      await unavailable('GET', `${A}/admin/stats`);
+      await unavailable('PATCH', `${A}/admin/config`, { maxAttempts: 3 });
+      await unavailable('POST', `${A}/admin/clock/advance`, { seconds: 1 });
+      await unavailable('DELETE', `${A}/admin/clock`);
+      // The export's status is sent before the rows: a failure ends the body with a line.
+      const csv = await call('GET', `${A}/admin/verifications/export`);
+      assert.equal(csv.status, 200);
+      assert.match(csv.text, /^# export incomplete: mock\.store_unavailable$/m);
+    } finally {
+      await down.stop();
+    }
+  });
+
+  test('a shared store that answers: /readyz, /admin/stats and the shared settings', async (t) => {
+    const redisServer = ['/usr/bin', '/usr/local/bin', '/usr/sbin']
+      .map((d) => path.join(d, 'redis-server'))
+      .find((f) => spawnSync(f, ['--version']).status === 0);
+    if (!redisServer) return t.skip('redis-server is not installed');
+    const port = await freePort();
+    const redis = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
+      '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
+    let shared;
+    try {
+      shared = await startMock(['--store', `redis://127.0.0.1:${port}?prefix=oas`]);
+      const A = shared.admin;
+      let ready;
+      for (let i = 0; i < 200; i++) {
+        ready = await call('GET', `${A}/readyz`);
+        if (ready.status === 200) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(ready.status, 200, ready.text);
+      assert.equal(ready.json.store, `redis 127.0.0.1:${port} prefix=oas`);
+      // The node's first heartbeat and settings may come a little after /readyz turns 200.
+      let stats;
+      for (let i = 0; i < 200; i++) {
+        stats = await call('GET', `${A}/admin/stats`);
+        if (stats.status !== 200 || (stats.json.nodes.length > 0 && stats.json.settingsVersion > 0)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(stats.status, 200, stats.text);
+      assert.equal(stats.json.nodes.length, 1, stats.text);
+      assert.ok(stats.json.settingsVersion >= 1, stats.text);
+      assert.equal((await call('PATCH', `${A}/admin/config`, { body: { maxAttempts: 3 } })).json.maxAttempts, 3);
+      assert.equal((await call('POST', `${A}/admin/clock/advance`, { body: { seconds: 5 } })).json.offsetSeconds, 5);
+      assert.equal((await call('DELETE', `${A}/admin/clock`)).json.offsetSeconds, 0);
+    } finally {
+      await shared?.stop();
+      redis.kill('SIGTERM');
+    }
   });
 
   test('every answer conformed, and every operation was answered with a 2xx', () => {
