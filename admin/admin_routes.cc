@@ -21,7 +21,7 @@ void NotShared(const HttpRequest&, Reply& reply) { SetError(reply, ApiError::kNo
 std::vector<Route> AdminRoutes(const AdminDeps& deps) {
   std::vector<Route> routes;
   for (std::vector<Route> group :
-       {PageRoutes(deps.codes), VerificationRoutes(deps.service, deps.codes, deps.metrics, deps.shared_store),
+       {PageRoutes(deps.codes, deps.control), VerificationRoutes(deps.service, deps.codes, deps.metrics, deps.shared_store),
         InboxRoutes(deps.codes), ConfigRoutes(deps.service, deps.clock, deps.control, deps.codes),
         SessionRoutes(deps.sessions), JournalRoutes(deps.journal)}) {
     for (Route& route : group) {

@@ -38,7 +38,7 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps);
 std::vector<Route> MetricsRoutes(metrics::Metrics& metrics, Access access);
 
 // The groups AdminRoutes assembles.
-std::vector<Route> PageRoutes(CodeStore& codes);
+std::vector<Route> PageRoutes(CodeStore& codes, const ControlPlane* control);
 // `shared_store`: exports read the store page by page on threads of their own.
 std::vector<Route> VerificationRoutes(MfaService& service, CodeStore& codes,
                                       metrics::Metrics& metrics, bool shared_store);

@@ -26,8 +26,11 @@ void Health(const HttpRequest&, Reply& reply) { reply.body = "{\"status\":\"ok\"
 
 // Alive (/healthz) is not ready: with a shared store, a node answers 503 here until its store
 // answers, and during any later outage, so a load balancer sends it no traffic meanwhile.
-void Ready(const CodeStore& codes, Reply& reply) {
-  if (!codes.Ready()) return SetError(reply, Outcome::kStoreUnavailable);
+void Ready(const CodeStore& codes, const ControlPlane* control, Reply& reply) {
+  // With a shared store, ready also means the deployment's settings are applied here.
+  if (!codes.Ready() || (control != nullptr && control->applied_version() == 0)) {
+    return SetError(reply, Outcome::kStoreUnavailable);
+  }
   JsonWriter(reply.body)
       .BeginObject()
       .String("status", "ready")
@@ -37,7 +40,7 @@ void Ready(const CodeStore& codes, Reply& reply) {
 
 }  // namespace
 
-std::vector<Route> PageRoutes(CodeStore& codes) {
+std::vector<Route> PageRoutes(CodeStore& codes, const ControlPlane* control) {
   return {
       {.method = Method::kGet, .path = "/", .handler = InboxPage, .access = Access::kOpen},
       {.method = Method::kGet, .path = "/ui", .handler = InboxPage, .access = Access::kOpen},
@@ -48,7 +51,8 @@ std::vector<Route> PageRoutes(CodeStore& codes) {
       {.method = Method::kGet, .path = "/healthz", .handler = Health, .access = Access::kOpen},
       {.method = Method::kGet,
        .path = "/readyz",
-       .handler = [&codes](const HttpRequest&, Reply& reply) { Ready(codes, reply); },
+       .handler = [&codes, control](const HttpRequest&,
+                                    Reply& reply) { Ready(codes, control, reply); },
        .access = Access::kOpen},
   };
 }

@@ -303,7 +303,17 @@ Status Server::LoadSeed() {
     return Status::InvalidArgument("--seed " + path + ": " + error);
   }
   const size_t count = items.size();
-  // Start-up, not a request: waiting here for a shared store is fine (bounded by its timeout).
+  // Start-up, not a request: waiting here for a shared store is fine, bounded.
+  if (state_->control) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (state_->control->applied_version() == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (state_->control->applied_version() == 0) {
+      return Status::Failed("--seed " + path + ": the store " + state_->codes->Describe() +
+                            " did not answer within 30 s");
+    }
+  }
   std::promise<SeedResult> promise;
   std::future<SeedResult> answer = promise.get_future();
   state_->codes->Seed(std::move(items),

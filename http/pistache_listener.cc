@@ -7,6 +7,9 @@
 #include <pistache/http.h>
 #include <pistache/peer.h>
 
+#include <chrono>
+#include <future>
+#include <memory>
 #include <stdexcept>
 
 #include "http/header_screen.h"
@@ -80,7 +83,11 @@ class PistacheSink final : public ReplySink {
       : owned_(std::move(owned)), writer_(owned_.get()), version_(version) {}
 
   void Send(Reply& reply, bool close) override {
-    if (reply.stream) return SendStream(reply, close);
+    // A detached sink is written from another thread (a deferred answer): Pistache 0.0.5's
+    // ResponseStream there loses writes ("could not find write data"), so the chunks go one at
+    // a time through the transport's thread-safe send.
+    if (reply.stream)
+      return owned_ ? SendStreamFromAnyThread(reply, close) : SendStream(reply, close);
     std::shared_ptr<Tcp::Peer> peer = writer_->getPeer();
     if (!peer) return;  // the client is gone
     const auto code = static_cast<Http::Code>(reply.status);
@@ -140,6 +147,42 @@ class PistacheSink final : public ReplySink {
     }
     stream.ends();
   }
+
+  // Sends `bytes` and waits until the transport wrote them (or failed, or `kStreamStall` passed):
+  // one write in flight per connection, and a client that stops reading stops the producer.
+  static bool SendAndWait(const std::shared_ptr<Tcp::Peer>& peer, std::string bytes) {
+    auto written = std::make_shared<std::promise<bool>>();
+    std::future<bool> outcome = written->get_future();
+    const size_t size = bytes.size();
+    peer->send(Pistache::RawBuffer(std::move(bytes), size))
+        .then([written](ssize_t) { written->set_value(true); },
+              [written](std::exception_ptr) { written->set_value(false); });
+    return outcome.wait_for(kStreamStall) == std::future_status::ready && outcome.get();
+  }
+
+  void SendStreamFromAnyThread(Reply& reply, bool close) {
+    std::shared_ptr<Tcp::Peer> peer = writer_->getPeer();
+    if (!peer) return;
+    const auto code = static_cast<Http::Code>(reply.status);
+    if (!SendAndWait(
+            peer, FormatStreamHead(version_, reply.status, Http::codeString(code), reply, close))) {
+      return;
+    }
+    std::string chunk;
+    chunk.reserve(70 * 1024);
+    bool more = true;
+    while (more) {
+      more = reply.stream(&chunk);
+      if (chunk.size() >= 64 * 1024 || (!more && !chunk.empty())) {
+        if (!SendAndWait(peer, FrameChunk(version_, chunk))) return;  // the client is gone
+        chunk.clear();
+      }
+    }
+    if (version_ == HttpVersion::kHttp11) SendAndWait(peer, FrameChunk(version_, {}));
+    if (close || version_ == HttpVersion::kHttp10) ::shutdown(peer->fd(), SHUT_WR);
+  }
+
+  static constexpr std::chrono::seconds kStreamStall{30};
 
   std::unique_ptr<Http::ResponseWriter> owned_;
   Http::ResponseWriter* writer_;

@@ -17,6 +17,15 @@ namespace mfa {
 std::string FormatResponse(HttpVersion version, int status, std::string_view reason,
                            const Reply& reply, bool close);
 
+// The head of a streamed body: as FormatResponse without Content-Length, plus
+// Transfer-Encoding: chunked on HTTP/1.1; HTTP/1.0 has no chunks, so the connection closes after
+// the body (Connection: Close).
+std::string FormatStreamHead(HttpVersion version, int status, std::string_view reason,
+                             const Reply& reply, bool close);
+// One piece of a streamed body as it goes on the wire: a chunk on HTTP/1.1 (the empty piece is the
+// last chunk), the bytes themselves on HTTP/1.0.
+std::string FrameChunk(HttpVersion version, std::string_view data);
+
 // A Set-Cookie value as Pistache writes it: "name=value; Path=/; HttpOnly; SameSite=Lax".
 std::string FormatSetCookie(const SetCookie& cookie);
 

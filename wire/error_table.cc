@@ -44,7 +44,8 @@ constexpr std::array<HttpError, kOutcomeCount> kOutcomes = {{
     {501, "connector.not_found", "Cannot find any available connector for type: {type}."},
     /* kStoreFull */
     {503, "mock.store_full",
-     "The mock's record store is full (--max-records). Delete records or raise the cap."},
+     "The mock's record store is full (--max-records, or the shared store's maxmemory). Delete "
+     "records or raise the cap."},
     /* kStoreUnavailable */
     {503, "mock.store_unavailable",
      "The mock's shared store (Redis) did not answer in time. Try again; GET /readyz on the admin "

@@ -44,5 +44,29 @@ TEST(ResponseFormatTest, CookiesAreWrittenAsPistacheWritesThem) {
   EXPECT_EQ(FormatSetCookie(plain), "a=b");
 }
 
+TEST(FormatStreamHeadTest, Http11IsChunkedWithoutALength) {
+  Reply reply;
+  reply.content_type = "text/csv; charset=utf-8";
+  const std::string head = FormatStreamHead(HttpVersion::kHttp11, 200, "OK", reply, false);
+  EXPECT_EQ(head,
+            "HTTP/1.1 200 OK\r\nConnection: Keep-Alive\r\nContent-Type: text/csv; "
+            "charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n");
+}
+
+TEST(FormatStreamHeadTest, Http10ClosesInsteadOfChunking) {
+  Reply reply;
+  const std::string head = FormatStreamHead(HttpVersion::kHttp10, 200, "OK", reply, false);
+  EXPECT_EQ(head.find("Transfer-Encoding"), std::string::npos);
+  EXPECT_EQ(head.find("Content-Length"), std::string::npos);
+  EXPECT_NE(head.find("Connection: Close\r\n"), std::string::npos);
+}
+
+TEST(FrameChunkTest, SizeInHexThenDataThenTheLastChunkIsEmpty) {
+  EXPECT_EQ(FrameChunk(HttpVersion::kHttp11, "hello"), "5\r\nhello\r\n");
+  EXPECT_EQ(FrameChunk(HttpVersion::kHttp11, std::string(300, 'x')).substr(0, 5), "12c\r\n");
+  EXPECT_EQ(FrameChunk(HttpVersion::kHttp11, ""), "0\r\n\r\n");
+  EXPECT_EQ(FrameChunk(HttpVersion::kHttp10, "raw"), "raw");
+}
+
 }  // namespace
 }  // namespace mfa

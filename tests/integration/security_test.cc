@@ -71,17 +71,16 @@ std::vector<Call> AdminRoutesFromSource() {
 }
 
 bool IsOpenAdminPath(const std::string& path) {
-  return path == "/" || path == "/ui" || path == "/healthz" || path == "/openapi.json";
+  return path == "/" || path == "/ui" || path == "/healthz" || path == "/readyz" ||
+         path == "/openapi.json";
 }
 
 // Text that would betray a C++ exception or a crash reaching the wire.
 ::testing::AssertionResult NoInternals(std::string_view body) {
-  static const char* const kLeaks[] = {"basic_string", "std::",        "what()",
-                                       "stoul",        "stol",         "stoi",
-                                       "length_error", "out_of_range", "invalid_argument",
-                                       "bad_alloc",    "terminate",    "exception",
-                                       "Segmentation", "vector::",     "Assertion",
-                                       "pistache",     "Pistache",     ".cc:"};
+  static const char* const kLeaks[] = {
+      "basic_string", "std::",        "what()",           "stoul",     "stol",      "stoi",
+      "length_error", "out_of_range", "invalid_argument", "bad_alloc", "terminate", "exception",
+      "Segmentation", "vector::",     "Assertion",        "pistache",  "Pistache",  ".cc:"};
   for (const char* leak : kLeaks) {
     if (body.find(leak) != std::string_view::npos) {
       return ::testing::AssertionFailure() << "body leaks '" << leak << "': " << body;
@@ -121,9 +120,11 @@ TEST(SecurityRoutesTest, TheRouteListReadFromTheSourceIsComplete) {
 TEST(SecurityPublicListenerTest, NoAdminRouteAnswersOnThePublicListener) {
   MockServer server;
   ASSERT_TRUE(server.Start({})) << server.error();
-  ASSERT_TRUE(HasStatus(server.AdminPost("/admin/verifications",
-                                         R"([{"verificationId":"keep-me","identifierType":"email","code":"123456"}])"),
-                        201));
+  ASSERT_TRUE(
+      HasStatus(server.AdminPost(
+                    "/admin/verifications",
+                    R"([{"verificationId":"keep-me","identifierType":"email","code":"123456"}])"),
+                201));
   HttpClient pub(server.process().public_port());
   std::vector<Call> calls = AdminRoutesFromSource();
   calls.push_back({"GET", "/metrics", ""});
@@ -147,8 +148,8 @@ TEST(SecurityPublicListenerTest, NoAdminRouteAnswersOnThePublicListener) {
   }
   // An absolute-form request line naming the admin port, and a Host header naming it.
   const std::string admin_host = "127.0.0.1:" + std::to_string(server.process().admin_port());
-  HttpResponse r = pub.SendRaw("GET http://" + admin_host + "/admin/stats HTTP/1.1\r\nHost: " +
-                               admin_host + "\r\n\r\n")
+  HttpResponse r = pub.SendRaw("GET http://" + admin_host +
+                               "/admin/stats HTTP/1.1\r\nHost: " + admin_host + "\r\n\r\n")
                        .Parse();
   EXPECT_NE(r.status, 200) << r.Describe();
   r = pub.Get("/admin/stats", {{"Host", admin_host}});
@@ -166,11 +167,14 @@ TEST(SecurityPublicListenerTest, NoAdminRouteAnswersOnThePublicListener) {
 
 TEST(SecurityTokenTest, EveryAdminRouteAndMetricsAnswer401WithoutTheToken) {
   MockServer server;
-  ASSERT_TRUE(server.Start({"--admin-token", kToken, "--metrics-listen", "127.0.0.1:0"}, {}, kToken))
+  ASSERT_TRUE(
+      server.Start({"--admin-token", kToken, "--metrics-listen", "127.0.0.1:0"}, {}, kToken))
       << server.error();
-  ASSERT_TRUE(HasStatus(server.AdminPost("/admin/verifications",
-                                         R"([{"verificationId":"guarded","identifierType":"email","code":"424242"}])"),
-                        201));
+  ASSERT_TRUE(
+      HasStatus(server.AdminPost(
+                    "/admin/verifications",
+                    R"([{"verificationId":"guarded","identifierType":"email","code":"424242"}])"),
+                201));
   HttpClient bare(server.process().admin_port());
   const std::vector<std::pair<std::string, std::string>> wrong_headers = {
       {"", ""},
@@ -197,7 +201,8 @@ TEST(SecurityTokenTest, EveryAdminRouteAndMetricsAnswer401WithoutTheToken) {
       HttpResponse r = bare.Request(c.method, c.target, c.body, headers);
       EXPECT_TRUE(IsError(r, 401, kAdminUnauthorized,
                           "Missing or invalid admin token: send Authorization: Bearer <token>."))
-          << c.method << " " << c.target << " with " << (name.empty() ? "no header" : name + ": " + value);
+          << c.method << " " << c.target << " with "
+          << (name.empty() ? "no header" : name + ": " + value);
       ++checked;
     }
     // With the token, the route is reached (whatever it then answers, it is not a 401).
@@ -206,19 +211,21 @@ TEST(SecurityTokenTest, EveryAdminRouteAndMetricsAnswer401WithoutTheToken) {
     EXPECT_NE(ok.status, 401) << c.method << " " << c.target << " refuses the right token";
     if (c.method == "DELETE" && c.target == "/admin/verifications") {
       // The authorized DELETE above cleared the store: put the record back for later checks.
-      server.AdminPost("/admin/verifications",
-                       R"([{"verificationId":"guarded","identifierType":"email","code":"424242"}])");
+      server.AdminPost(
+          "/admin/verifications",
+          R"([{"verificationId":"guarded","identifierType":"email","code":"424242"}])");
     }
   }
   // The open paths stay open; the separate metrics listener needs the token too.
-  for (const char* open : {"/healthz", "/openapi.json", "/", "/ui"}) {
+  for (const char* open : {"/healthz", "/readyz", "/openapi.json", "/", "/ui"}) {
     EXPECT_TRUE(HasStatus(bare.Get(open), 200)) << open;
   }
-  HttpClient metrics(static_cast<uint16_t>(
-      std::stoi(server.process().ready_fields().at("metrics").substr(
+  HttpClient metrics(
+      static_cast<uint16_t>(std::stoi(server.process().ready_fields().at("metrics").substr(
           server.process().ready_fields().at("metrics").rfind(':') + 1))));
   EXPECT_TRUE(IsErrorCode(metrics.Get("/metrics"), 401, kAdminUnauthorized));
-  EXPECT_TRUE(HasStatus(metrics.Get("/metrics", {{"Authorization", std::string("Bearer ") + kToken}}), 200));
+  EXPECT_TRUE(HasStatus(
+      metrics.Get("/metrics", {{"Authorization", std::string("Bearer ") + kToken}}), 200));
   // 401s changed nothing: the record is still there, unverified.
   Json rec(server.AdminGet("/admin/verifications/guarded").body);
   EXPECT_EQ(rec.String("/code"), "424242");
@@ -229,9 +236,8 @@ TEST(SecurityTokenTest, EveryAdminRouteAndMetricsAnswer401WithoutTheToken) {
 
 TEST(SecurityTokenTest, MetricsPublicOpensOnlyMetrics) {
   MockServer server;
-  ASSERT_TRUE(server.Start({"--admin-token", kToken, "--metrics-public", "--metrics-listen",
-                            "127.0.0.1:0"},
-                           {}, kToken))
+  ASSERT_TRUE(server.Start(
+      {"--admin-token", kToken, "--metrics-public", "--metrics-listen", "127.0.0.1:0"}, {}, kToken))
       << server.error();
   HttpClient bare(server.process().admin_port());
   EXPECT_TRUE(HasStatus(bare.Get("/metrics"), 200));
@@ -261,8 +267,8 @@ TEST(SecurityBindTest, NonLoopbackAdminListenerWithoutATokenExitsTwo) {
     EXPECT_EQ(run.out.find("ready"), std::string::npos);
   }
   // The same from the environment.
-  RunResult env = RunBinary({"--listen", "127.0.0.1:0"}, seconds(60),
-                            {{"MFA_MOCK_ADMIN_LISTEN", "0.0.0.0:0"}});
+  RunResult env =
+      RunBinary({"--listen", "127.0.0.1:0"}, seconds(60), {{"MFA_MOCK_ADMIN_LISTEN", "0.0.0.0:0"}});
   EXPECT_EQ(env.exit_code, 2) << env.Describe();
   EXPECT_NE(env.err.find("is not loopback"), std::string::npos) << env.err;
 }
@@ -336,8 +342,8 @@ TEST(SecurityLogTest, CodesNeverAppearInStderrAtTheDefaultLogLevel) {
   auto admin = server.NewAdminClient();
   // Public sends: read the codes back from the inbox.
   for (int i = 0; i < 10; ++i) {
-    HttpResponse r = pub->Post(kSendPath, i % 2 ? R"({"identifierType":"phone"})"
-                                                : R"({"identifierType":"email"})");
+    HttpResponse r = pub->Post(
+        kSendPath, i % 2 ? R"({"identifierType":"phone"})" : R"({"identifierType":"email"})");
     ASSERT_TRUE(HasStatus(r, 200));
   }
   // Admin seeding with chosen codes, admin sends, a generated batch with a fixed code.
@@ -348,10 +354,12 @@ TEST(SecurityLogTest, CodesNeverAppearInStderrAtTheDefaultLogLevel) {
       201));
   codes.insert("SEED-code-q81z");
   codes.insert("604213");
-  ASSERT_TRUE(HasStatus(admin->Post("/admin/send", R"({"identifierType":"email","identifier":"x@y.z"})"), 201));
-  ASSERT_TRUE(HasStatus(admin->Post("/admin/verifications/generate",
-                                    R"({"count":5,"identifierType":"email","code":"GEN-code-m3k9"})"),
-                        201));
+  ASSERT_TRUE(HasStatus(
+      admin->Post("/admin/send", R"({"identifierType":"email","identifier":"x@y.z"})"), 201));
+  ASSERT_TRUE(
+      HasStatus(admin->Post("/admin/verifications/generate",
+                            R"({"count":5,"identifierType":"email","code":"GEN-code-m3k9"})"),
+                201));
   codes.insert("GEN-code-m3k9");
   Json inbox(admin->Get("/admin/inbox?limit=1000").body);
   for (size_t i = 0; i < inbox.Size("/messages").value_or(0); ++i) {
@@ -360,16 +368,20 @@ TEST(SecurityLogTest, CodesNeverAppearInStderrAtTheDefaultLogLevel) {
     ASSERT_TRUE(code);
     codes.insert(*code);
     // Verify half of them right and all of them wrong once.
-    const std::string type = inbox.String(base + "/channel").value_or("email") == "sms" ? "phone" : "email";
+    const std::string type =
+        inbox.String(base + "/channel").value_or("email") == "sms" ? "phone" : "email";
     const std::string id = inbox.String(base + "/verificationId").value_or("");
-    pub->Post(kVerifyPath, R"({"verificationId":)" + Quote(id) + R"(,"code":"WRONG-attempt-zz7","identifierType":)" + Quote(type) + "}");
+    pub->Post(kVerifyPath, R"({"verificationId":)" + Quote(id) +
+                               R"(,"code":"WRONG-attempt-zz7","identifierType":)" + Quote(type) +
+                               "}");
     if (i % 2 == 0) {
       pub->Post(kVerifyPath, R"({"verificationId":)" + Quote(id) + R"(,"code":)" + Quote(*code) +
                                  R"(,"identifierType":)" + Quote(type) + "}");
     }
   }
   codes.insert("WRONG-attempt-zz7");
-  pub->Post(kVerifyPath, R"({"verificationId":"log-a","code":"SEED-code-q81z","identifierType":"email"})");
+  pub->Post(kVerifyPath,
+            R"({"verificationId":"log-a","code":"SEED-code-q81z","identifierType":"email"})");
   // Malformed bodies that carry a code.
   pub->Post(kVerifyPath, R"({"verificationId":"log-b","code":"MALFORMED-code-p0q",)");
   codes.insert("MALFORMED-code-p0q");
@@ -423,13 +435,18 @@ TEST(SecurityErrorBodyTest, ErrorBodiesNeverCarryExceptionText) {
       {true, "POST " + send + " HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n"},
       {true, "POST " + send + " HTTP/1.1\r\nContent-Length: abc\r\n\r\n"},
       {true, "POST " + send + " HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"},
-      {true, "POST " + send + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n"},
+      {true,
+       "POST " + send + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n"},
       {true, "POST " + send + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n"},
       {true, "GET / HTTP/9.9\r\n\r\n"},
       {true, "POST " + send + " HTTP/1.1\r\nContent-Type: \xff\r\nContent-Length: 2\r\n\r\n{}"},
-      {true, "POST " + send + " HTTP/1.1\r\nContent-Type: application/json; charset\r\nContent-Length: 2\r\n\r\n{}"},
+      {true,
+       "POST " + send +
+           " HTTP/1.1\r\nContent-Type: application/json; charset\r\nContent-Length: 2\r\n\r\n{}"},
       {true, "POST " + send + " HTTP/1.1\r\nCookie: ;;;==;\r\nContent-Length: 2\r\n\r\n{}"},
-      {true, "POST " + send + " HTTP/1.1\r\nCookie: _interaction=\r\nContent-Length: 26\r\n\r\n{\"identifierType\":\"email\"}"},
+      {true, "POST " + send +
+                 " HTTP/1.1\r\nCookie: _interaction=\r\nContent-Length: "
+                 "26\r\n\r\n{\"identifierType\":\"email\"}"},
       {true, "POST " + send + " HTTP/1.1\r\nCookie: _interaction=" + std::string(4000, 'z') +
                  "\r\nContent-Length: 26\r\n\r\n{\"identifierType\":\"email\"}"},
       {true, "POST " + verify + " HTTP/1.1\r\nContent-Length: 2\r\nConnection: \xff\xfe\r\n\r\n{}"},
@@ -453,10 +470,15 @@ TEST(SecurityErrorBodyTest, ErrorBodiesNeverCarryExceptionText) {
       {false, "GET /admin/requests?limit=abc HTTP/1.1\r\n\r\n"},
       {false, "POST /admin/clock/advance HTTP/1.1\r\nContent-Length: 13\r\n\r\n{\"seconds\":1}"},
       {false, "DELETE /admin/clock HTTP/1.1\r\n\r\n"},
-      {false, "PATCH /admin/config HTTP/1.1\r\nContent-Length: 43\r\n\r\n{\"faults\":{\"verify\":{\"delayMs\":{\"min\":5}}}}"},
-      {false, "PATCH /admin/config HTTP/1.1\r\nContent-Length: 35\r\n\r\n{\"faults\":{\"send\":{\"resetRate\":2}}}"},
+      {false,
+       "PATCH /admin/config HTTP/1.1\r\nContent-Length: "
+       "43\r\n\r\n{\"faults\":{\"verify\":{\"delayMs\":{\"min\":5}}}}"},
+      {false,
+       "PATCH /admin/config HTTP/1.1\r\nContent-Length: "
+       "35\r\n\r\n{\"faults\":{\"send\":{\"resetRate\":2}}}"},
       {false, "POST /admin/users HTTP/1.1\r\nContent-Length: 9\r\n\r\n[{\"id\":1}]"},
-      {false, "GET /admin/stats HTTP/1.1\r\nAuthorization: Bearer " + std::string(20000, 'x') + "\r\n\r\n"},
+      {false, "GET /admin/stats HTTP/1.1\r\nAuthorization: Bearer " + std::string(20000, 'x') +
+                  "\r\n\r\n"},
   };
   int checked = 0;
   for (const auto& [is_public, bytes] : raw) {
@@ -468,8 +490,8 @@ TEST(SecurityErrorBodyTest, ErrorBodiesNeverCarryExceptionText) {
     EXPECT_TRUE(NoInternals(r.body)) << shown;
     if (r.status >= 400) {
       Json json(r.body);
-      EXPECT_TRUE(json.valid() && json.String("/code") && json.String("/message"))
-          << shown << "\n" << r.Describe();
+      EXPECT_TRUE(json.valid() && json.String("/code") && json.String("/message")) << shown << "\n"
+                                                                                   << r.Describe();
       EXPECT_NE(r.status, 500) << shown << "\n" << r.Describe();
     }
     ++checked;

@@ -213,8 +213,14 @@ TEST_F(SharedStoreTest, ClockAdvancedOnOneNodeExpiresCodesOnTheOther) {
 
 TEST_F(SharedStoreTest, StatsListTheLiveNodesAndTheirSettingsVersion) {
   ASSERT_EQ(a_->PatchConfig(R"({"maxAttempts":10})").status, 200);
-  const Json stats(b_->AdminGet("/admin/stats").body);
-  ASSERT_EQ(stats.Size("/nodes"), 2u) << stats.Dump();
+  Json stats;
+  ASSERT_TRUE(WaitFor(
+      "two live nodes",
+      [&] {
+        stats = Json(b_->AdminGet("/admin/stats").body);
+        return stats.Size("/nodes") == 2u;
+      },
+      [&] { return stats.Dump(); }));
   EXPECT_EQ(stats.Int("/nodes/0/settingsVersion"), stats.Int("/settingsVersion"));
   EXPECT_EQ(stats.Int("/nodes/1/settingsVersion"), stats.Int("/settingsVersion"));
 }
@@ -233,12 +239,17 @@ TEST_F(SharedStoreTest, PausedRedisGivesBounded503ThenRecovers) {
   EXPECT_LT(waited, std::chrono::seconds(10));
   EXPECT_EQ(b_->AdminGet("/healthz").status, 200);
   ASSERT_TRUE(WaitFor("node B ready again", [] { return b_->AdminGet("/readyz").status == 200; }));
-  // The verify that timed out was already sent: Redis ran it when it woke up, so the code is
-  // consumed now (a 503 on verify means "unknown", not "did not happen"; docs/scale-out.md).
+  // The verify that timed out was sent: Redis may have run it when it woke up (a 503 on verify
+  // means "unknown", not "did not happen"; docs/scale-out.md), unless the connection was remade
+  // first. Either way the record and the next verify agree.
   const Json record(a_->AdminGet("/admin/verifications/outage-1").body);
-  EXPECT_EQ(record.Bool("/verified"), true) << record.Dump();
-  EXPECT_TRUE(
-      IsErrorCode(b_->Verify("outage-1", "111111", "email"), 400, "verification_code.not_found"));
+  ASSERT_TRUE(record.Bool("/verified").has_value()) << record.Dump();
+  if (*record.Bool("/verified")) {
+    EXPECT_TRUE(
+        IsErrorCode(b_->Verify("outage-1", "111111", "email"), 400, "verification_code.not_found"));
+  } else {
+    EXPECT_EQ(b_->Verify("outage-1", "111111", "email").status, 200);
+  }
   const HttpResponse sent = b_->Send("email");
   ASSERT_EQ(sent.status, 200) << sent.Describe();
   EXPECT_EQ(a_->Verify(IdOf(sent), *a_->LatestCode("user@example.com"), "email").status, 200);

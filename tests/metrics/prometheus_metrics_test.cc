@@ -620,3 +620,41 @@ TEST(NoopMetricsTest, RendersNothingAndAcceptsEverything) {
 
 }  // namespace
 }  // namespace mfa::metrics
+
+namespace mfa::metrics {
+namespace {
+
+TEST(PrometheusMetricsStoreTest, SharedStoreCallsAreCountedByOperationAndErrorKind) {
+  auto metrics = CreatePrometheusMetrics({"1.2.3", "abc123"});
+  EXPECT_EQ(metrics->Render().find("mfa_mock_store_call_duration_seconds"), std::string::npos)
+      << "no store families without a shared store";
+  ScrapeSources sources;
+  sources.shared_store_in_flight = [] { return 3.0; };
+  sources.shared_store_up = [] { return 1.0; };
+  metrics->SetScrapeSources(std::move(sources));
+  metrics->StoreCall("verify", "", 0.0004);
+  metrics->StoreCall("verify", "", 0.0009);
+  metrics->StoreCall("verify", "timeout", 1.2);
+  metrics->StoreCall("create", "overloaded", 0.0);
+  metrics->StoreCall("not-an-operation", "", 0.001);
+  metrics->StoreReconnected();
+  const std::string text = metrics->Render();
+  Exposition page = ParseExposition(text);
+  for (const auto& error : page.errors) ADD_FAILURE() << error << "\n" << text;
+  EXPECT_EQ(page.Value("mfa_mock_store_call_duration_seconds_count", {{"operation", "verify"}}), 3);
+  EXPECT_EQ(page.Value("mfa_mock_store_call_duration_seconds_bucket",
+                       {{"operation", "verify"}, {"le", "0.001"}}),
+            2);
+  EXPECT_EQ(
+      page.Value("mfa_mock_store_errors_total", {{"operation", "verify"}, {"kind", "timeout"}}), 1);
+  EXPECT_EQ(
+      page.Value("mfa_mock_store_errors_total", {{"operation", "create"}, {"kind", "overloaded"}}),
+      1);
+  EXPECT_EQ(page.Value("mfa_mock_store_call_duration_seconds_count", {{"operation", "other"}}), 1);
+  EXPECT_EQ(page.Value("mfa_mock_store_reconnects_total", {}), 1);
+  EXPECT_EQ(page.Value("mfa_mock_store_in_flight", {}), 3);
+  EXPECT_EQ(page.Value("mfa_mock_store_up", {}), 1);
+}
+
+}  // namespace
+}  // namespace mfa::metrics
