@@ -352,6 +352,9 @@ generate() {
     "$(admin_url "$name" /verifications/generate)")
   code=${res%% *}
   GEN_SECONDS=${res#* }
+  GEN_STATUS=$code
+  # GEN_OK_408=1: a 408 returns 1 (the caller waits for the records) instead of failing the run.
+  [[ $code == 408 && ${GEN_OK_408:-0} == 1 ]] && return 1
   [[ $code == 201 ]] || die "generate $count on $name answered $code: $(cat "$TMP/generate.json")"
   GEN_BATCH=$(sed -n 's/.*"batchId" *: *"\([^"]*\)".*/\1/p' "$TMP/generate.json")
   [[ $(sed -n 's/.*"created" *: *\([0-9]*\).*/\1/p' "$TMP/generate.json") == "$count" ]] ||
@@ -374,6 +377,20 @@ export_csv() {
   # Write the file out now: otherwise the kernel flushes its ~120 MB of dirty pages during the
   # wrk run that follows, and that run (always an mfa-mock one) pays for the harness's I/O.
   sync "$file" 2>/dev/null || sync
+}
+
+# generate_chunked NAME COUNT [CODE]: COUNT codes in requests of at most 500,000 (a node over
+# Redis answers a generate when its records are written; a request open longer than the admin
+# listener's 10 s timeout is answered 408 while the writing goes on). GEN_SECONDS = the sum.
+generate_chunked() {
+  local name=$1 left=$2 code=${3:-} total=0 n
+  while ((left > 0)); do
+    n=$((left < 500000 ? left : 500000))
+    generate "$name" "$n" "$code"
+    total=$(awk -v a="$total" -v b="$GEN_SECONDS" 'BEGIN { printf "%.6f", a + b }')
+    left=$((left - n))
+  done
+  GEN_SECONDS=$total
 }
 
 clear_store() {
@@ -516,7 +533,7 @@ done
 # read from Redis (GET /admin/verifications/export is node-local: 501 over Redis).
 RESULTS_REDIS="$TMP/results-redis.tsv"
 CPU_NOTES="$TMP/cpu.tsv" # mode round requests node_utime node_stime redis_utime redis_stime (ticks)
-REDIS_GEN="$TMP/redis-generate.tsv" # first|round count seconds used_before used_after mem_node_seconds
+REDIS_GEN="$TMP/redis-generate.tsv" # first|round count seconds used_before used_after mem_node_seconds 408_after
 : >"$RESULTS_REDIS"
 : >"$CPU_NOTES"
 : >"$REDIS_GEN"
@@ -532,10 +549,25 @@ if [[ $STORE == redis ]]; then
 
   # Memory per record and generate time: N codes into the fresh Redis (random codes, as a load
   # test's population), INFO memory before and after; then deleted for the rounds.
+  # One request, timed by curl. If it is answered 408 (the admin listener's 10 s request timeout;
+  # the records are still being written), the time is instead until Redis holds all N records.
   mem0=$(redis_used_memory)
-  generate redis "$N"
+  keys0=$(rcli dbsize)
+  t0=$(date +%s.%N)
+  GEN_408=""
+  if ! GEN_OK_408=1 generate redis "$N"; then
+    GEN_408=$GEN_SECONDS
+    log "generate $N over Redis answered 408 after ${GEN_408}s; waiting for the records in Redis"
+    for ((i = 0; i < 1200; i++)); do
+      (($(rcli dbsize) >= keys0 + N)) && break
+      sleep 0.1
+    done
+    (($(rcli dbsize) >= keys0 + N)) || die "Redis holds $(rcli dbsize) keys 120 s after generate $N answered 408"
+    GEN_SECONDS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.6f", b - a }')
+    sleep 1 # the batch's last script calls: used_memory below is read once they are done
+  fi
   mem1=$(redis_used_memory)
-  printf '%s\t%s\t%s\t%s\t%s\n' first "$N" "$GEN_SECONDS" "$mem0" "$mem1" >>"$REDIS_GEN"
+  printf '%s\t%s\t%s\t%s\t%s\t\t%s\n' first "$N" "$GEN_SECONDS" "$mem0" "$mem1" "$GEN_408" >>"$REDIS_GEN"
   log "generate $N over Redis: ${GEN_SECONDS}s, used_memory $mem0 -> $mem1 bytes"
   # One record as Redis holds it (a random key of those).
   for ((i = 0; i < 20; i++)); do
@@ -554,7 +586,7 @@ if [[ $STORE == redis ]]; then
     # then holds N + walk records, as the memory node does.
     clear_store redis
     ((round == 1)) || clear_store mem
-    generate redis "$WALK" "$REDIS_CODE"
+    generate_chunked redis "$WALK" "$REDIS_CODE"
     # The batch's ids: KEYS, not SCAN: this Redis is ours and idle here, and one reply is much
     # faster than redis-cli's SCAN loop (COUNT 10); it also never repeats a key.
     rcli --raw keys "$REDIS_PREFIX:v:*" | sed -n "s/^$REDIS_PREFIX:v:{\(.*\)}\$/\1/p" |
@@ -563,7 +595,7 @@ if [[ $STORE == redis ]]; then
     got=$(($(wc -l <"$TMP/redis-walk.csv") - 1))
     ((got == WALK)) || die "the walked batch over Redis has $got ids, not $WALK"
     sync "$TMP/redis-walk.csv" 2>/dev/null || sync
-    generate redis "$N"
+    generate_chunked redis "$N"
     redis_seconds=$GEN_SECONDS
     recs_redis=$(rcli dbsize)
 
@@ -706,8 +738,9 @@ if [[ $STORE == redis ]]; then
   echo "  its fields: $SAMPLE_FIELDS"
   echo "generate (POST /admin/verifications/generate, curl time_total), $REDIS_N codes:"
   awk -F'\t' '
-    $1 == "first" { printf "  into the fresh redis-server: %.3f s\n", $3; next }
-    { printf "  round %d, after the walked batch: over Redis %.3f s, in memory %.3f s\n", $1, $3, $6 }' "$REDIS_GEN"
+    $1 == "first" && $7 != "" { printf "  into the fresh redis-server: answered 408 after %.3f s; all records in Redis after %.3f s\n", $7, $3; next }
+    $1 == "first" { printf "  into the fresh redis-server: %.3f s (one request)\n", $3; next }
+    { printf "  round %d, after the walked batch: over Redis %.3f s (requests of at most 500k), in memory %.3f s\n", $1, $3, $6 }' "$REDIS_GEN"
 fi
 
 # ---- targets (issue 4) -----------------------------------------------------------------------
@@ -786,7 +819,7 @@ if [[ $STORE == redis ]]; then
   elif awk -v s="$genr" 'BEGIN { exit !(s <= 10) }'; then
     target_line "generate 1M over Redis <= 10 s" holds "${genr}s"
   else
-    target_line "generate 1M over Redis <= 10 s" MISSED "${genr}s"
+    target_line "generate 1M over Redis <= 10 s" MISSED "${genr}s${GEN_408:+ (answered 408 after ${GEN_408}s: until all records were in Redis)}"
   fi
 fi
 
