@@ -369,7 +369,10 @@ Status Server::StartListeners() {
                               .body_too_large = ApiError::kAdminBodyTooLarge,
                               .max_body_bytes = options_.admin_max_body,
                               .admin_token = options_.admin_token,
-                              .keepalive_timeout = std::chrono::seconds(60),
+                              // A held answer lives under the keep-alive timeout (see
+                              // PistacheSink::Detach): an export from a shared store may stream
+                              // for up to this long.
+                              .keepalive_timeout = std::chrono::seconds(600),
                               .lifecycle = lifecycle_,
                               .timers = timers_.get(),
                               .access_log = s.access_log.get()};

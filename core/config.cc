@@ -65,8 +65,10 @@ std::string ValidateConfig(const Config& c) {
            std::to_string(kMaxTtlSeconds) + ".";
   }
   for (const FaultRule* rule : {&c.faults.send, &c.faults.verify}) {
-    if (rule->delay_min_ms > rule->delay_max_ms || rule->delay_max_ms > 600'000) {
-      return "faults: delayMs must satisfy 0 <= min <= max <= 600000.";
+    // A held answer must reach its client before the public listener's keep-alive (30 s) closes
+    // the connection it waits on.
+    if (rule->delay_min_ms > rule->delay_max_ms || rule->delay_max_ms > kMaxFaultDelayMs) {
+      return "faults: delayMs must satisfy 0 <= min <= max <= 25000.";
     }
     if (!(rule->error_rate >= 0 && rule->error_rate <= 1) ||
         !(rule->reset_rate >= 0 && rule->reset_rate <= 1) ||

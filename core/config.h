@@ -57,6 +57,10 @@ struct Faults {
   bool any() const { return send.active() || verify.active(); }
 };
 
+// The longest injected delay: a held answer must be sent before the public listener's keep-alive
+// timeout (30 s) closes its connection.
+inline constexpr uint32_t kMaxFaultDelayMs = 25'000;
+
 struct Config {
   Profile profile = Profile::kDocumented;
   uint32_t code_ttl_seconds = 600;

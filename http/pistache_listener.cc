@@ -120,6 +120,10 @@ class PistacheSink final : public ReplySink {
   }
 
   std::unique_ptr<ReplySink> Detach() override {
+    // Pistache answers a peer that is not idle with a bare 408 once its body timeout passes since
+    // the request: a held answer (an injected delay, a store call) would lose its connection after
+    // 10 s. Marked idle, it falls under the keep-alive timeout instead.
+    if (auto peer = writer_->getPeer()) peer->setIdle(true);
     return std::make_unique<PistacheSink>(
         std::make_unique<Http::ResponseWriter>(std::move(*writer_)), version_);
   }

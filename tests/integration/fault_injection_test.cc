@@ -35,23 +35,21 @@ constexpr std::string_view kInjectedMessage = "Injected fault.";
   const double lo = mean - 5 * sigma;
   const double hi = mean + 5 * sigma;
   if (count >= lo && count <= hi) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << count << " of " << n << " is outside [" << lo << ", "
-                                       << hi << "] (p = " << p << ", mean " << mean
-                                       << ", sigma " << sigma << ")";
+  return ::testing::AssertionFailure()
+         << count << " of " << n << " is outside [" << lo << ", " << hi << "] (p = " << p
+         << ", mean " << mean << ", sigma " << sigma << ")";
 }
 
 std::string VerifyRequestBytes(uint16_t port) {
   const std::string body =
       R"({"verificationId":"no-such-id","code":"123456","identifierType":"email"})";
-  return "POST " + std::string(kVerifyPath) + " HTTP/1.1\r\nHost: 127.0.0.1:" +
-         std::to_string(port) +
+  return "POST " + std::string(kVerifyPath) +
+         " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\n\r\n" + body;
 }
 
-double Millis(Clock::duration d) {
-  return std::chrono::duration<double, std::milli>(d).count();
-}
+double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 // Upper bound for one delayed answer: catches a hang, never a slow machine.
 constexpr double kNoHangMs = 30000;
@@ -98,8 +96,8 @@ class FaultTest : public MockServerTest {
     if (HasFatalFailure()) return;
     Json baseline(server().baseline_config());
     ASSERT_TRUE(baseline.Has("/faults")) << server().baseline_config();
-    ASSERT_TRUE(HasStatus(server().PatchConfig("{\"faults\":" + baseline.Dump("/faults") + "}"),
-                          200));
+    ASSERT_TRUE(
+        HasStatus(server().PatchConfig("{\"faults\":" + baseline.Dump("/faults") + "}"), 200));
   }
 };
 
@@ -164,12 +162,12 @@ TEST_F(FaultFlagTest, PatchFaultsNullTurnsThemOff) {
 }
 
 TEST_F(FaultFlagTest, InvalidFlagStopsStartUp) {
-  RunResult r = RunBinary({"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-                           "--faults", R"({"verify":{"error":{"rate":1.5}}})"});
+  RunResult r = RunBinary({"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--faults",
+                           R"({"verify":{"error":{"rate":1.5}}})"});
   EXPECT_EQ(r.exit_code, 2) << r.Describe();
   EXPECT_NE(r.err.find("--faults"), std::string::npos) << r.Describe();
-  RunResult bad_json = RunBinary({"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-                                  "--faults", "{nope"});
+  RunResult bad_json =
+      RunBinary({"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--faults", "{nope"});
   EXPECT_EQ(bad_json.exit_code, 2) << bad_json.Describe();
 }
 
@@ -179,8 +177,8 @@ class FaultPatchTest : public FaultTest {
  public:
   static void SetUpTestSuite() {
     // One public worker: a delay that slept in the worker would serialize every request.
-    StartSharedServer({"--threads", "1", "--send-limit", "0", "--journal-size", "5000",
-                       "--access-log", "off"});
+    StartSharedServer(
+        {"--threads", "1", "--send-limit", "0", "--journal-size", "5000", "--access-log", "off"});
   }
 };
 
@@ -194,8 +192,8 @@ TEST_F(FaultPatchTest, OffByDefault) {
     EXPECT_EQ(config.Int(base + "/delayMs/max"), 0) << route;
   }
   for (int i = 0; i < 1000; ++i) {
-    ASSERT_TRUE(IsErrorCode(server().Verify("no-such-id", "1", "email"), 404,
-                            kVerificationNotFound));
+    ASSERT_TRUE(
+        IsErrorCode(server().Verify("no-such-id", "1", "email"), 404, kVerificationNotFound));
   }
   const std::string request = VerifyRequestBytes(pub().port());
   for (int i = 0; i < 200; ++i) {
@@ -225,8 +223,8 @@ TEST_F(FaultPatchTest, CustomErrorOnSendAtHalfRate) {
   EXPECT_TRUE(WithinBinomial(injected, kRequests, 0.5));
   // Verify has no rule.
   for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE(IsErrorCode(server().Verify("no-such-id", "1", "email"), 404,
-                            kVerificationNotFound));
+    ASSERT_TRUE(
+        IsErrorCode(server().Verify("no-such-id", "1", "email"), 404, kVerificationNotFound));
   }
 }
 
@@ -276,6 +274,18 @@ TEST_F(FaultPatchTest, FixedDelay) {
   }
 }
 
+// A held answer outlives Pistache's 10 s request timeout: it used to be replaced by a bare 408 at
+// 10 s (the peer was not idle while its answer was held).
+TEST_F(FaultPatchTest, ADelayLongerThanTheRequestTimeoutGetsItsRealAnswer) {
+  ASSERT_TRUE(HasStatus(server().PatchConfig(R"({"faults":{"send":{"delayMs":12000}}})"), 200));
+  const auto t0 = Clock::now();
+  HttpResponse r = server().Send("email");
+  EXPECT_GE(Millis(Clock::now() - t0), 12000.0);
+  EXPECT_TRUE(HasStatus(r, 200));
+  EXPECT_TRUE(IsErrorCode(server().PatchConfig(R"({"faults":{"send":{"delayMs":25001}}})"), 400,
+                          "admin.invalid_request"));
+}
+
 // The verify route has no delay while send has one: a verify sent after a delayed send is
 // answered first. An order, not a speed: it holds however slow the machine is, as long as one
 // verify takes less than the send's delay (kLongDelayMs).
@@ -316,9 +326,9 @@ TEST_F(FaultPatchTest, DelayDoesNotHoldTheWorker) {
   constexpr int kDelayMs = 1000;
   constexpr int kClients = 16;
   constexpr double kSerializedMs = kClients * kDelayMs;
-  ASSERT_TRUE(HasStatus(server().PatchConfig(R"({"faults":{"verify":{"delayMs":)" +
-                                             std::to_string(kDelayMs) + "}}}"),
-                        200));
+  ASSERT_TRUE(HasStatus(
+      server().PatchConfig(R"({"faults":{"verify":{"delayMs":)" + std::to_string(kDelayMs) + "}}}"),
+      200));
   std::vector<std::unique_ptr<HttpClient>> clients;
   for (int i = 0; i < kClients; ++i) clients.push_back(server().NewPublicClient());
   std::atomic<int> delayed_404{0};
@@ -326,8 +336,8 @@ TEST_F(FaultPatchTest, DelayDoesNotHoldTheWorker) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kClients; ++i) {
     threads.emplace_back([&, i] {
-      HttpResponse r = clients[i]->Post(kVerifyPath,
-                                        R"({"verificationId":"x","code":"1","identifierType":"email"})");
+      HttpResponse r = clients[i]->Post(
+          kVerifyPath, R"({"verificationId":"x","code":"1","identifierType":"email"})");
       if (r.ok() && r.status == 404) delayed_404.fetch_add(1);
     });
   }
@@ -382,7 +392,8 @@ TEST_F(FaultPatchTest, ResetRateOneNeverAnswers) {
   const std::string body = R"({"identifierType":"email"})";
   const std::string request = "POST " + std::string(kSendPath) +
                               " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+                              "Content-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body;
   for (int i = 0; i < 20; ++i) {
     RawExchange x = pub().SendRaw(request, true, std::chrono::seconds(30));
     EXPECT_TRUE(x.closed && x.bytes.empty())
