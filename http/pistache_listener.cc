@@ -137,19 +137,29 @@ class PistacheSink final : public ReplySink {
     }
     headers.add(std::make_shared<TextHeader>("Content-Type", std::string(reply.content_type)));
     auto stream = writer_->stream(static_cast<Http::Code>(reply.status));
+    PumpStream(reply, [&stream](const std::string& chunk) {
+      stream.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      stream.flush();
+      return true;
+    });
+    stream.ends();
+  }
+
+  // Pulls a streamed body in slices and hands it on in ~64 KiB chunks (a large body is never
+  // built whole) until the body ends or `write` returns false (the client is gone).
+  template <typename Write>
+  static bool PumpStream(Reply& reply, Write&& write) {
     std::string chunk;
     chunk.reserve(70 * 1024);
     bool more = true;
-    // Produced in slices, flushed in ~64 KiB chunks: a large body is never built whole.
     while (more) {
       more = reply.stream(&chunk);
       if (chunk.size() >= 64 * 1024 || (!more && !chunk.empty())) {
-        stream.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        stream.flush();
+        if (!write(chunk)) return false;
         chunk.clear();
       }
     }
-    stream.ends();
+    return true;
   }
 
   // Sends `bytes` and waits until the transport wrote them (or failed, or `kStreamStall` passed):
@@ -172,16 +182,10 @@ class PistacheSink final : public ReplySink {
             peer, FormatStreamHead(version_, reply.status, Http::codeString(code), reply, close))) {
       return;
     }
-    std::string chunk;
-    chunk.reserve(70 * 1024);
-    bool more = true;
-    while (more) {
-      more = reply.stream(&chunk);
-      if (chunk.size() >= 64 * 1024 || (!more && !chunk.empty())) {
-        if (!SendAndWait(peer, FrameChunk(version_, chunk))) return;  // the client is gone
-        chunk.clear();
-      }
-    }
+    const bool sent = PumpStream(reply, [this, &peer](const std::string& chunk) {
+      return SendAndWait(peer, FrameChunk(version_, chunk));
+    });
+    if (!sent) return;  // the client is gone
     if (version_ == HttpVersion::kHttp11) SendAndWait(peer, FrameChunk(version_, {}));
     if (close || version_ == HttpVersion::kHttp10) ::shutdown(peer->fd(), SHUT_WR);
   }

@@ -4,12 +4,7 @@
 #include <charconv>
 #include <future>
 
-namespace mfa {
-extern const char kControlPollLua[];
-extern const std::size_t kControlPollLua_size;
-extern const char kControlPublishLua[];
-extern const std::size_t kControlPublishLua_size;
-}  // namespace mfa
+#include "redis/scripts.h"
 
 namespace mfa::redis {
 namespace {
@@ -39,9 +34,9 @@ RedisControlPlane::RedisControlPlane(Client& client, ControlPlaneOptions options
       control_key_(options_.prefix + ":{control}"),
       nodes_key_(options_.prefix + ":{control}:nodes"),
       applied_key_(options_.prefix + ":{control}:applied"),
-      poll_script_(std::make_unique<Script>(std::string(kControlPollLua, kControlPollLua_size))),
+      poll_script_(std::make_unique<Script>(EmbeddedScript(kControlPollLua, kControlPollLua_size))),
       publish_script_(
-          std::make_unique<Script>(std::string(kControlPublishLua, kControlPublishLua_size))) {}
+          std::make_unique<Script>(EmbeddedScript(kControlPublishLua, kControlPublishLua_size))) {}
 
 RedisControlPlane::~RedisControlPlane() { Stop(); }
 

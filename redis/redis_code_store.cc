@@ -10,21 +10,7 @@
 
 #include "core/recipient.h"
 #include "core/secure_random.h"
-
-namespace mfa {
-extern const char kVerifyLua[];
-extern const std::size_t kVerifyLua_size;
-extern const char kCreateLua[];
-extern const std::size_t kCreateLua_size;
-extern const char kSendLimitLua[];
-extern const std::size_t kSendLimitLua_size;
-extern const char kInboxAddLua[];
-extern const std::size_t kInboxAddLua_size;
-extern const char kCreateManyLua[];
-extern const std::size_t kCreateManyLua_size;
-extern const char kBatchAddLua[];
-extern const std::size_t kBatchAddLua_size;
-}  // namespace mfa
+#include "redis/scripts.h"
 
 namespace mfa::redis {
 namespace {
@@ -237,12 +223,12 @@ class Windowed : public std::enable_shared_from_this<Windowed> {
 }  // namespace
 
 struct RedisCodeStore::Scripts {
-  Script verify{std::string(kVerifyLua, kVerifyLua_size)};
-  Script create{std::string(kCreateLua, kCreateLua_size)};
-  Script send_limit{std::string(kSendLimitLua, kSendLimitLua_size)};
-  Script inbox_add{std::string(kInboxAddLua, kInboxAddLua_size)};
-  Script create_many{std::string(kCreateManyLua, kCreateManyLua_size)};
-  Script batch_add{std::string(kBatchAddLua, kBatchAddLua_size)};
+  Script verify{EmbeddedScript(kVerifyLua, kVerifyLua_size)};
+  Script create{EmbeddedScript(kCreateLua, kCreateLua_size)};
+  Script send_limit{EmbeddedScript(kSendLimitLua, kSendLimitLua_size)};
+  Script inbox_add{EmbeddedScript(kInboxAddLua, kInboxAddLua_size)};
+  Script create_many{EmbeddedScript(kCreateManyLua, kCreateManyLua_size)};
+  Script batch_add{EmbeddedScript(kBatchAddLua, kBatchAddLua_size)};
 };
 
 // One send, from the limit to the inbox. Touched by one thread at a time (each step starts the
