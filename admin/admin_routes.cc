@@ -5,27 +5,14 @@
 
 namespace mfa {
 
-namespace {
-
-// With a shared store, a route whose state is still one node's memory would answer for that node
-// only (users added on node A that node B never sees): it says so instead.
-bool NodeLocalUnderSharedStore(const Route& route) {
-  const std::string_view path = route.path;
-  return path.starts_with("/admin/users") || path.starts_with("/admin/sessions");
-}
-
-void NotShared(const HttpRequest&, Reply& reply) { SetError(reply, ApiError::kNotShared); }
-
-}  // namespace
-
 std::vector<Route> AdminRoutes(const AdminDeps& deps) {
   std::vector<Route> routes;
   for (std::vector<Route> group :
-       {PageRoutes(deps.codes, deps.control), VerificationRoutes(deps.service, deps.codes, deps.metrics, deps.shared_store),
+       {PageRoutes(deps.codes, deps.control),
+        VerificationRoutes(deps.service, deps.codes, deps.metrics, deps.shared_store),
         InboxRoutes(deps.codes), ConfigRoutes(deps.service, deps.clock, deps.control, deps.codes),
         SessionRoutes(deps.sessions), JournalRoutes(deps.journal)}) {
     for (Route& route : group) {
-      if (deps.shared_store && NodeLocalUnderSharedStore(route)) route.handler = NotShared;
       routes.push_back(std::move(route));
     }
   }

@@ -9,8 +9,8 @@
 #include "core/clock.h"
 #include "core/code_store.h"
 #include "core/control_plane.h"
+#include "core/interaction_store.h"
 #include "core/mfa_service.h"
-#include "core/session_service.h"
 #include "http/route.h"
 #include "metrics/metrics.h"
 
@@ -20,16 +20,15 @@ class RequestJournal;
 
 struct AdminDeps {
   MfaService& service;
-  CodeStore& codes;  // the records and the inbox: memory or shared
-  SessionService& sessions;
+  CodeStore& codes;            // the records and the inbox: memory or shared
+  InteractionStore& sessions;  // sessions, users and lockout: memory or shared
   metrics::Metrics& metrics;
   OffsetClock& clock;
   bool metrics_require_token = true;  // false with --metrics-public
   bool serve_metrics = true;          // /metrics on this listener
   RequestJournal* journal = nullptr;  // null = journal off
-  // --store redis: the routes whose state is still one node's memory answer 501 mock.not_shared.
-  bool shared_store = false;
-  ControlPlane* control = nullptr;  // with a shared store: the settings every node shares
+  bool shared_store = false;          // --store redis
+  ControlPlane* control = nullptr;    // with a shared store: the settings every node shares
 };
 
 // The route list of the admin listener. Everything in `deps` must outlive the routes.
@@ -46,7 +45,7 @@ std::vector<Route> InboxRoutes(CodeStore& codes);
 // `control`: null in one process; with a shared store, settings writes go through it.
 std::vector<Route> ConfigRoutes(MfaService& service, OffsetClock& clock, ControlPlane* control,
                                 CodeStore& codes);
-std::vector<Route> SessionRoutes(SessionService& sessions);
+std::vector<Route> SessionRoutes(InteractionStore& sessions);
 std::vector<Route> JournalRoutes(RequestJournal* journal);
 
 }  // namespace mfa

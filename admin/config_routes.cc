@@ -50,12 +50,6 @@ struct Handlers {
             AdminParseError ignored;
             ApplyConfigPatch(s->config, &config, &ignored);  // the deployment's, then the patch
             if (!ApplyConfigPatch(body, &config, error)) return false;
-            if (config.sessions != SessionMode::kOff) {
-              error->message =
-                  "sessions must stay \"off\" with a shared store: interaction sessions are "
-                  "still one node's memory (docs/scale-out.md).";
-              return false;
-            }
             s->config = ConfigToJson(config);
             return true;
           },

@@ -25,38 +25,39 @@ void SetVerificationId(Reply& reply, std::string_view id) {
   JsonWriter(reply.body).BeginObject().String("verificationId", id).EndObject();
 }
 
-// Step 1 of the contract's check orders. Returns false (with the reply set) when the request
-// must stop here; `session_id` stays empty in open mode.
-bool ResolveSession(const Config& config, SessionService& sessions, const HttpRequest& request,
-                    std::string_view* session_id, Reply& reply) {
+// Step 1 of the contract's check orders, the part that needs no store: the cookie. Returns false
+// (with the reply set) when the request must stop here; `session_id` stays empty in open mode.
+bool ReadSessionCookie(const Config& config, const HttpRequest& request,
+                       std::string_view* session_id, Reply& reply) {
   if (config.sessions == SessionMode::kOff) return true;
   *session_id = request.Cookie(kSessionCookie);
-  if (session_id->empty()) {
-    if (config.sessions == SessionMode::kOptional) return true;
-    SetError(reply, Outcome::kSessionNotFound);
-    return false;
-  }
-  const Outcome check = sessions.Check(*session_id);
-  if (check == Outcome::kOk) return true;
-  SetError(reply, check);
+  if (!session_id->empty() || config.sessions == SessionMode::kOptional) return true;
+  SetError(reply, Outcome::kSessionNotFound);
   return false;
 }
 
 enum class BodyKind { kSend, kVerify };
 
-// Steps 1 and 2 of the contract's check orders: the session, then the body.
-bool ReadPublicRequest(BodyKind kind, const Config& config, SessionService& sessions,
-                       const HttpRequest& request, std::string_view* session_id,
-                       PublicRequest* parsed, Reply& reply) {
-  if (!ResolveSession(config, sessions, request, session_id, reply)) return false;
+bool ParseBody(BodyKind kind, const Config& config, const HttpRequest& request,
+               PublicRequest* parsed, GuardFailure* failure) {
   PublicRequestParser& parser = ThreadParser();
-  GuardFailure failure;
-  const bool ok =
-      kind == BodyKind::kVerify
-          ? parser.ParseVerify(request.content_type, request.body, config.profile, parsed, &failure)
-          : parser.ParseSend(request.content_type, request.body, config.profile, parsed, &failure);
-  if (!ok) SetGuardFailure(reply, failure);
-  return ok;
+  return kind == BodyKind::kVerify ? parser.ParseVerify(request.content_type, request.body,
+                                                        config.profile, parsed, failure)
+                                   : parser.ParseSend(request.content_type, request.body,
+                                                      config.profile, parsed, failure);
+}
+
+// A body that failed its guard: inside a session, the session is checked first (step 1 before
+// step 2), so an expired session answers as such whatever the body.
+void AnswerBadBody(InteractionStore& sessions, std::string_view session_id,
+                   const HttpRequest& request, GuardFailure failure, Reply& reply) {
+  if (session_id.empty()) return SetGuardFailure(reply, failure);
+  AnswerWhenDone<Outcome>(
+      request, reply, [&](Done<Outcome> done) { sessions.Check(session_id, std::move(done)); },
+      [failure = std::move(failure)](Reply& out, Outcome check) {
+        if (check != Outcome::kOk) return SetError(out, check);
+        SetGuardFailure(out, failure);
+      });
 }
 
 std::string_view RecordType(IdentifierType type) {
@@ -80,22 +81,46 @@ void AnswerSend(metrics::Metrics& metrics, IdentifierType type, const SendResult
   SetError(reply, result.outcome, type);
 }
 
+// GET /api/experience/interaction's body, as Logto shapes it.
+void WriteInteraction(const SessionView& view, std::string& body) {
+  JsonWriter json(body);
+  json.BeginObject()
+      .String("interactionEvent", ToString(view.session.event))
+      .StringOrNull("userId", view.session.user_id)
+      .Key("verificationRecords")
+      .BeginArray();
+  for (const InteractionRecordView& r : view.records) {
+    json.BeginObject()
+        .String("id", r.id)
+        .String("type", RecordType(r.type))
+        .Key("identifier")
+        .BeginObject()
+        .String("type", ToString(r.type))
+        .String("value", r.identifier)
+        .EndObject()
+        .Bool("verified", r.verified)
+        .EndObject();
+  }
+  json.EndArray().EndObject();
+}
+
 struct Handlers {
   MfaService& service;
   CodeStore& codes;
-  SessionService& sessions;
+  InteractionStore& sessions;
   metrics::Metrics& metrics;
 
   void Verify(const HttpRequest& request, Reply& reply) const {
     const Config& config = service.config().Get().config;
     std::string_view session_id;
+    if (!ReadSessionCookie(config, request, &session_id, reply)) return;
     PublicRequest parsed;
-    if (!ReadPublicRequest(BodyKind::kVerify, config, sessions, request, &session_id, &parsed,
-                           reply)) {
-      return;
+    GuardFailure failure;
+    if (!ParseBody(BodyKind::kVerify, config, request, &parsed, &failure)) {
+      return AnswerBadBody(sessions, session_id, request, std::move(failure), reply);
     }
+    // The store may answer later (Redis); the id is copied for that.
     if (session_id.empty()) {
-      // Open mode: the store may answer later (Redis); the id is copied for that.
       return AnswerWhenDone<Outcome>(
           request, reply,
           [&](Done<Outcome> done) {
@@ -104,28 +129,36 @@ struct Handlers {
           [metrics = &metrics, type = parsed.type, id = std::string(parsed.verification_id)](
               Reply& out, Outcome outcome) { AnswerVerify(*metrics, type, id, outcome, 0, out); });
     }
-    int64_t blocked_ms = 0;
-    const Outcome outcome =
-        sessions.Verify(session_id, parsed.type, parsed.verification_id, parsed.code, &blocked_ms);
-    AnswerVerify(metrics, parsed.type, parsed.verification_id, outcome, blocked_ms, reply);
+    AnswerWhenDone<SessionVerifyResult>(
+        request, reply,
+        [&](Done<SessionVerifyResult> done) {
+          sessions.Verify(session_id, parsed.type, parsed.verification_id, parsed.code,
+                          std::move(done));
+        },
+        [metrics = &metrics, type = parsed.type, id = std::string(parsed.verification_id)](
+            Reply& out, const SessionVerifyResult& result) {
+          AnswerVerify(*metrics, type, id, result.outcome, result.blocked_ms, out);
+        });
   }
 
   void Send(const HttpRequest& request, Reply& reply) const {
     const Config& config = service.config().Get().config;
     std::string_view session_id;
+    if (!ReadSessionCookie(config, request, &session_id, reply)) return;
     PublicRequest parsed;
-    if (!ReadPublicRequest(BodyKind::kSend, config, sessions, request, &session_id, &parsed,
-                           reply)) {
-      return;
+    GuardFailure failure;
+    if (!ParseBody(BodyKind::kSend, config, request, &parsed, &failure)) {
+      return AnswerBadBody(sessions, session_id, request, std::move(failure), reply);
     }
-    if (session_id.empty()) {
-      return AnswerWhenDone<SendResult>(
-          request, reply, [&](Done<SendResult> done) { codes.Send(parsed.type, std::move(done)); },
-          [metrics = &metrics, type = parsed.type](Reply& out, const SendResult& result) {
-            AnswerSend(*metrics, type, result, out);
-          });
-    }
-    AnswerSend(metrics, parsed.type, sessions.Send(session_id, parsed.type), reply);
+    AnswerWhenDone<SendResult>(
+        request, reply,
+        [&](Done<SendResult> done) {
+          if (session_id.empty()) return codes.Send(parsed.type, std::move(done));
+          sessions.Send(session_id, parsed.type, std::move(done));
+        },
+        [metrics = &metrics, type = parsed.type](Reply& out, const SendResult& result) {
+          AnswerSend(*metrics, type, result, out);
+        });
   }
 
   void StartInteraction(const HttpRequest& request, Reply& reply) const {
@@ -135,46 +168,44 @@ struct Handlers {
                                               &failure)) {
       return SetGuardFailure(reply, failure);
     }
-    auto [id, created] = sessions.StartInteraction(request.Cookie(kSessionCookie),
-                                                   *ParseInteractionEvent(event_name));
-    if (created) reply.cookies.push_back(SetCookie{.name = kSessionCookie, .value = id});
-    reply.status = 204;
+    using Answer = StoreAnswer<StartedInteraction>;
+    AnswerWhenDone<Answer>(
+        request, reply,
+        [&](Done<Answer> done) {
+          sessions.StartInteraction(request.Cookie(kSessionCookie),
+                                    *ParseInteractionEvent(event_name), std::move(done));
+        },
+        [](Reply& out, const Answer& started) {
+          if (started.outcome != Outcome::kOk) return SetError(out, started.outcome);
+          if (started.value.created) {
+            out.cookies.push_back(
+                SetCookie{.name = kSessionCookie, .value = started.value.session_id});
+          }
+          out.status = 204;
+        });
   }
 
   void Interaction(const HttpRequest& request, Reply& reply) const {
     const std::string_view session_id = request.Cookie(kSessionCookie);
     if (session_id.empty()) return SetError(reply, Outcome::kSessionNotFound);
-    if (const Outcome check = sessions.Check(session_id); check != Outcome::kOk) {
-      return SetError(reply, check);
-    }
-    const std::optional<InteractionView> view = sessions.View(session_id);
-    if (!view) return SetError(reply, Outcome::kSessionNotFound);
-    JsonWriter json(reply.body);
-    json.BeginObject()
-        .String("interactionEvent", ToString(view->event))
-        .StringOrNull("userId", view->user_id)
-        .Key("verificationRecords")
-        .BeginArray();
-    for (const InteractionRecordView& r : view->records) {
-      json.BeginObject()
-          .String("id", r.id)
-          .String("type", RecordType(r.type))
-          .Key("identifier")
-          .BeginObject()
-          .String("type", ToString(r.type))
-          .String("value", r.identifier)
-          .EndObject()
-          .Bool("verified", r.verified)
-          .EndObject();
-    }
-    json.EndArray().EndObject();
+    using Answer = StoreAnswer<std::optional<SessionView>>;
+    AnswerWhenDone<Answer>(
+        request, reply, [&](Done<Answer> done) { sessions.View(session_id, std::move(done)); },
+        [](Reply& out, const Answer& view) {
+          if (view.outcome != Outcome::kOk) return SetError(out, view.outcome);
+          if (!view.value) return SetError(out, Outcome::kSessionNotFound);
+          if (!view.value->session.interaction_started) {
+            return SetError(out, Outcome::kInteractionNotFound);
+          }
+          WriteInteraction(*view.value, out.body);
+        });
   }
 };
 
 }  // namespace
 
-std::vector<Route> ExperienceRoutes(MfaService& service, CodeStore& codes, SessionService& sessions,
-                                    metrics::Metrics& metrics) {
+std::vector<Route> ExperienceRoutes(MfaService& service, CodeStore& codes,
+                                    InteractionStore& sessions, metrics::Metrics& metrics) {
   const Handlers h{service, codes, sessions, metrics};
   // Verify first: it is the route load tests hammer.
   return {

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "core/code_store.h"
+#include "core/interaction_store.h"
 #include "core/mfa_service.h"
-#include "core/session_service.h"
 #include "http/route.h"
 #include "metrics/metrics.h"
 
@@ -20,8 +20,8 @@ inline constexpr char kInteractionPath[] = "/api/experience/interaction";
 inline constexpr char kSessionCookie[] = "_interaction";
 
 // The public listener's routes. Arguments must outlive the routes. Open mode's send and verify go
-// through `codes` (memory or shared); interaction sessions through `sessions` (memory only).
-std::vector<Route> ExperienceRoutes(MfaService& service, CodeStore& codes, SessionService& sessions,
-                                    metrics::Metrics& metrics);
+// through `codes`, interaction sessions through `sessions` (each in memory or shared).
+std::vector<Route> ExperienceRoutes(MfaService& service, CodeStore& codes,
+                                    InteractionStore& sessions, metrics::Metrics& metrics);
 
 }  // namespace mfa

@@ -364,13 +364,6 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
       return usage("--store must be memory or redis://HOST:PORT[?prefix=NAME]: " + why);
     }
     // What a shared store does not hold yet: refused rather than kept per node in silence.
-    // Interaction sessions are still one node's memory: off unless asked for (then refused).
-    if (app.get_option("--sessions")->count() == 0) c.sessions = SessionMode::kOff;
-    if (c.sessions != SessionMode::kOff) {
-      return usage(
-          "--store redis works with --sessions off only for now (interaction sessions "
-          "are still one node's memory; docs/scale-out.md)");
-    }
     if (!o->snapshot_file.empty()) {
       return usage(
           "--snapshot does not apply to --store redis (Redis holds the state; use its "

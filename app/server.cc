@@ -4,6 +4,7 @@
 #include <chrono>
 #include <fstream>
 #include <future>
+#include <set>
 #include <sstream>
 
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "admin/admin_routes.h"
 #include "app/connector_files.h"
 #include "app/experience_routes.h"
+#include "core/interaction_store.h"
 #include "core/memory_code_store.h"
 #include "core/mfa_service.h"
 #include "core/secure_random.h"
@@ -23,6 +25,7 @@
 #include "http/timer_queue.h"
 #include "redis/control_plane.h"
 #include "redis/redis_code_store.h"
+#include "redis/redis_interaction_store.h"
 #include "wire/admin_parser.h"
 
 namespace mfa {
@@ -116,6 +119,9 @@ struct ServerState {
   // The records and the inbox as the routes reach them: `service` itself, or Redis. Declared
   // before the client so the client (whose completions use the store) stops first.
   std::unique_ptr<CodeStore> codes;
+  // Sessions, users and the lockout as the routes reach them: `sessions`, or Redis.
+  std::unique_ptr<InteractionStore> interactions;
+  redis::RedisInteractionStore* shared_interactions = nullptr;  // owned by `interactions`
   std::unique_ptr<StoreMetrics> store_metrics;
   std::unique_ptr<redis::Client> redis_client;        // with --store redis://
   std::unique_ptr<redis::RedisControlPlane> control;  // with --store redis://
@@ -132,6 +138,7 @@ Server::Server(AppOptions options)
   ServerState& s = *state_;
   if (!options_.shared_store()) {
     s.codes = std::make_unique<MemoryCodeStore>(s.service);
+    s.interactions = std::make_unique<MemoryInteractionStore>(s.sessions);
     return;
   }
   redis::ClientOptions client;
@@ -141,12 +148,18 @@ Server::Server(AppOptions options)
   client.max_in_flight = options_.store_max_in_flight;
   s.store_metrics = std::make_unique<StoreMetrics>(*s.metrics);
   s.redis_client = std::make_unique<redis::Client>(client, s.store_metrics.get());
-  s.codes = std::make_unique<redis::RedisCodeStore>(
+  auto codes = std::make_unique<redis::RedisCodeStore>(
       s.config, s.clock, *s.redis_client,
       redis::CodeStoreOptions{.prefix = options_.redis_prefix,
                               .address = Endpoint(options_.redis.host, options_.redis.port),
                               .inbox_capacity = options_.inbox_size,
                               .retention_ms = int64_t{options_.retention_seconds} * 1000});
+  auto interactions = std::make_unique<redis::RedisInteractionStore>(
+      s.config, s.clock, *s.redis_client, *codes,
+      redis::InteractionStoreOptions{.prefix = options_.redis_prefix});
+  s.shared_interactions = interactions.get();
+  s.codes = std::move(codes);
+  s.interactions = std::move(interactions);
   // The settings every node shares: the first node's start-up config, then admin writes.
   const Config start_config = options_.config;
   s.control = std::make_unique<redis::RedisControlPlane>(
@@ -156,10 +169,9 @@ Server::Server(AppOptions options)
       [&s, start_config](const ControlState& state) {
         Config config = start_config;
         AdminParseError error;
-        if (!ApplyConfigPatch(state.config, &config, &error) ||
-            config.sessions != SessionMode::kOff) {
+        if (!ApplyConfigPatch(state.config, &config, &error)) {
           LogError("store: ignoring the deployment's settings version {}: {}", state.version,
-                   error.message.empty() ? "sessions must be off" : error.message);
+                   error.message);
           return;
         }
         s.config.Replace(config);
@@ -174,9 +186,7 @@ Server::~Server() {
 
 Status Server::Start() {
   ServerState& s = *state_;
-  for (Status status : {CheckAdminExposure(), LoadUsers()}) {
-    if (!status.ok()) return status;
-  }
+  if (Status status = CheckAdminExposure(); !status.ok()) return status;
   if (s.redis_client) {
     // Redis may be down now: the node starts anyway, /readyz answers 503 until it connects.
     if (!s.redis_client->Start()) return Status::Failed("cannot start the store's I/O thread");
@@ -184,6 +194,7 @@ Status Server::Start() {
     LogInfo("store: {} (every node with this address and prefix shares the state)",
             s.codes->Describe());
   }
+  if (Status status = LoadUsers(); !status.ok()) return status;
   s.service.set_sweep_hook([&s] { s.sessions.Sweep(); });
   if (s.redis_client) {
     // The records and the inbox are in Redis (INFO there); this node reports its link to it.
@@ -245,14 +256,43 @@ Status Server::LoadUsers() {
   if (!ParseUsersFile(content, &loaded, &error)) {
     return Status::InvalidArgument("--users " + path + ": " + error);
   }
-  for (User& user : loaded) {
-    const std::string id = user.id;
-    if (!state_->users.Add(std::move(user))) {
-      return Status::InvalidArgument("--users " + path + ": user id \"" + id + "\" appears twice");
+  std::set<std::string> ids;
+  for (const User& user : loaded) {
+    if (!ids.insert(user.id).second) {
+      return Status::InvalidArgument("--users " + path + ": user id \"" + user.id +
+                                     "\" appears twice");
+    }
+  }
+  if (state_->shared_interactions == nullptr) {
+    for (User& user : loaded) state_->users.Add(std::move(user));
+  } else {
+    // Every node loads the same file: a user already in the store is replaced.
+    if (Status status = AwaitSharedSettings("--users " + path); !status.ok()) return status;
+    for (const User& user : loaded) {
+      std::promise<Outcome> promise;
+      std::future<Outcome> answer = promise.get_future();
+      state_->shared_interactions->PutUser(
+          user, [&promise](Outcome outcome) { promise.set_value(outcome); });
+      if (answer.get() != Outcome::kOk) {
+        return Status::Failed("--users " + path + ": the store " + state_->codes->Describe() +
+                              " did not answer");
+      }
     }
   }
   LogInfo("loaded {} users from {}", loaded.size(), path);
   return Status::Ok();
+}
+
+Status Server::AwaitSharedSettings(const std::string& what) const {
+  // Start-up, not a request: waiting here for a shared store is fine, bounded.
+  if (!state_->control) return Status::Ok();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (state_->control->applied_version() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (state_->control->applied_version() != 0) return Status::Ok();
+  return Status::Failed(what + ": the store " + state_->codes->Describe() +
+                        " did not answer within 30 s");
 }
 
 Status Server::RestoreSnapshot() {
@@ -303,17 +343,7 @@ Status Server::LoadSeed() {
     return Status::InvalidArgument("--seed " + path + ": " + error);
   }
   const size_t count = items.size();
-  // Start-up, not a request: waiting here for a shared store is fine, bounded.
-  if (state_->control) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (state_->control->applied_version() == 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (state_->control->applied_version() == 0) {
-      return Status::Failed("--seed " + path + ": the store " + state_->codes->Describe() +
-                            " did not answer within 30 s");
-    }
-  }
+  if (Status status = AwaitSharedSettings("--seed " + path); !status.ok()) return status;
   std::promise<SeedResult> promise;
   std::future<SeedResult> answer = promise.get_future();
   state_->codes->Seed(std::move(items),
@@ -378,7 +408,7 @@ Status Server::StartListeners() {
                               .access_log = s.access_log.get()};
   const AdminDeps deps{.service = s.service,
                        .codes = *s.codes,
-                       .sessions = s.sessions,
+                       .sessions = *s.interactions,
                        .metrics = *s.metrics,
                        .clock = s.clock,
                        .metrics_require_token = !options_.metrics_public,
@@ -388,7 +418,8 @@ Status Server::StartListeners() {
                        .control = s.control.get()};
   try {
     auto public_dispatcher = std::make_shared<const Dispatcher>(
-        public_config, ExperienceRoutes(s.service, *s.codes, s.sessions, *s.metrics), *s.metrics);
+        public_config, ExperienceRoutes(s.service, *s.codes, *s.interactions, *s.metrics),
+        *s.metrics);
     auto admin_dispatcher =
         std::make_shared<const Dispatcher>(admin_config, AdminRoutes(deps), *s.metrics);
     listeners_.push_back(std::make_unique<HttpListener>(options_.listen.host, options_.listen.port,

@@ -46,6 +46,8 @@ class Server {
   Status LoadUsers();
   Status RestoreSnapshot();
   Status LoadSeed();
+  // With a shared store: waits (bounded, 30 s) until the deployment's settings are applied.
+  Status AwaitSharedSettings(const std::string& what) const;
   Status StartListeners();
   void StartSnapshotter();
   bool SaveSnapshot();

@@ -134,12 +134,16 @@ Outcome SessionService::Identify(std::string_view session_id, std::string_view u
 size_t SessionService::Sweep() {
   const int64_t now = mfa_.clock().NowMs();
   sentinel_.Sweep(now, int64_t{mfa_.config().Get().config.lockout.window_seconds} * 1000);
-  return sessions_.Sweep(now);
+  std::vector<std::string> records;
+  const size_t ended = sessions_.Sweep(now, &records);
+  for (const std::string& id : records) mfa_.store().Erase(id);
+  return ended;
 }
 
 size_t SessionService::ClearSessions() {
-  const size_t ended = sessions_.size();
-  sessions_.Clear();
+  std::vector<std::string> records;
+  const size_t ended = sessions_.Clear(&records);
+  for (const std::string& id : records) mfa_.store().Erase(id);
   sentinel_.Clear();
   return ended;
 }

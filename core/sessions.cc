@@ -102,11 +102,23 @@ bool SessionStore::Remove(std::string_view id) {
   return sessions_.erase(std::string(id)) > 0;
 }
 
-size_t SessionStore::Sweep(int64_t now_ms) {
+namespace {
+
+void CollectRecords(const Session& s, std::vector<std::string>* records) {
+  if (records == nullptr) return;
+  for (const std::string& id : s.record_ids) {
+    if (!id.empty()) records->push_back(id);
+  }
+}
+
+}  // namespace
+
+size_t SessionStore::Sweep(int64_t now_ms, std::vector<std::string>* records) {
   std::lock_guard<std::mutex> lock(mu_);
   size_t removed = 0;
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     if (it->second.expires_ms <= now_ms) {
+      CollectRecords(it->second, records);
       it = sessions_.erase(it);
       ++removed;
     } else {
@@ -121,9 +133,12 @@ size_t SessionStore::size() const {
   return sessions_.size();
 }
 
-void SessionStore::Clear() {
+size_t SessionStore::Clear(std::vector<std::string>* records) {
   std::lock_guard<std::mutex> lock(mu_);
+  const size_t ended = sessions_.size();
+  for (const auto& [id, session] : sessions_) CollectRecords(session, records);
   sessions_.clear();
+  return ended;
 }
 
 std::optional<int64_t> Sentinel::BlockedFor(std::string_view key, int64_t now_ms) const {

@@ -73,9 +73,11 @@ class SessionStore {
     return true;
   }
   bool Remove(std::string_view id);
-  size_t Sweep(int64_t now_ms);
+  // Removes the expired sessions (every session); appends their records' ids to *records (if not
+  // null), which live as long as their session. Returns the sessions removed.
+  size_t Sweep(int64_t now_ms, std::vector<std::string>* records = nullptr);
   size_t size() const;
-  void Clear();
+  size_t Clear(std::vector<std::string>* records = nullptr);
 
  private:
   mutable std::mutex mu_;

@@ -427,7 +427,8 @@ size_t VerificationStore::Sweep(int64_t now_ms, int64_t retention_ms) {
       const uint32_t end = std::min(shard.next_unused, slot + kSweepSliceRecords);
       for (; slot < end; ++slot) {
         Record& r = shard.at(slot);
-        if (!r.live()) continue;
+        // A session's records live as long as the session, as in Logto (its sweep erases them).
+        if (!r.live() || r.session_bound()) continue;
         ++examined;
         const int64_t settled = r.settled_ms();
         if (now_ms > settled + retention_ms) {

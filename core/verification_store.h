@@ -92,7 +92,8 @@ class VerificationStore {
   size_t Clear();
 
   // Removes records expired more than `retention_ms` ago, and consumed ones consumed more than
-  // `retention_ms` ago. Locks one shard slice at a time; skips shards where no record can be due
+  // `retention_ms` ago, except records bound to a session (they go with it). Locks one shard slice
+  // at a time; skips shards where no record can be due
   // yet (the usual case during a load test), so an idle pass costs nothing per record.
   // Returns how many were removed.
   size_t Sweep(int64_t now_ms, int64_t retention_ms);

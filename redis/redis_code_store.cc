@@ -11,51 +11,23 @@
 #include "core/recipient.h"
 #include "core/secure_random.h"
 #include "redis/scripts.h"
+#include "redis/store_support.h"
 
 namespace mfa::redis {
 namespace {
 
 // Record flags as the scripts store them (field "f").
 constexpr int kIdentifiedFlag = 1;
+constexpr int kSessionBoundFlag = 2;
 constexpr int kConsumedFlag = 4;
 constexpr int kVerifiedFlag = 8;
-// Redis's own expiry is only garbage collection: it runs this long after the mock would have
-// swept the record, so a node whose clock is a little ahead never reads a record Redis dropped.
-constexpr int64_t kExpirySlackMs = 60'000;
-
-std::string Decimal(int64_t value) { return std::to_string(value); }
-
-int64_t ParseInt(std::string_view s) {
-  int64_t value = 0;
-  std::from_chars(s.data(), s.data() + s.size(), value);
-  return value;
-}
-
-// The answer of a failed call, or kOk when the call was answered without an error reply.
-Outcome Failure(const CallResult& result) {
-  switch (result.error) {
-    case CallError::kNone:
-      break;
-    case CallError::kOverloaded:
-      return Outcome::kStoreBusy;
-    default:
-      return Outcome::kStoreUnavailable;
-  }
-  if (result.value.type != Value::Type::kError) return Outcome::kOk;
-  const std::string& e = result.value.str;
-  if (e.rfind("OOM", 0) == 0) return Outcome::kStoreFull;  // Redis's maxmemory is the cap
-  for (std::string_view transient :
-       {"LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN", "MOVED", "ASK"}) {
-    if (e.rfind(transient, 0) == 0) return Outcome::kStoreUnavailable;
-  }
-  return Outcome::kInternal;  // a script error is a bug of ours
-}
 
 Outcome VerifyOutcome(std::string_view answer) {
   static constexpr std::pair<std::string_view, Outcome> kAnswers[] = {
       {"ok", Outcome::kOk},
       {"verification_not_found", Outcome::kVerificationNotFound},
       {"identifier_not_found", Outcome::kIdentifierNotFound},
+      {"blocked", Outcome::kVerificationBlocked},
       {"code_not_found", Outcome::kCodeNotFound},
       {"expired", Outcome::kCodeExpired},
       {"exceed_max_try", Outcome::kExceedMaxTry},
@@ -65,23 +37,6 @@ Outcome VerifyOutcome(std::string_view answer) {
     if (answer == text) return outcome;
   }
   return Outcome::kInternal;
-}
-
-// Inbox messages are stored as length-prefixed fields ("5:hello"), so any byte may occur in them.
-void AppendField(std::string& out, std::string_view field) {
-  out += std::to_string(field.size());
-  out += ':';
-  out += field;
-}
-
-bool NextField(std::string_view& in, std::string_view* field) {
-  const size_t colon = in.find(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  const int64_t length = ParseInt(in.substr(0, colon));
-  if (length < 0 || static_cast<size_t>(length) > in.size() - colon - 1) return false;
-  *field = in.substr(colon + 1, static_cast<size_t>(length));
-  in.remove_prefix(colon + 1 + static_cast<size_t>(length));
-  return true;
 }
 
 std::string EncodeMessage(const InboxMessage& m) {
@@ -113,7 +68,8 @@ bool DecodeMessage(std::string_view in, InboxMessage* m) {
 }
 
 // A record from HGETALL's field/value pairs, or nullopt when it is absent or past its retention
-// (gone, as after the in-memory sweeper).
+// (gone, as after the in-memory sweeper; a session's record has no retention: it lives as long as
+// its session).
 std::optional<RecordSnapshot> ParseRecord(std::string_view id, const Value& reply, int64_t now_ms,
                                           int64_t retention_ms,
                                           std::string* batch_handle = nullptr) {
@@ -152,7 +108,7 @@ std::optional<RecordSnapshot> ParseRecord(std::string_view id, const Value& repl
   r.verified = (flags & kVerifiedFlag) != 0;
   r.identified = (flags & kIdentifiedFlag) != 0;
   const int64_t settled = r.consumed ? std::min(consumed_ms, r.expires_ms) : r.expires_ms;
-  if (now_ms > settled + retention_ms) return std::nullopt;
+  if ((flags & kSessionBoundFlag) == 0 && now_ms > settled + retention_ms) return std::nullopt;
   return r;
 }
 
@@ -286,13 +242,21 @@ std::string RedisCodeStore::Describe() const {
 
 void RedisCodeStore::Verify(IdentifierType type, std::string_view verification_id,
                             std::string_view code, Done<Outcome> done) {
+  VerifyRecord(type, verification_id, code, /*session_bound=*/false, /*blocked=*/false,
+               std::move(done));
+}
+
+void RedisCodeStore::VerifyRecord(IdentifierType type, std::string_view verification_id,
+                                  std::string_view code, bool session_bound, bool blocked,
+                                  Done<Outcome> done) {
   const Config& c = config_.Get().config;
   const bool documented = c.profile == Profile::kDocumented;
   if (documented && !c.connector_enabled(type)) return done(Outcome::kConnectorNotFound);
   client_.CallScript(
       scripts_->verify, {RecordKey(verification_id)},
       {std::string(ToString(type)), std::string(code), Decimal(clock_.NowMs()),
-       Decimal(c.max_attempts), documented ? "1" : "0", Decimal(options_.retention_ms), "0"},
+       Decimal(c.max_attempts), documented ? "1" : "0", Decimal(options_.retention_ms),
+       session_bound ? "1" : "0", blocked ? "1" : "0"},
       "verify", [done = std::move(done)](CallResult&& r) {
         const Outcome failure = Failure(r);
         done(failure != Outcome::kOk ? failure : VerifyOutcome(r.value.str));
@@ -308,19 +272,25 @@ void RedisCodeStore::Send(IdentifierType type, Done<SendResult> done) {
     result.outcome = recipient;
     return done(std::move(result));
   }
-  LimitedSend(type, std::move(address), /*limited=*/true, std::move(done));
+  LimitedSend(type, std::move(address), /*limited=*/true, /*session_bound=*/false, std::move(done));
+}
+
+void RedisCodeStore::SendBound(IdentifierType type, std::string address, Done<SendResult> done) {
+  LimitedSend(type, std::move(address), /*limited=*/true, /*session_bound=*/true, std::move(done));
 }
 
 void RedisCodeStore::AdminSend(IdentifierType type, std::string_view identifier,
                                Done<SendResult> done) {
-  LimitedSend(type, std::string(identifier), /*limited=*/false, std::move(done));
+  LimitedSend(type, std::string(identifier), /*limited=*/false, /*session_bound=*/false,
+              std::move(done));
 }
 
 void RedisCodeStore::LimitedSend(IdentifierType type, std::string address, bool limited,
-                                 Done<SendResult> done) {
+                                 bool session_bound, Done<SendResult> done) {
   const Config& c = config_.Get().config;
   auto flow = std::make_shared<SendFlow>();
   flow->now_ms = clock_.NowMs();
+  if (session_bound) flow->flags |= kSessionBoundFlag;
   flow->done = std::move(done);
   SendResult& result = flow->result;
   result.type = type;
@@ -363,6 +333,14 @@ void RedisCodeStore::LimitedSend(IdentifierType type, std::string address, bool 
                      });
 }
 
+// When Redis may drop a new record: after the mock would have swept it, or, for a session's
+// record (no retention), after its session would have ended.
+int64_t RedisCodeStore::GarbageAfterMs(const Config& c, int flags) const {
+  const int64_t swept = int64_t{c.code_ttl_seconds} * 1000 + options_.retention_ms;
+  const int64_t session = int64_t{c.session_ttl_seconds} * 1000;
+  return ((flags & kSessionBoundFlag) != 0 ? std::max(swept, session) : swept) + kExpirySlackMs;
+}
+
 void RedisCodeStore::CreateRecord(std::shared_ptr<SendFlow> flow, int attempts_left) {
   const Config& c = config_.Get().config;
   flow->result.verification_id = SecureRandom::NewId();
@@ -370,8 +348,7 @@ void RedisCodeStore::CreateRecord(std::shared_ptr<SendFlow> flow, int attempts_l
   client_.CallScript(
       scripts_->create, {RecordKey(result.verification_id)},
       {std::string(ToString(result.type)), result.code, result.identifier, Decimal(flow->now_ms),
-       Decimal(result.expires_ms), Decimal(flow->flags),
-       Decimal(int64_t{c.code_ttl_seconds} * 1000 + options_.retention_ms + kExpirySlackMs)},
+       Decimal(result.expires_ms), Decimal(flow->flags), Decimal(GarbageAfterMs(c, flow->flags))},
       "create", [this, flow, attempts_left](CallResult&& r) mutable {
         Outcome outcome = Failure(r);
         if (outcome == Outcome::kOk && r.value.integer == 1) return AddToInbox(std::move(flow));
@@ -636,55 +613,17 @@ void RedisCodeStore::Erase(std::string_view verification_id, Done<StoreAnswer<bo
                });
 }
 
-// DELETE /admin/verifications: SCAN for this prefix's records, then its send limits, deleting
-// each page as it comes. Runs on the I/O thread, one call at a time.
-struct RedisCodeStore::ClearFlow {
-  std::string cursor = "0";
-  bool records_done = false;  // then the send limits
-  size_t deleted = 0;         // records only
-  Done<StoreAnswer<size_t>> done;
-};
-
+// DELETE /admin/verifications: this prefix's records, then its send limits.
 void RedisCodeStore::Clear(Done<StoreAnswer<size_t>> done) {
-  auto flow = std::make_shared<ClearFlow>();
-  flow->done = std::move(done);
-  ClearNext(std::move(flow));
-}
-
-void RedisCodeStore::ClearNext(std::shared_ptr<ClearFlow> flow) {
-  const std::string pattern = options_.prefix + (flow->records_done ? ":rl:*" : ":v:*");
-  client_.Call({"SCAN", flow->cursor, "MATCH", pattern, "COUNT", "1000"}, "clear_scan",
-               [this, flow](CallResult&& r) mutable {
-                 StoreAnswer<size_t> failed;
-                 failed.outcome = Failure(r);
-                 if (failed.outcome == Outcome::kOk &&
-                     (r.value.type != Value::Type::kArray || r.value.elements.size() != 2)) {
-                   failed.outcome = Outcome::kInternal;
-                 }
-                 if (failed.outcome != Outcome::kOk) return flow->done(failed);
-                 flow->cursor = r.value.elements[0].str;
-                 std::vector<std::string> unlink{"UNLINK"};
-                 for (Value& key : r.value.elements[1].elements)
-                   unlink.push_back(std::move(key.str));
-                 auto next = [this, flow] {
-                   if (flow->cursor == "0") {
-                     if (flow->records_done) return flow->done({Outcome::kOk, flow->deleted});
-                     flow->records_done = true;
-                   }
-                   ClearNext(flow);
-                 };
-                 if (unlink.size() == 1) return next();
-                 client_.Call(std::move(unlink), "clear_delete",
-                              [flow, next](CallResult&& deleted) {
-                                StoreAnswer<size_t> failure;
-                                failure.outcome = Failure(deleted);
-                                if (failure.outcome != Outcome::kOk) return flow->done(failure);
-                                if (!flow->records_done) {
-                                  flow->deleted += static_cast<size_t>(deleted.value.integer);
-                                }
-                                next();
-                              });
-               });
+  UnlinkMatching(client_, options_.prefix + ":v:*", "clear",
+                 [this, done = std::move(done)](StoreAnswer<size_t> records) mutable {
+                   if (records.outcome != Outcome::kOk) return done(records);
+                   UnlinkMatching(client_, options_.prefix + ":rl:*", "clear",
+                                  [done = std::move(done), records](StoreAnswer<size_t> limits) {
+                                    if (limits.outcome != Outcome::kOk) return done(limits);
+                                    done(records);
+                                  });
+                 });
 }
 
 // GET /admin/verifications/export: SCAN this prefix's records, then read each page's records in

@@ -55,6 +55,14 @@ class RedisCodeStore final : public CodeStore {
   bool Ready() const override;
   std::string Describe() const override;
 
+  // Inside an interaction session (RedisInteractionStore): a send to the identified user's
+  // address whose record is bound to sessions (limit, connector, record, inbox), and a verify
+  // of such a record; `blocked`: the sentinel blocks the record's identifier (answered
+  // kVerificationBlocked at its place in the check order).
+  void SendBound(IdentifierType type, std::string address, Done<SendResult> done);
+  void VerifyRecord(IdentifierType type, std::string_view verification_id, std::string_view code,
+                    bool session_bound, bool blocked, Done<Outcome> done);
+
   // Key names, for tests that look inside Redis.
   std::string RecordKey(std::string_view verification_id) const;
   std::string SendLimitKey(std::string_view normalized_recipient) const;
@@ -65,16 +73,16 @@ class RedisCodeStore final : public CodeStore {
   struct Scripts;
   struct SendFlow;
   struct SeedFlow;
-  struct ClearFlow;
   struct InboxFlow;
   struct GenerateFlow;
 
   // Send's steps after the recipient is known: limit, record, inbox.
-  void LimitedSend(IdentifierType type, std::string address, bool limited, Done<SendResult> done);
+  void LimitedSend(IdentifierType type, std::string address, bool limited, bool session_bound,
+                   Done<SendResult> done);
   void CreateRecord(std::shared_ptr<SendFlow> flow, int attempts_left);
+  int64_t GarbageAfterMs(const Config& c, int flags) const;
   void AddToInbox(std::shared_ptr<SendFlow> flow);
   void SeedNext(std::shared_ptr<SeedFlow> flow);
-  void ClearNext(std::shared_ptr<ClearFlow> flow);
   void GenerateSlice(std::shared_ptr<GenerateFlow> flow, size_t first, size_t count,
                      std::function<void()> complete);
 

@@ -25,6 +25,16 @@ extern const char kControlPollLua[];
 extern const std::size_t kControlPollLua_size;
 extern const char kControlPublishLua[];
 extern const std::size_t kControlPublishLua_size;
+extern const char kSessionCreateLua[];
+extern const std::size_t kSessionCreateLua_size;
+extern const char kSessionStartLua[];
+extern const std::size_t kSessionStartLua_size;
+extern const char kSessionRecordLua[];
+extern const std::size_t kSessionRecordLua_size;
+extern const char kSessionIdentifyLua[];
+extern const std::size_t kSessionIdentifyLua_size;
+extern const char kSentinelFailLua[];
+extern const std::size_t kSentinelFailLua_size;
 }  // namespace mfa
 
 namespace mfa::redis {

@@ -82,10 +82,6 @@ constexpr std::array<HttpError, kApiErrorCount> kApiErrors = {{
     /* kVerificationExists */
     {409, "admin.verification_exists", "A verification with this verificationId already exists."},
     /* kUserExists */ {409, "admin.user_exists", "A user with this id already exists."},
-    /* kNotShared */
-    {501, "mock.not_shared",
-     "This admin route is not available with a shared store (--store redis) yet: its state "
-     "lives in one node's memory. See docs/scale-out.md."},
 }};
 
 }  // namespace

@@ -38,9 +38,8 @@ enum class ApiError : uint8_t {
   kNotFound,               // admin: no such record, user, session, batch or message
   kVerificationExists,     // admin: a verificationId already taken
   kUserExists,             // admin: a user id already taken
-  kNotShared,              // admin: a route not yet backed by the shared store (--store redis)
 };
-inline constexpr int kApiErrorCount = static_cast<int>(ApiError::kNotShared) + 1;
+inline constexpr int kApiErrorCount = static_cast<int>(ApiError::kUserExists) + 1;
 
 // REQUIRES: outcome != Outcome::kOk.
 const HttpError& ErrorFor(Outcome outcome);

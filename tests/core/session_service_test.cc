@@ -550,6 +550,31 @@ TEST_P(SessionServiceTest, TheRecordSweepPassAlsoSweepsSessions) {
   EXPECT_EQ(sessions().size(), 0u);
 }
 
+// Logto keeps an interaction's records as long as the interaction: an expired code keeps
+// answering expired, a verified record stays.
+TEST_P(SessionServiceTest, SessionRecordsOutliveTheRetentionWhileTheirSessionLives) {
+  const std::string s = StartAs("alice");
+  const SendResult sent = SendOk(s, IdentifierType::kEmail);
+  clock().AdvanceMs(30 * 60 * kSecond);  // code TTL 600 s + retention 600 s long past
+  mfa().SweepOnce();
+  EXPECT_TRUE(store().Get(sent.verification_id));
+  EXPECT_EQ(Verify(s, IdentifierType::kEmail, sent.verification_id, sent.code),
+            Outcome::kCodeExpired);
+}
+
+TEST_P(SessionServiceTest, EndedSessionsTakeTheirRecordsWithThem) {
+  const std::string swept = StartAs("alice");
+  const SendResult swept_record = SendOk(swept, IdentifierType::kEmail);
+  clock().AdvanceMs(kHour);
+  const std::string cleared = StartAs("alice");
+  const SendResult cleared_record = SendOk(cleared, IdentifierType::kPhone);
+  EXPECT_EQ(svc().Sweep(), 1u);
+  EXPECT_FALSE(store().Get(swept_record.verification_id));
+  EXPECT_TRUE(store().Get(cleared_record.verification_id));
+  EXPECT_EQ(svc().ClearSessions(), 1u);
+  EXPECT_FALSE(store().Get(cleared_record.verification_id));
+}
+
 // ------------------------------------------------------------------ lockout (sentinel)
 
 class SessionLockoutTest : public SessionServiceTest {

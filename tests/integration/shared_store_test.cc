@@ -141,9 +141,84 @@ TEST_F(SharedStoreTest, ConcurrentCorrectVerifiesOfOneCodeOnBothNodesSucceedExac
   for (int i = 0; i < kCodes; ++i) EXPECT_EQ(per_code[i].load(), 1) << "race-" << i;
 }
 
-TEST_F(SharedStoreTest, NodeLocalAdminRoutesSayTheyAreNotShared) {
-  EXPECT_TRUE(IsErrorCode(a_->AdminGet("/admin/users"), 501, "mock.not_shared"));
-  EXPECT_EQ(Json(a_->AdminGet("/readyz").body).String("/status"), "ready");
+// The _interaction cookie of node A on node B: the session, its user, its records and the
+// lockout are the deployment's, whichever node answers.
+TEST_F(SharedStoreTest, InteractionCookieFromOneNodeWorksOnTheOther) {
+  ASSERT_EQ(a_->AdminDelete("/admin/sessions").status, 200);
+  a_->AdminDelete("/admin/users/shared-alice");
+  ASSERT_EQ(a_->AdminPost("/admin/users",
+                          R"({"id":"shared-alice","primaryEmail":"shared-alice@example.com"})")
+                .status,
+            201);
+  EXPECT_EQ(Json(b_->AdminGet("/admin/users/shared-alice").body).String("/primaryEmail"),
+            "shared-alice@example.com");
+  const HttpResponse put = a_->pub().Request("PUT", "/api/experience",
+                                             R"({"interactionEvent":"SignIn"})");
+  ASSERT_EQ(put.status, 204) << put.Describe();
+  std::string cookie;
+  for (const std::string& v : put.HeaderValues("Set-Cookie")) {
+    if (v.rfind("_interaction=", 0) == 0) cookie = v.substr(0, v.find(';'));
+  }
+  ASSERT_FALSE(cookie.empty()) << put.Describe();
+  const std::string session = cookie.substr(cookie.find('=') + 1);
+  ASSERT_EQ(b_->AdminPost("/admin/sessions/" + session + "/identify",
+                          R"({"userId":"shared-alice"})")
+                .status,
+            200);
+  const Headers with_cookie{{"Cookie", cookie}};
+  const HttpResponse sent =
+      b_->pub().Post("/api/experience/verification/mfa-verification-code",
+                     R"({"identifierType":"email"})", with_cookie);
+  ASSERT_EQ(sent.status, 200) << sent.Describe();
+  const std::string id = IdOf(sent);
+  const std::optional<std::string> code = a_->LatestCode("shared-alice@example.com");
+  ASSERT_TRUE(code);
+  auto verify = [&](MockServer& node, std::string_view with_code) {
+    return node.pub().Post("/api/experience/verification/mfa-verification-code/verify",
+                           R"({"verificationId":")" + id + R"(","code":")" +
+                               std::string(with_code) + R"(","identifierType":"email"})",
+                           with_cookie);
+  };
+  // Open mode (no cookie) never sees a session's record.
+  EXPECT_TRUE(IsErrorCode(b_->Verify(id, *code, "email"), 404, "session.verification_session_not_found"));
+  EXPECT_EQ(verify(*a_, *code).status, 200);
+  const Json interaction(b_->pub().Get("/api/experience/interaction", with_cookie).body);
+  EXPECT_EQ(interaction.String("/userId"), "shared-alice");
+  EXPECT_EQ(interaction.Bool("/verificationRecords/0/verified"), true);
+  EXPECT_EQ(Json(a_->AdminGet("/admin/sessions/" + session).body).String("/userId"),
+            "shared-alice");
+}
+
+TEST_F(SharedStoreTest, LockoutCountsFailuresOnEveryNode) {
+  ASSERT_EQ(a_->AdminDelete("/admin/sessions").status, 200);
+  ASSERT_EQ(a_->PatchConfig(R"({"lockout":{"maxFailures":3}})").status, 200);
+  b_->AdminDelete("/admin/users/shared-bob");
+  ASSERT_EQ(b_->AdminPost("/admin/users", R"({"id":"shared-bob","primaryPhone":"+15555550199"})")
+                .status,
+            201);
+  const HttpResponse session = a_->AdminPost("/admin/sessions", R"({"userId":"shared-bob"})");
+  ASSERT_EQ(session.status, 201) << session.Describe();
+  const std::string cookie = Json(session.body).String("/cookie").value_or("");
+  const Headers with_cookie{{"Cookie", cookie}};
+  const HttpResponse sent = a_->pub().Post("/api/experience/verification/mfa-verification-code",
+                                           R"({"identifierType":"phone"})", with_cookie);
+  ASSERT_EQ(sent.status, 200) << sent.Describe();
+  const std::string id = IdOf(sent);
+  const std::string code = b_->LatestCode("+15555550199").value_or("");
+  const std::string wrong = code == "111111" ? "222222" : "111111";
+  auto verify = [&](MockServer& node, const std::string& with_code) {
+    return node.pub().Post("/api/experience/verification/mfa-verification-code/verify",
+                           R"({"verificationId":")" + id + R"(","code":")" + with_code +
+                               R"(","identifierType":"phone"})",
+                           with_cookie);
+  };
+  EXPECT_TRUE(IsErrorCode(verify(*a_, wrong), 400, "verification_code.code_mismatch"));
+  EXPECT_TRUE(IsErrorCode(verify(*b_, wrong), 400, "verification_code.code_mismatch"));
+  EXPECT_TRUE(IsErrorCode(verify(*a_, wrong), 400, "verification_code.code_mismatch"));
+  EXPECT_TRUE(IsErrorCode(verify(*b_, code), 400,
+                          "session.verification_blocked_too_many_attempts"));
+  ASSERT_EQ(b_->AdminDelete("/admin/sessions").status, 200);
+  ASSERT_EQ(a_->PatchConfig(R"({"lockout":{"maxFailures":100}})").status, 200);
 }
 
 TEST_F(SharedStoreTest, ExportFromEitherNodeStreamsTheWholeDeployment) {
@@ -192,10 +267,11 @@ TEST_F(SharedStoreTest, ConfigPatchedOnOneNodeIsInForceOnTheOtherWhenItAnswers) 
   }
   EXPECT_TRUE(
       IsErrorCode(b_->Verify("cfg-1", "123456", "email"), 400, "verification_code.exceed_max_try"));
-  // Sessions stay node-local: a shared deployment refuses to turn them on.
-  EXPECT_TRUE(
-      IsErrorCode(a_->PatchConfig(R"({"sessions":"optional"})"), 400, "admin.invalid_request"));
-  ASSERT_EQ(a_->PatchConfig(R"({"maxAttempts":10})").status, 200);
+  // Session settings are the deployment's too.
+  ASSERT_EQ(a_->PatchConfig(R"({"sessions":"required","maxAttempts":10})").status, 200);
+  EXPECT_EQ(Json(b_->AdminGet("/admin/config").body).String("/sessions"), "required");
+  EXPECT_TRUE(IsErrorCode(b_->Verify("cfg-1", "123456", "email"), 400, "session.not_found"));
+  ASSERT_EQ(b_->PatchConfig(R"({"sessions":"optional"})").status, 200);
 }
 
 TEST_F(SharedStoreTest, ClockAdvancedOnOneNodeExpiresCodesOnTheOther) {
@@ -288,7 +364,6 @@ TEST(SharedStoreStartTest, NodeStartsWithRedisDownAndIsReadyOnceItAnswers) {
 
 TEST(SharedStoreStartTest, OptionsThatAShardStoreCannotHonourAreRefused) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"--store", "redis://127.0.0.1:1", "--sessions", "required"},
            {"--store", "redis://127.0.0.1:1", "--snapshot", "/tmp/x.snap"},
            {"--store", "redis://127.0.0.1:1", "--max-records", "5"},
            {"--store", "redis://127.0.0.1:1?db=2"},

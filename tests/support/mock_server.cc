@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tests/support/mock_server.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <iostream>
 
 #include "tests/support/contract.h"
+#include "tests/support/redis_server.h"
 #include "tests/support/test_values.h"
+#include "tests/support/wait.h"
 
 namespace mfa_test {
 namespace {
@@ -36,6 +40,22 @@ std::string ResetBodyFrom(const Json& config) {
 
 bool MockServer::Start(std::vector<std::string> args, const EnvVars& env, std::string admin_token) {
   error_.clear();
+  // MFA_TEST_STORE=redis (ctest's shared-store runs of a suite): every server runs over one
+  // redis-server this test process starts, each on a prefix of its own (a deployment of its own),
+  // unless the test chose a store itself.
+  const char* store = std::getenv("MFA_TEST_STORE");
+  const bool shared = store != nullptr && std::string_view(store) == "redis" &&
+                      std::find(args.begin(), args.end(), "--store") == args.end();
+  if (shared) {
+    static const std::unique_ptr<RedisServer> redis = RedisServer::Start();
+    static int deployments = 0;
+    if (!redis) {
+      error_ = "MFA_TEST_STORE=redis: could not start redis-server";
+      return false;
+    }
+    args.push_back("--store");
+    args.push_back(redis->url() + "?prefix=d" + std::to_string(++deployments));
+  }
   if (!process_.Start(std::move(args), env)) {
     error_ = process_.error();
     return false;
@@ -43,6 +63,13 @@ bool MockServer::Start(std::vector<std::string> args, const EnvVars& env, std::s
   admin_token_ = std::move(admin_token);
   public_ = NewPublicClient();
   admin_ = NewAdminClient();
+  // Over a shared store a node answers once the deployment's settings are applied.
+  if (shared && !WaitFor("the node's /readyz", [&] {
+        return NewAdminClient()->Get("/readyz").status == 200;
+      })) {
+    error_ = "MFA_TEST_STORE=redis: the node never became ready";
+    return false;
+  }
   HttpResponse config = admin_->Get("/admin/config");
   Json json(config.body);
   if (config.ok() && config.status == 200 && json.IsObject()) {

@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "redis/redis_interaction_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/recipient.h"
+#include "core/secure_random.h"
+#include "redis/scripts.h"
+#include "redis/store_support.h"
+
+namespace mfa::redis {
+namespace {
+
+int TypeIndex(IdentifierType type) { return static_cast<int>(type); }
+
+std::string EncodeUser(const User& u) {
+  std::string out;
+  AppendField(out, u.id);
+  AppendField(out, u.username);
+  AppendField(out, u.primary_email);
+  AppendField(out, u.primary_phone);
+  AppendField(out, u.password);
+  return out;
+}
+
+std::optional<User> DecodeUser(std::string_view in) {
+  std::string_view id, username, email, phone, password;
+  if (!NextField(in, &id) || !NextField(in, &username) || !NextField(in, &email) ||
+      !NextField(in, &phone) || !NextField(in, &password)) {
+    return std::nullopt;
+  }
+  return User{std::string(id), std::string(username), std::string(email), std::string(phone),
+              std::string(password)};
+}
+
+bool IsCodeFailure(Outcome o) {
+  return o == Outcome::kCodeNotFound || o == Outcome::kCodeExpired || o == Outcome::kExceedMaxTry ||
+         o == Outcome::kCodeMismatch;
+}
+
+}  // namespace
+
+struct RedisInteractionStore::Scripts {
+  Script create{EmbeddedScript(kSessionCreateLua, kSessionCreateLua_size)};
+  Script start{EmbeddedScript(kSessionStartLua, kSessionStartLua_size)};
+  Script record{EmbeddedScript(kSessionRecordLua, kSessionRecordLua_size)};
+  Script identify{EmbeddedScript(kSessionIdentifyLua, kSessionIdentifyLua_size)};
+  Script sentinel_fail{EmbeddedScript(kSentinelFailLua, kSentinelFailLua_size)};
+};
+
+// A session as its hash holds it, with the sentinel key of each type's record.
+struct RedisInteractionStore::LiveSession {
+  Session session;
+  std::string sentinel_keys[kIdentifierTypeCount];
+};
+
+RedisInteractionStore::RedisInteractionStore(const ConfigStore& config, const Clock& clock,
+                                             Client& client, RedisCodeStore& codes,
+                                             InteractionStoreOptions options)
+    : config_(config),
+      clock_(clock),
+      client_(client),
+      codes_(codes),
+      options_(std::move(options)),
+      scripts_(std::make_unique<Scripts>()) {}
+
+RedisInteractionStore::~RedisInteractionStore() = default;
+
+std::string RedisInteractionStore::SessionKey(std::string_view id) const {
+  return options_.prefix + ":s:{" + std::string(id) + "}";
+}
+
+std::string RedisInteractionStore::SentinelKey(std::string_view recipient) const {
+  return options_.prefix + ":lk:{l:" + std::string(recipient) + "}";
+}
+
+std::string RedisInteractionStore::UsersKey() const { return options_.prefix + ":{users}"; }
+
+int64_t RedisInteractionStore::TtlMs() const {
+  return int64_t{config_.Get().config.session_ttl_seconds} * 1000;
+}
+
+void RedisInteractionStore::ReadSession(
+    std::string_view session_id, std::function<void(Outcome, std::optional<LiveSession>)> then) {
+  client_.Call(
+      {"HGETALL", SessionKey(session_id)}, "session_get",
+      [then = std::move(then), id = std::string(session_id), now = clock_.NowMs()](CallResult&& r) {
+        const Outcome failure = Failure(r);
+        if (failure != Outcome::kOk) return then(failure, std::nullopt);
+        if (r.value.type != Value::Type::kArray || r.value.elements.empty()) {
+          return then(Outcome::kOk, std::nullopt);
+        }
+        LiveSession live;
+        Session& s = live.session;
+        s.id = id;
+        const std::vector<Value>& e = r.value.elements;
+        for (size_t i = 0; i + 1 < e.size(); i += 2) {
+          const std::string& field = e[i].str;
+          const std::string& value = e[i + 1].str;
+          if (field == "x") {
+            s.expires_ms = ParseInt(value);
+          } else if (field == "st") {
+            s.interaction_started = value == "1";
+          } else if (field == "ev") {
+            s.event = ParseInteractionEvent(value).value_or(InteractionEvent::kSignIn);
+          } else if (field == "u") {
+            s.user_id = value;
+          } else if (field.size() == 2 && (field[1] == '0' || field[1] == '1')) {
+            const int type = field[1] - '0';
+            if (field[0] == 'r') s.record_ids[type] = value;
+            if (field[0] == 'k') live.sentinel_keys[type] = value;
+          }
+        }
+        if (s.expires_ms <= now) return then(Outcome::kOk, std::nullopt);
+        then(Outcome::kOk, std::move(live));
+      });
+}
+
+void RedisInteractionStore::Check(std::string_view session_id, Done<Outcome> done) {
+  ReadSession(
+      session_id, [done = std::move(done)](Outcome failure, std::optional<LiveSession> live) {
+        if (failure != Outcome::kOk) return done(failure);
+        if (!live) return done(Outcome::kSessionNotFound);
+        done(live->session.interaction_started ? Outcome::kOk : Outcome::kInteractionNotFound);
+      });
+}
+
+void RedisInteractionStore::Send(std::string_view session_id, IdentifierType type,
+                                 Done<SendResult> done) {
+  auto fail = [type](Outcome outcome) {
+    SendResult result;
+    result.type = type;
+    result.outcome = outcome;
+    return result;
+  };
+  ReadSession(session_id, [this, type, fail, done = std::move(done), id = std::string(session_id)](
+                              Outcome failure, std::optional<LiveSession> live) mutable {
+    if (failure != Outcome::kOk) return done(fail(failure));
+    if (!live) return done(fail(Outcome::kSessionNotFound));
+    if (!live->session.interaction_started) return done(fail(Outcome::kInteractionNotFound));
+    if (live->session.user_id.empty()) return done(fail(Outcome::kIdentifierNotFound));
+    GetUser(live->session.user_id, [this, type, fail, done = std::move(done), id = std::move(id)](
+                                       StoreAnswer<std::optional<User>> user) mutable {
+      if (user.outcome != Outcome::kOk) return done(fail(user.outcome));
+      if (!user.value) return done(fail(Outcome::kIdentifierNotFound));
+      std::string address =
+          type == IdentifierType::kEmail ? user.value->primary_email : user.value->primary_phone;
+      if (address.empty()) return done(fail(Outcome::kFactorNotEnabled));
+      const std::string sentinel_key = SentinelKey(NormalizeRecipient(type, address));
+      codes_.SendBound(
+          type, std::move(address),
+          [this, type, fail, sentinel_key, done = std::move(done),
+           id = std::move(id)](SendResult sent) mutable {
+            if (sent.outcome != Outcome::kOk) return done(std::move(sent));
+            // A new send of a type replaces the session's older record of that type. (The
+            // arguments are built first: the completion below takes `sent` by move.)
+            std::vector<std::string> args{Decimal(clock_.NowMs()), std::to_string(TypeIndex(type)),
+                                          sent.verification_id, sentinel_key};
+            client_.CallScript(
+                scripts_->record, {SessionKey(id)}, std::move(args), "session_record",
+                [this, fail, done = std::move(done),
+                 sent = std::move(sent)](CallResult&& r) mutable {
+                  const Outcome failure = Failure(r);
+                  // The session expired (or the store failed) while the code was being created: the
+                  // record has nowhere to live.
+                  if (failure != Outcome::kOk || r.value.is_nil()) {
+                    const Outcome answer =
+                        failure != Outcome::kOk ? failure : Outcome::kSessionNotFound;
+                    return EraseRecords({sent.verification_id},
+                                        [done = std::move(done), answer, fail](Outcome) mutable {
+                                          done(fail(answer));
+                                        });
+                  }
+                  if (r.value.str.empty()) return done(std::move(sent));
+                  EraseRecords({r.value.str}, [done = std::move(done), sent = std::move(sent),
+                                               fail](Outcome erased) mutable {
+                    if (erased != Outcome::kOk) return done(fail(erased));
+                    done(std::move(sent));
+                  });
+                });
+          });
+    });
+  });
+}
+
+void RedisInteractionStore::Verify(std::string_view session_id, IdentifierType type,
+                                   std::string_view record_id, std::string_view code,
+                                   Done<SessionVerifyResult> done) {
+  ReadSession(session_id, [this, type, done = std::move(done), record_id = std::string(record_id),
+                           code = std::string(code)](Outcome failure,
+                                                     std::optional<LiveSession> live) mutable {
+    if (failure != Outcome::kOk) return done({failure, 0});
+    if (!live) return done({Outcome::kSessionNotFound, 0});
+    if (!live->session.interaction_started) return done({Outcome::kInteractionNotFound, 0});
+    const Config& c = config_.Get().config;
+    if (c.profile == Profile::kDocumented && !c.connector_enabled(type)) {
+      return done({Outcome::kConnectorNotFound, 0});
+    }
+    // Logto looks the record up by type and id in this interaction only.
+    if (live->session.record_ids[TypeIndex(type)] != record_id) {
+      return done({Outcome::kVerificationNotFound, 0});
+    }
+    std::string sentinel_key = live->sentinel_keys[TypeIndex(type)];
+    if (c.lockout.max_failures == 0 || sentinel_key.empty()) {
+      return VerifyUnblocked(std::move(record_id), type, std::move(code), "", 0, std::move(done));
+    }
+    // The sentinel lives in another slot than the record: read first, then verify (as Logto
+    // does, not atomically; two nodes may both let one failure past the threshold).
+    client_.Call(
+        {"HGET", sentinel_key, "b"}, "sentinel_get",
+        [this, type, done = std::move(done), record_id = std::move(record_id),
+         code = std::move(code), sentinel_key, now = clock_.NowMs()](CallResult&& r) mutable {
+          const Outcome failure = Failure(r);
+          if (failure != Outcome::kOk) return done({failure, 0});
+          const int64_t until = r.value.is_nil() ? 0 : ParseInt(r.value.str);
+          VerifyUnblocked(std::move(record_id), type, std::move(code), std::move(sentinel_key),
+                          until > now ? until - now : 0, std::move(done));
+        });
+  });
+}
+
+void RedisInteractionStore::VerifyUnblocked(std::string record_id, IdentifierType type,
+                                            std::string code, std::string sentinel_key,
+                                            int64_t blocked_ms, Done<SessionVerifyResult> done) {
+  codes_.VerifyRecord(type, record_id, code, /*session_bound=*/true, blocked_ms > 0,
+                      [this, blocked_ms, sentinel_key = std::move(sentinel_key),
+                       done = std::move(done)](Outcome outcome) mutable {
+                        if (outcome == Outcome::kVerificationBlocked)
+                          return done({outcome, blocked_ms});
+                        if (sentinel_key.empty() || !IsCodeFailure(outcome))
+                          return done({outcome, 0});
+                        const Config& c = config_.Get().config;
+                        client_.CallScript(
+                            scripts_->sentinel_fail, {sentinel_key},
+                            {Decimal(clock_.NowMs()), Decimal(c.lockout.max_failures),
+                             Decimal(int64_t{c.lockout.window_seconds} * 1000),
+                             Decimal(int64_t{c.lockout.duration_seconds} * 1000)},
+                            "sentinel_fail", [outcome, done = std::move(done)](CallResult&& r) {
+                              // A failure the sentinel did not count would be lost in silence: say
+                              // so instead.
+                              const Outcome failure = Failure(r);
+                              done({failure != Outcome::kOk ? failure : outcome, 0});
+                            });
+                      });
+}
+
+void RedisInteractionStore::EraseRecords(std::vector<std::string> ids,
+                                         std::function<void(Outcome)> then) {
+  std::vector<std::string> command{"DEL"};
+  for (std::string& id : ids) {
+    if (!id.empty()) command.push_back(codes_.RecordKey(id));
+  }
+  if (command.size() == 1) return then(Outcome::kOk);
+  client_.Call(std::move(command), "delete",
+               [then = std::move(then)](CallResult&& r) { then(Failure(r)); });
+}
+
+void RedisInteractionStore::StartInteraction(std::string_view session_id, InteractionEvent event,
+                                             Done<StoreAnswer<StartedInteraction>> done) {
+  auto create = [this, event](Done<StoreAnswer<StartedInteraction>> done) {
+    NewSession("", /*start_interaction=*/true, event, 3,
+               [done = std::move(done)](StoreAnswer<Session> created) {
+                 done({created.outcome, StartedInteraction{created.value.id, true}});
+               });
+  };
+  if (session_id.empty()) return create(std::move(done));
+  const int64_t now = clock_.NowMs();
+  client_.CallScript(
+      scripts_->start, {SessionKey(session_id)},
+      {Decimal(now), Decimal(now + TtlMs()), std::string(ToString(event)),
+       Decimal(TtlMs() + kExpirySlackMs)},
+      "session_start",
+      [this, create, done = std::move(done), id = std::string(session_id)](CallResult&& r) mutable {
+        const Outcome failure = Failure(r);
+        if (failure != Outcome::kOk) return done({failure, {}});
+        // Unknown or expired: a new session, as on a first visit.
+        if (r.value.type != Value::Type::kArray) return create(std::move(done));
+        std::vector<std::string> wiped;
+        for (Value& old : r.value.elements) wiped.push_back(std::move(old.str));
+        EraseRecords(std::move(wiped),
+                     [done = std::move(done), id = std::move(id)](Outcome erased) mutable {
+                       done({erased, StartedInteraction{std::move(id), false}});
+                     });
+      });
+}
+
+void RedisInteractionStore::NewSession(std::string user_id, bool start_interaction,
+                                       InteractionEvent event, int attempts_left,
+                                       Done<StoreAnswer<Session>> done) {
+  Session s;
+  s.id = SecureRandom::NewId();
+  s.expires_ms = clock_.NowMs() + TtlMs();
+  s.interaction_started = start_interaction;
+  s.event = event;
+  s.user_id = std::move(user_id);
+  const std::string key = SessionKey(s.id);
+  std::vector<std::string> args{Decimal(s.expires_ms), start_interaction ? "1" : "0",
+                                std::string(ToString(event)), s.user_id,
+                                Decimal(TtlMs() + kExpirySlackMs)};
+  client_.CallScript(
+      scripts_->create, {key}, std::move(args), "session_create",
+      [this, s = std::move(s), attempts_left, done = std::move(done)](CallResult&& r) mutable {
+        Outcome outcome = Failure(r);
+        if (outcome == Outcome::kOk && r.value.integer == 1) {
+          return done({Outcome::kOk, std::move(s)});
+        }
+        // A random 21-character id already taken: draw another.
+        if (outcome == Outcome::kOk && attempts_left > 1) {
+          return NewSession(std::move(s.user_id), s.interaction_started, s.event, attempts_left - 1,
+                            std::move(done));
+        }
+        if (outcome == Outcome::kOk) outcome = Outcome::kInternal;
+        done({outcome, {}});
+      });
+}
+
+// One View: the session, then its records one by one (at most one per type).
+struct RedisInteractionStore::ViewFlow {
+  SessionView view;
+  Done<StoreAnswer<std::optional<SessionView>>> done;
+};
+
+void RedisInteractionStore::View(std::string_view session_id,
+                                 Done<StoreAnswer<std::optional<SessionView>>> done) {
+  ReadSession(session_id, [this, done = std::move(done)](Outcome failure,
+                                                         std::optional<LiveSession> live) mutable {
+    if (failure != Outcome::kOk) return done({failure, std::nullopt});
+    if (!live) return done({Outcome::kOk, std::nullopt});
+    auto flow = std::make_shared<ViewFlow>();
+    flow->view.session = std::move(live->session);
+    flow->done = std::move(done);
+    ReadViewRecord(std::move(flow), 0);
+  });
+}
+
+void RedisInteractionStore::ReadViewRecord(std::shared_ptr<ViewFlow> flow, int type) {
+  const Session& s = flow->view.session;
+  while (type < kIdentifierTypeCount && s.record_ids[type].empty()) ++type;
+  if (type == kIdentifierTypeCount) return flow->done({Outcome::kOk, std::move(flow->view)});
+  codes_.Get(s.record_ids[type], [this, flow,
+                                  type](StoreAnswer<std::optional<RecordSnapshot>> record) mutable {
+    if (record.outcome != Outcome::kOk) return flow->done({record.outcome, {}});
+    if (record.value) {
+      flow->view.records.push_back({record.value->verification_id, record.value->identifier_type,
+                                    record.value->identifier, record.value->verified});
+    }
+    ReadViewRecord(std::move(flow), type + 1);
+  });
+}
+
+void RedisInteractionStore::CreateSession(std::string user_id, bool start_interaction,
+                                          InteractionEvent event, Done<StoreAnswer<Session>> done) {
+  if (user_id.empty()) {
+    return NewSession(std::move(user_id), start_interaction, event, 3, std::move(done));
+  }
+  client_.Call(
+      {"HEXISTS", UsersKey(), user_id}, "user_get",
+      [this, user_id, start_interaction, event, done = std::move(done)](CallResult&& r) mutable {
+        const Outcome failure = Failure(r);
+        if (failure != Outcome::kOk) return done({failure, {}});
+        if (r.value.integer != 1) return done({Outcome::kIdentifierNotFound, {}});
+        NewSession(std::move(user_id), start_interaction, event, 3, std::move(done));
+      });
+}
+
+void RedisInteractionStore::Identify(std::string_view session_id, std::string_view user_id,
+                                     Done<Outcome> done) {
+  client_.Call({"HEXISTS", UsersKey(), std::string(user_id)}, "user_get",
+               [this, done = std::move(done), session_id = std::string(session_id),
+                user_id = std::string(user_id)](CallResult&& r) mutable {
+                 const Outcome failure = Failure(r);
+                 if (failure != Outcome::kOk) return done(failure);
+                 if (r.value.integer != 1) return done(Outcome::kIdentifierNotFound);
+                 client_.CallScript(
+                     scripts_->identify, {SessionKey(session_id)},
+                     {Decimal(clock_.NowMs()), user_id}, "session_identify",
+                     [done = std::move(done)](CallResult&& set) {
+                       const Outcome failed = Failure(set);
+                       if (failed != Outcome::kOk) return done(failed);
+                       done(set.value.integer == 1 ? Outcome::kOk : Outcome::kSessionNotFound);
+                     });
+               });
+}
+
+void RedisInteractionStore::ClearSessions(Done<StoreAnswer<size_t>> done) {
+  UnlinkMatching(client_, options_.prefix + ":s:*", "sessions_clear",
+                 [this, done = std::move(done)](StoreAnswer<size_t> sessions) mutable {
+                   if (sessions.outcome != Outcome::kOk) return done(sessions);
+                   UnlinkMatching(client_, options_.prefix + ":lk:*", "sessions_clear",
+                                  [done = std::move(done), sessions](StoreAnswer<size_t> locks) {
+                                    if (locks.outcome != Outcome::kOk) return done(locks);
+                                    done(sessions);
+                                  });
+                 });
+}
+
+void RedisInteractionStore::AddUser(User user, Done<StoreAnswer<bool>> done) {
+  client_.Call({"HSETNX", UsersKey(), user.id, EncodeUser(user)}, "user_add",
+               [done = std::move(done)](CallResult&& r) {
+                 const Outcome failure = Failure(r);
+                 done({failure, failure == Outcome::kOk && r.value.integer == 1});
+               });
+}
+
+void RedisInteractionStore::PutUser(const User& user, Done<Outcome> done) {
+  client_.Call({"HSET", UsersKey(), user.id, EncodeUser(user)}, "user_add",
+               [done = std::move(done)](CallResult&& r) { done(Failure(r)); });
+}
+
+void RedisInteractionStore::GetUser(std::string_view id,
+                                    Done<StoreAnswer<std::optional<User>>> done) {
+  client_.Call({"HGET", UsersKey(), std::string(id)}, "user_get",
+               [done = std::move(done)](CallResult&& r) {
+                 StoreAnswer<std::optional<User>> answer;
+                 answer.outcome = Failure(r);
+                 if (answer.outcome == Outcome::kOk && !r.value.is_nil()) {
+                   answer.value = DecodeUser(r.value.str);
+                   if (!answer.value) answer.outcome = Outcome::kInternal;
+                 }
+                 done(std::move(answer));
+               });
+}
+
+void RedisInteractionStore::ListUsers(Done<StoreAnswer<std::vector<User>>> done) {
+  client_.Call({"HVALS", UsersKey()}, "user_list", [done = std::move(done)](CallResult&& r) {
+    StoreAnswer<std::vector<User>> answer;
+    answer.outcome = Failure(r);
+    if (answer.outcome == Outcome::kOk) {
+      for (const Value& v : r.value.elements) {
+        std::optional<User> user = DecodeUser(v.str);
+        if (!user) {
+          answer.outcome = Outcome::kInternal;
+          break;
+        }
+        answer.value.push_back(std::move(*user));
+      }
+      // By id, as the in-memory directory lists them.
+      std::sort(answer.value.begin(), answer.value.end(),
+                [](const User& a, const User& b) { return a.id < b.id; });
+    }
+    done(std::move(answer));
+  });
+}
+
+void RedisInteractionStore::RemoveUser(std::string_view id, Done<StoreAnswer<bool>> done) {
+  client_.Call({"HDEL", UsersKey(), std::string(id)}, "user_delete",
+               [done = std::move(done)](CallResult&& r) {
+                 const Outcome failure = Failure(r);
+                 done({failure, failure == Outcome::kOk && r.value.integer == 1});
+               });
+}
+
+}  // namespace mfa::redis

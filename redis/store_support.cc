@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "redis/store_support.h"
+
+#include <charconv>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace mfa::redis {
+
+std::string Decimal(int64_t value) { return std::to_string(value); }
+
+int64_t ParseInt(std::string_view s) {
+  int64_t value = 0;
+  std::from_chars(s.data(), s.data() + s.size(), value);
+  return value;
+}
+
+Outcome Failure(const CallResult& result) {
+  switch (result.error) {
+    case CallError::kNone:
+      break;
+    case CallError::kOverloaded:
+      return Outcome::kStoreBusy;
+    default:
+      return Outcome::kStoreUnavailable;
+  }
+  if (result.value.type != Value::Type::kError) return Outcome::kOk;
+  const std::string& e = result.value.str;
+  if (e.rfind("OOM", 0) == 0) return Outcome::kStoreFull;  // Redis's maxmemory is the cap
+  for (std::string_view transient :
+       {"LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN", "MOVED", "ASK"}) {
+    if (e.rfind(transient, 0) == 0) return Outcome::kStoreUnavailable;
+  }
+  return Outcome::kInternal;  // a script error is a bug of ours
+}
+
+void AppendField(std::string& out, std::string_view field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+}
+
+bool NextField(std::string_view& in, std::string_view* field) {
+  const size_t colon = in.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const int64_t length = ParseInt(in.substr(0, colon));
+  if (length < 0 || static_cast<size_t>(length) > in.size() - colon - 1) return false;
+  *field = in.substr(colon + 1, static_cast<size_t>(length));
+  in.remove_prefix(colon + 1 + static_cast<size_t>(length));
+  return true;
+}
+
+namespace {
+
+// One UnlinkMatching, page after page. Touched by one thread at a time (each page starts the
+// next from its completion).
+struct UnlinkFlow {
+  Client& client;
+  std::string pattern;
+  std::string op;
+  std::string cursor = "0";
+  size_t deleted = 0;
+  Done<StoreAnswer<size_t>> done;
+};
+
+void UnlinkPage(std::shared_ptr<UnlinkFlow> flow) {
+  flow->client.Call({"SCAN", flow->cursor, "MATCH", flow->pattern, "COUNT", "1000"},
+                    flow->op + "_scan", [flow](CallResult&& r) {
+                      StoreAnswer<size_t> failed;
+                      failed.outcome = Failure(r);
+                      if (failed.outcome == Outcome::kOk &&
+                          (r.value.type != Value::Type::kArray || r.value.elements.size() != 2)) {
+                        failed.outcome = Outcome::kInternal;
+                      }
+                      if (failed.outcome != Outcome::kOk) return flow->done(failed);
+                      flow->cursor = r.value.elements[0].str;
+                      std::vector<std::string> unlink{"UNLINK"};
+                      for (Value& key : r.value.elements[1].elements)
+                        unlink.push_back(std::move(key.str));
+                      auto next = [flow] {
+                        if (flow->cursor == "0") return flow->done({Outcome::kOk, flow->deleted});
+                        UnlinkPage(flow);
+                      };
+                      if (unlink.size() == 1) return next();
+                      flow->client.Call(std::move(unlink), flow->op + "_delete",
+                                        [flow, next](CallResult&& deleted) {
+                                          StoreAnswer<size_t> failure;
+                                          failure.outcome = Failure(deleted);
+                                          if (failure.outcome != Outcome::kOk)
+                                            return flow->done(failure);
+                                          flow->deleted +=
+                                              static_cast<size_t>(deleted.value.integer);
+                                          next();
+                                        });
+                    });
+}
+
+}  // namespace
+
+void UnlinkMatching(Client& client, std::string pattern, std::string_view op,
+                    Done<StoreAnswer<size_t>> done) {
+  UnlinkPage(std::make_shared<UnlinkFlow>(
+      UnlinkFlow{client, std::move(pattern), std::string(op), "0", 0, std::move(done)}));
+}
+
+}  // namespace mfa::redis
