@@ -527,7 +527,7 @@ for idx in "${!SIZE_COUNTS[@]}"; do
 done
 
 # ---- the shared store (issue 12): one node over Redis vs one node in memory --------------------
-# Same options for both nodes (the Redis node implies --sessions off; the memory node is given it),
+# Same options for both nodes (--sessions off for both: the load test's verifies are open mode),
 # the same population and walked-batch sizes, alternated with the ceilings, which stay up.
 # The Redis node's walked batch is generated with one fixed code into an empty Redis and its ids
 # read from Redis (GET /admin/verifications/export is node-local: 501 over Redis).
@@ -542,7 +542,7 @@ if [[ $STORE == redis ]]; then
   N=$REDIS_N
   log "=== shared store: $N codes over Redis and in memory (+ a fresh walked batch of $WALK per success run) ==="
   start_redis
-  start_mfa redis --metrics on --store "redis://127.0.0.1:$REDIS_PORT?prefix=$REDIS_PREFIX"
+  start_mfa redis --metrics on --sessions off --store "redis://127.0.0.1:$REDIS_PORT?prefix=$REDIS_PREFIX"
   wait_ready redis
   start_mfa mem --metrics on --sessions off
   RESULTS_TO=$RESULTS_REDIS
