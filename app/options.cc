@@ -9,7 +9,7 @@
 
 namespace mfa {
 
-bool ParseRedisUrl(const std::string& url, HostPort* address, std::string* prefix,
+bool ParseRedisUrl(const std::string& url, std::vector<HostPort>* seeds, std::string* prefix,
                    std::string* why) {
   constexpr std::string_view kScheme = "redis://";
   if (url.rfind(kScheme, 0) != 0) {
@@ -26,8 +26,22 @@ bool ParseRedisUrl(const std::string& url, HostPort* address, std::string* prefi
     *why = "no user, password or database number (hiredis 0.14 has no AUTH here; use a prefix)";
     return false;
   }
-  if (!ParseHostPort(rest, address) || address->host.empty() || address->port == 0) {
-    *why = "HOST:PORT is missing or malformed";
+  seeds->clear();
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = rest.find(',', start);
+    HostPort address;
+    if (!ParseHostPort(rest.substr(start, comma - start), &address) || address.host.empty() ||
+        address.port == 0) {
+      *why = "HOST:PORT is missing or malformed";
+      return false;
+    }
+    seeds->push_back(std::move(address));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (seeds->size() > 64) {
+    *why = "at most 64 HOST:PORT seeds";
     return false;
   }
   *prefix = "mfa";
@@ -251,9 +265,11 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
       ->envname("MFA_MOCK_SHUTDOWN_GRACE")
       ->check(CLI::Range(0, 600))
       ->capture_default_str();
-  app.add_option("--store", o->store,
-                 "Where the verification-code state lives: memory (this process) or "
-                 "redis://HOST:PORT[?prefix=NAME] (shared by every node pointed at it)")
+  app.add_option(
+         "--store", o->store,
+         "Where the verification-code state lives: memory (this process) or "
+         "redis://HOST:PORT[,HOST:PORT...][?prefix=NAME] (shared by every node pointed at it; "
+         "a Redis Cluster is found by itself from any of its nodes)")
       ->envname("MFA_MOCK_STORE")
       ->capture_default_str();
   app.add_option("--store-timeout-ms", o->store_timeout_ms,
@@ -361,7 +377,8 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
   if (o->store != "memory") {
     std::string why;
     if (!ParseRedisUrl(o->store, &o->redis, &o->redis_prefix, &why)) {
-      return usage("--store must be memory or redis://HOST:PORT[?prefix=NAME]: " + why);
+      return usage("--store must be memory or redis://HOST:PORT[,HOST:PORT...][?prefix=NAME]: " +
+                   why);
     }
     // What a shared store does not hold yet: refused rather than kept per node in silence.
     if (!o->snapshot_file.empty()) {

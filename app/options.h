@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 
@@ -44,9 +45,10 @@ struct AppOptions {
   uint32_t snapshot_interval_seconds = 60;  // 0 = only at shutdown
   bool snapshot_ignore_corrupt = false;
   uint32_t shutdown_grace_seconds = 10;
-  // --store: "memory" (this process) or redis://HOST:PORT[?prefix=NAME] (shared by many nodes).
+  // --store: "memory" (this process) or redis://HOST:PORT[,HOST:PORT...][?prefix=NAME] (shared
+  // by many nodes; one server or any nodes of a Redis Cluster).
   std::string store = "memory";
-  HostPort redis;  // parsed from a redis:// store
+  std::vector<HostPort> redis;  // the seeds, parsed from a redis:// store
   std::string redis_prefix = "mfa";
   uint32_t store_timeout_ms = 1000;
   size_t store_max_in_flight = 10000;
@@ -61,9 +63,9 @@ enum class ParseStatus { kRun, kExitOk, kExitUsage };
 // kExitOk (--help, --version) `message` holds what to print on stdout.
 ParseStatus ParseOptions(int argc, char** argv, AppOptions* options, std::string* message);
 
-// "redis://HOST:PORT[?prefix=NAME]" (prefix: letters, digits, '_', '-', ':', '.'; 1 to 64 of them);
-// false with `why` set if malformed.
-bool ParseRedisUrl(const std::string& url, HostPort* address, std::string* prefix,
+// "redis://HOST:PORT[,HOST:PORT...][?prefix=NAME]" (prefix: letters, digits, '_', '-', ':', '.';
+// 1 to 64 of them); false with `why` set if malformed.
+bool ParseRedisUrl(const std::string& url, std::vector<HostPort>* seeds, std::string* prefix,
                    std::string* why);
 
 // "host:port", "[v6]:port" or ":port"; false if malformed.

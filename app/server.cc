@@ -68,7 +68,7 @@ std::string NodeId() {
 }
 
 // The shared store's client, observed for metrics.
-class StoreMetrics final : public redis::ClientObserver {
+class StoreMetrics final : public redis::ClientObserver, public redis::RouterObserver {
  public:
   explicit StoreMetrics(metrics::Metrics& metrics) : metrics_(metrics) {}
   void CallFinished(std::string_view op, redis::CallError error,
@@ -77,6 +77,12 @@ class StoreMetrics final : public redis::ClientObserver {
                        std::chrono::duration<double>(latency).count());
   }
   void Reconnected() override { metrics_.StoreReconnected(); }
+  void Redirected(bool ask) override { metrics_.StoreClusterEvent(ask ? "ask" : "moved"); }
+  void SlotsRefreshed() override { metrics_.StoreClusterEvent("slots_refreshed"); }
+  void MastersChanged() override {
+    metrics_.StoreClusterEvent("masters_changed");
+    LogInfo("store: a slot's master changed (resharding or failover); routing follows");
+  }
   void ConnectionChanged(bool up) override {
     if (up) {
       LogInfo("store: connected");
@@ -123,7 +129,7 @@ struct ServerState {
   std::unique_ptr<InteractionStore> interactions;
   redis::RedisInteractionStore* shared_interactions = nullptr;  // owned by `interactions`
   std::unique_ptr<StoreMetrics> store_metrics;
-  std::unique_ptr<redis::Client> redis_client;        // with --store redis://
+  std::unique_ptr<redis::Router> redis_client;        // with --store redis://
   std::unique_ptr<redis::RedisControlPlane> control;  // with --store redis://
   std::unique_ptr<ConnectorFiles> connector_files;
   std::unique_ptr<RequestJournal> journal;
@@ -141,17 +147,21 @@ Server::Server(AppOptions options)
     s.interactions = std::make_unique<MemoryInteractionStore>(s.sessions);
     return;
   }
-  redis::ClientOptions client;
-  client.host = options_.redis.host;
-  client.port = options_.redis.port;
-  client.call_timeout = std::chrono::milliseconds(options_.store_timeout_ms);
-  client.max_in_flight = options_.store_max_in_flight;
+  redis::RouterOptions router;
+  std::string seeds;
+  for (const HostPort& seed : options_.redis) {
+    router.seeds.push_back(redis::SeedAddress{seed.host, seed.port});
+    seeds += (seeds.empty() ? "" : ",") + Endpoint(seed.host, seed.port);
+  }
+  router.client.call_timeout = std::chrono::milliseconds(options_.store_timeout_ms);
+  router.client.max_in_flight = options_.store_max_in_flight;
   s.store_metrics = std::make_unique<StoreMetrics>(*s.metrics);
-  s.redis_client = std::make_unique<redis::Client>(client, s.store_metrics.get());
+  s.redis_client =
+      std::make_unique<redis::Router>(router, s.store_metrics.get(), s.store_metrics.get());
   auto codes = std::make_unique<redis::RedisCodeStore>(
       s.config, s.clock, *s.redis_client,
       redis::CodeStoreOptions{.prefix = options_.redis_prefix,
-                              .address = Endpoint(options_.redis.host, options_.redis.port),
+                              .address = seeds,
                               .inbox_capacity = options_.inbox_size,
                               .retention_ms = int64_t{options_.retention_seconds} * 1000});
   auto interactions = std::make_unique<redis::RedisInteractionStore>(

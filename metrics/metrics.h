@@ -32,10 +32,39 @@ struct ScrapeSources {
 };
 
 // The operations of the shared store, the label values of its metrics (others count as "other").
-inline constexpr std::string_view kStoreOperations[] = {
-    "verify",      "send_limit",  "create", "inbox_add",  "send_limit_release", "seed",
-    "seed_undo",   "get",         "delete", "clear_scan", "clear_delete",       "inbox_list",
-    "inbox_state", "inbox_clear", "health", "other"};
+inline constexpr std::string_view kStoreOperations[] = {"verify",
+                                                        "send_limit",
+                                                        "create",
+                                                        "inbox_add",
+                                                        "send_limit_release",
+                                                        "seed",
+                                                        "seed_undo",
+                                                        "get",
+                                                        "delete",
+                                                        "clear_scan",
+                                                        "clear_delete",
+                                                        "inbox_list",
+                                                        "inbox_state",
+                                                        "inbox_clear",
+                                                        "session_get",
+                                                        "session_create",
+                                                        "session_start",
+                                                        "session_record",
+                                                        "session_identify",
+                                                        "sessions_clear_scan",
+                                                        "sessions_clear_delete",
+                                                        "sentinel_get",
+                                                        "sentinel_fail",
+                                                        "user_get",
+                                                        "user_add",
+                                                        "user_list",
+                                                        "user_delete",
+                                                        "cluster_slots",
+                                                        "health",
+                                                        "other"};
+// What a Redis Cluster router reports (StoreClusterEvent).
+inline constexpr std::string_view kStoreClusterEvents[] = {"moved", "ask", "slots_refreshed",
+                                                           "masters_changed"};
 
 struct BuildInfo {
   std::string version;
@@ -76,6 +105,9 @@ class Metrics {
   // error kind ("" when Redis answered; e.g. "timeout", "unavailable"), and each reconnection.
   virtual void StoreCall(std::string_view operation, std::string_view error, double seconds) {}
   virtual void StoreReconnected() {}
+  // A Redis Cluster event (kStoreClusterEvents): a redirect followed, a slot table read, a slot's
+  // master changed (resharding or failover).
+  virtual void StoreClusterEvent(std::string_view event) {}
 
   // The exposition text (format 0.0.4).
   virtual std::string Render() = 0;

@@ -268,6 +268,15 @@ class PrometheusMetrics final : public Metrics {
 
   void StoreReconnected() override { store_reconnects_.fetch_add(1, std::memory_order_relaxed); }
 
+  void StoreClusterEvent(std::string_view event) override {
+    for (size_t i = 0; i < std::size(kStoreClusterEvents); ++i) {
+      if (kStoreClusterEvents[i] == event) {
+        store_cluster_events_[i].fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+    }
+  }
+
   void SetScrapeSources(ScrapeSources sources) override {
     std::lock_guard lock(mutex_);
     sources_ = std::move(sources);
@@ -510,6 +519,15 @@ class PrometheusMetrics final : public Metrics {
     AddCounter(reconnects, {},
                static_cast<double>(store_reconnects_.load(std::memory_order_relaxed)));
     families.push_back(std::move(reconnects));
+    auto cluster = Family("mfa_mock_store_cluster_events_total",
+                          "Redis Cluster events: redirects followed (moved, ask), slot tables "
+                          "read, slots whose master changed (resharding, failover).",
+                          prom::MetricType::Counter);
+    for (size_t i = 0; i < std::size(kStoreClusterEvents); ++i) {
+      AddCounter(cluster, {Label("event", kStoreClusterEvents[i])},
+                 static_cast<double>(store_cluster_events_[i].load(std::memory_order_relaxed)));
+    }
+    families.push_back(std::move(cluster));
   }
 
   static void RenderSources(const ScrapeSources& sources,
@@ -588,6 +606,7 @@ class PrometheusMetrics final : public Metrics {
   };
   std::array<StoreCells, kStoreOpCount> store_{};
   std::atomic<uint64_t> store_reconnects_{0};
+  std::array<std::atomic<uint64_t>, std::size(kStoreClusterEvents)> store_cluster_events_{};
   // Lock-free views of routes_ for the record path; written once per id under mutex_.
   std::array<std::atomic<Route*>, kMaxRoutes> route_by_id_{};
   std::array<std::atomic<Route*>, kListenerCount> unmatched_{};

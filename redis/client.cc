@@ -43,6 +43,12 @@ void AppendBulk(std::string* out, std::string_view arg) {
   out->append("\r\n");
 }
 
+// ASKING, sent in the same write just before a command redirected by an ASK reply.
+void AppendAsking(std::string* out) {
+  AppendCount(out, '*', 1);
+  AppendBulk(out, "ASKING");
+}
+
 size_t FormattedSize(const std::vector<std::string>& args) {
   size_t size = 0;
   for (const std::string& a : args) size += a.size() + 16;
@@ -161,7 +167,8 @@ void Client::Stop() {
   thread_.join();
 }
 
-void Client::Call(const std::vector<std::string>& argv, std::string_view op, Callback done) {
+void Client::Call(const std::vector<std::string>& argv, std::string_view op, Callback done,
+                  bool asking) {
   if (argv.empty()) {  // "*0" gets no reply from Redis: it would break the FIFO's order
     Value error;
     error.type = Value::Type::kError;
@@ -171,16 +178,19 @@ void Client::Call(const std::vector<std::string>& argv, std::string_view op, Cal
     return;
   }
   std::string command;
-  command.reserve(16 + FormattedSize(argv));
+  command.reserve(32 + FormattedSize(argv));
+  if (asking) AppendAsking(&command);
   AppendCount(&command, '*', argv.size());
   for (const std::string& a : argv) AppendBulk(&command, a);
-  Submit(Kind::kCall, std::move(command), op, std::move(done), nullptr);
+  Submit(Kind::kCall, std::move(command), op, std::move(done), nullptr, asking);
 }
 
 void Client::CallScript(const Script& script, const std::vector<std::string>& keys,
-                        const std::vector<std::string>& args, std::string_view op, Callback done) {
+                        const std::vector<std::string>& args, std::string_view op, Callback done,
+                        bool asking) {
   std::string command;
-  command.reserve(96 + FormattedSize(keys) + FormattedSize(args));
+  command.reserve(112 + FormattedSize(keys) + FormattedSize(args));
+  if (asking) AppendAsking(&command);
   AppendCount(&command, '*', 3 + keys.size() + args.size());
   AppendBulk(&command, "EVALSHA");
   AppendBulk(&command, script.sha1());
@@ -189,11 +199,11 @@ void Client::CallScript(const Script& script, const std::vector<std::string>& ke
   AppendBulk(&command, std::string_view(digits, static_cast<size_t>(end - digits)));
   for (const std::string& k : keys) AppendBulk(&command, k);
   for (const std::string& a : args) AppendBulk(&command, a);
-  Submit(Kind::kScript, std::move(command), op, std::move(done), script.data_);
+  Submit(Kind::kScript, std::move(command), op, std::move(done), script.data_, asking);
 }
 
 void Client::Submit(Kind kind, std::string command, std::string_view op, Callback done,
-                    std::shared_ptr<const Script::Data> script) {
+                    std::shared_ptr<const Script::Data> script, bool asking) {
   const SteadyClock::time_point start = SteadyClock::now();
   CallError refused = CallError::kNone;
   bool wake = false;
@@ -216,6 +226,7 @@ void Client::Submit(Kind kind, std::string command, std::string_view op, Callbac
       e.start = start;
       e.deadline = start + options_.call_timeout;
       e.script = std::move(script);
+      e.asking = asking;
       if (!wake_pending_) wake = wake_pending_ = true;
     }
   }
@@ -332,6 +343,7 @@ uint64_t Client::Enqueue(Entry entry) {
   out_.append(entry.command);
   bytes_queued_ += entry.command.size();
   entry.end_offset = bytes_queued_;
+  entry.asking_reply_owed = entry.asking;  // every sending carries its ASKING
   if (entry.kind != Kind::kScript) std::string().swap(entry.command);
   entry.seq = front_seq_ + fifo_.size();
   fifo_.push_back(std::move(entry));
@@ -481,6 +493,11 @@ bool Client::OnReply(void* raw, SteadyClock::time_point now) {
   std::unique_ptr<redisReply, void (*)(void*)> reply(static_cast<redisReply*>(raw),
                                                      freeReplyObject);
   if (fifo_.empty()) return false;  // a reply nobody asked for: the stream is out of step
+  if (fifo_.front().asking_reply_owed) {
+    // The +OK of the ASKING sent in front of this command; its own reply comes next.
+    fifo_.front().asking_reply_owed = false;
+    return true;
+  }
   Entry e = std::move(fifo_.front());
   fifo_.pop_front();
   ++front_seq_;

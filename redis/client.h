@@ -146,12 +146,16 @@ class Client {
   // kOverloaded (max_in_flight reached). A connection that is up but not answering (connected()
   // false after a timeout) still queues calls: they time out.
   // `op` names the call for the observer (a metric label).
-  void Call(const std::vector<std::string>& argv, std::string_view op, Callback done);
+  // `asking`: ASKING is sent just before the command, on the same connection (Redis Cluster's
+  // ASK redirect); its reply is consumed here.
+  void Call(const std::vector<std::string>& argv, std::string_view op, Callback done,
+            bool asking = false);
   // EVALSHA script.sha1() with `keys` and `args`, as Call. On a NOSCRIPT error reply the I/O
   // thread sends SCRIPT LOAD and the EVALSHA again, once, within the same deadline (safe:
   // NOSCRIPT means it did not run); the retry keeps the call's in-flight slot.
   void CallScript(const Script& script, const std::vector<std::string>& keys,
-                  const std::vector<std::string>& args, std::string_view op, Callback done);
+                  const std::vector<std::string>& args, std::string_view op, Callback done,
+                  bool asking = false);
 
   // The connection is up and the last health PING or call was answered in time: false from the
   // moment a call or PING times out until a reply arrives again, and while disconnected.
@@ -171,10 +175,12 @@ class Client {
   // A command from submission to its reply (or failure).
   struct Entry {
     Kind kind = Kind::kCall;
-    bool counted = false;    // holds one of in_flight_'s slots (callers' calls)
-    bool completed = false;  // `done` ran (e.g. timed out); a reply is still owed if sent
-    bool retried = false;    // a kScript already re-sent after NOSCRIPT
-    std::string command;     // RESP bytes; kept after sending only for kScript (the retry)
+    bool counted = false;            // holds one of in_flight_'s slots (callers' calls)
+    bool completed = false;          // `done` ran (e.g. timed out); a reply is still owed if sent
+    bool retried = false;            // a kScript already re-sent after NOSCRIPT
+    bool asking = false;             // `command` starts with ASKING (an ASK redirect)
+    bool asking_reply_owed = false;  // sent, and the ASKING's +OK not read yet
+    std::string command;             // RESP bytes; kept after sending only for kScript (the retry)
     std::string op;
     Callback done;
     SteadyClock::time_point start;
@@ -187,7 +193,7 @@ class Client {
 
   // Caller side.
   void Submit(Kind kind, std::string command, std::string_view op, Callback done,
-              std::shared_ptr<const Script::Data> script);
+              std::shared_ptr<const Script::Data> script, bool asking);
   void FailInline(std::string_view op, SteadyClock::time_point start, CallError error,
                   Callback& done);
 

@@ -25,7 +25,7 @@ constexpr int kMaxWriteAttempts = 20;
 
 }  // namespace
 
-RedisControlPlane::RedisControlPlane(Client& client, ControlPlaneOptions options,
+RedisControlPlane::RedisControlPlane(Router& client, ControlPlaneOptions options,
                                      ControlState initial, Apply apply)
     : client_(client),
       options_(std::move(options)),

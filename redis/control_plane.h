@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/control_plane.h"
-#include "redis/client.h"
+#include "redis/router.h"
 
 namespace mfa::redis {
 
@@ -37,7 +37,7 @@ struct ControlPlaneOptions {
 class RedisControlPlane final : public ControlPlane {
  public:
   using Apply = std::function<void(const ControlState&)>;
-  RedisControlPlane(Client& client, ControlPlaneOptions options, ControlState initial, Apply apply);
+  RedisControlPlane(Router& client, ControlPlaneOptions options, ControlState initial, Apply apply);
   ~RedisControlPlane() override;
 
   void Start();
@@ -68,7 +68,7 @@ class RedisControlPlane final : public ControlPlane {
   CallResult CallSync(const Script& script, std::vector<std::string> keys,
                       std::vector<std::string> args);
 
-  Client& client_;
+  Router& client_;
   const ControlPlaneOptions options_;
   const ControlState initial_;
   const Apply apply_;

@@ -209,7 +209,7 @@ struct RedisCodeStore::SeedFlow {
   Done<SeedResult> done;
 };
 
-RedisCodeStore::RedisCodeStore(const ConfigStore& config, const Clock& clock, Client& client,
+RedisCodeStore::RedisCodeStore(const ConfigStore& config, const Clock& clock, Router& client,
                                CodeStoreOptions options)
     : config_(config),
       clock_(clock),
@@ -516,9 +516,11 @@ void RedisCodeStore::Generate(const GenerateSpec& spec, Done<GenerateResult> don
                        if (flow->result.outcome != Outcome::kOk)
                          return flow->done(std::move(flow->result));
                        flow->handle = Decimal(r.value.integer);
-                       const size_t slice = options_.generate_slice;
+                       // On a cluster every record has its own slot: one create each, pipelined
+                       // (a window per call of a few thousand in flight), not slices.
+                       const size_t slice = client_.cluster() ? 1 : options_.generate_slice;
                        std::make_shared<Windowed>(
-                           (count + slice - 1) / slice, 4,
+                           (count + slice - 1) / slice, slice == 1 ? 2000 : 4,
                            [this, flow, count, slice](size_t i, std::function<void()> complete) {
                              GenerateSlice(flow, i * slice, std::min(slice, count - i * slice),
                                            std::move(complete));
@@ -538,8 +540,36 @@ void RedisCodeStore::Generate(const GenerateSpec& spec, Done<GenerateResult> don
                      });
 }
 
+void RedisCodeStore::GenerateOne(std::shared_ptr<GenerateFlow> flow, size_t index,
+                                 std::function<void()> complete, int attempts_left) {
+  std::string identifier;
+  ExpandIdentifierPattern(flow->pattern, static_cast<uint32_t>(index + 1), &identifier);
+  client_.CallScript(
+      scripts_->create, {RecordKey(SecureRandom::NewId())},
+      {flow->type, flow->fixed_code ? *flow->fixed_code : SecureRandom::NewCode(),
+       std::move(identifier), Decimal(flow->now_ms), Decimal(flow->expires_ms),
+       Decimal(kIdentifiedFlag), Decimal(flow->expire_after_ms), flow->handle},
+      "generate",
+      [this, flow, index, attempts_left, complete = std::move(complete)](CallResult&& r) mutable {
+        Outcome failure = Failure(r);
+        // An id already taken (36^21 ids: practically never): another for this record.
+        if (failure == Outcome::kOk && r.value.integer != 1) {
+          if (attempts_left > 1) {
+            return GenerateOne(std::move(flow), index, std::move(complete), attempts_left - 1);
+          }
+          failure = Outcome::kInternal;
+        }
+        if (failure != Outcome::kOk) {
+          std::lock_guard<std::mutex> lock(flow->mu);
+          if (flow->failure == Outcome::kOk) flow->failure = failure;
+        }
+        complete();
+      });
+}
+
 void RedisCodeStore::GenerateSlice(std::shared_ptr<GenerateFlow> flow, size_t first, size_t count,
                                    std::function<void()> complete) {
+  if (client_.cluster()) return GenerateOne(std::move(flow), first, std::move(complete));
   std::vector<std::string> keys;
   std::vector<std::string> args{flow->type,
                                 Decimal(flow->now_ms),
@@ -630,7 +660,7 @@ void RedisCodeStore::Clear(Done<StoreAnswer<size_t>> done) {
 // one pipelined burst. Waits on futures: it runs on the export's own thread.
 class RedisRecordPager final : public RecordPager {
  public:
-  RedisRecordPager(Client& client, std::string pattern, std::string key_prefix,
+  RedisRecordPager(Router& client, std::string pattern, std::string key_prefix,
                    std::string batch_handle, std::string batch_id, const Clock& clock,
                    int64_t retention_ms)
       : client_(client),
@@ -639,9 +669,11 @@ class RedisRecordPager final : public RecordPager {
         batch_handle_(std::move(batch_handle)),
         batch_id_(std::move(batch_id)),
         clock_(clock),
-        retention_ms_(retention_ms) {}
+        retention_ms_(retention_ms),
+        masters_(client.Masters()) {}
 
   bool Next(size_t max_rows, std::vector<RecordSnapshot>* rows) override {
+    if (masters_.empty() && failure_ == Outcome::kOk) failure_ = Outcome::kStoreUnavailable;
     while (!done_ && failure_ == Outcome::kOk) {
       CallResult page = Wait({"SCAN", cursor_, "MATCH", pattern_, "COUNT",
                               std::to_string(std::max<size_t>(max_rows, 100))});
@@ -651,7 +683,8 @@ class RedisRecordPager final : public RecordPager {
         return false;
       }
       cursor_ = page.value.elements[0].str;
-      done_ = cursor_ == "0";
+      // Each master in turn (one for a single server): a cluster's keys are spread over them.
+      if (cursor_ == "0" && ++master_ == masters_.size()) done_ = true;
       const std::vector<Value>& keys = page.value.elements[1].elements;
       if (keys.empty()) continue;
       // One burst of HGETALLs for the page, answered together (the client pipelines them).
@@ -688,7 +721,8 @@ class RedisRecordPager final : public RecordPager {
   CallResult Wait(const std::vector<std::string>& argv) {
     std::promise<CallResult> promise;
     std::future<CallResult> answer = promise.get_future();
-    client_.Call(argv, "export", [&promise](CallResult&& r) { promise.set_value(std::move(r)); });
+    client_.CallOn(masters_[master_], argv, "export",
+                   [&promise](CallResult&& r) { promise.set_value(std::move(r)); });
     return answer.get();
   }
   bool Fail(const CallResult& r) {
@@ -696,10 +730,12 @@ class RedisRecordPager final : public RecordPager {
     return failure_ != Outcome::kOk;
   }
 
-  Client& client_;
+  Router& client_;
   const std::string pattern_, key_prefix_, batch_handle_, batch_id_;
   const Clock& clock_;
   const int64_t retention_ms_;
+  const std::vector<std::string> masters_;  // as they were when the export started
+  size_t master_ = 0;
   std::string cursor_ = "0";
   bool done_ = false;
   Outcome failure_ = Outcome::kOk;

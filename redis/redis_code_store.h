@@ -12,7 +12,7 @@
 #include "core/clock.h"
 #include "core/code_store.h"
 #include "core/config.h"
-#include "redis/client.h"
+#include "redis/router.h"
 
 namespace mfa::redis {
 
@@ -34,7 +34,7 @@ struct CodeStoreOptions {
 // after).
 class RedisCodeStore final : public CodeStore {
  public:
-  RedisCodeStore(const ConfigStore& config, const Clock& clock, Client& client,
+  RedisCodeStore(const ConfigStore& config, const Clock& clock, Router& client,
                  CodeStoreOptions options);
   ~RedisCodeStore() override;
 
@@ -85,10 +85,12 @@ class RedisCodeStore final : public CodeStore {
   void SeedNext(std::shared_ptr<SeedFlow> flow);
   void GenerateSlice(std::shared_ptr<GenerateFlow> flow, size_t first, size_t count,
                      std::function<void()> complete);
+  void GenerateOne(std::shared_ptr<GenerateFlow> flow, size_t index, std::function<void()> complete,
+                   int attempts_left = 3);
 
   const ConfigStore& config_;
   const Clock& clock_;
-  Client& client_;
+  Router& client_;
   const CodeStoreOptions options_;
   std::unique_ptr<Scripts> scripts_;
 };

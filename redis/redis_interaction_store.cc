@@ -2,6 +2,7 @@
 #include "redis/redis_interaction_store.h"
 
 #include <algorithm>
+#include <mutex>
 #include <utility>
 
 #include "core/recipient.h"
@@ -56,7 +57,7 @@ struct RedisInteractionStore::LiveSession {
 };
 
 RedisInteractionStore::RedisInteractionStore(const ConfigStore& config, const Clock& clock,
-                                             Client& client, RedisCodeStore& codes,
+                                             Router& client, RedisCodeStore& codes,
                                              InteractionStoreOptions options)
     : config_(config),
       clock_(clock),
@@ -247,13 +248,28 @@ void RedisInteractionStore::VerifyUnblocked(std::string record_id, IdentifierTyp
 
 void RedisInteractionStore::EraseRecords(std::vector<std::string> ids,
                                          std::function<void(Outcome)> then) {
-  std::vector<std::string> command{"DEL"};
-  for (std::string& id : ids) {
-    if (!id.empty()) command.push_back(codes_.RecordKey(id));
+  std::erase(ids, std::string());
+  if (ids.empty()) return then(Outcome::kOk);
+  // One DEL per record: on a cluster each record has its own slot.
+  struct Batch {
+    std::mutex mu;
+    size_t left;                     // GUARDED_BY(mu)
+    Outcome failure = Outcome::kOk;  // GUARDED_BY(mu)
+    std::function<void(Outcome)> then;
+  };
+  auto batch = std::make_shared<Batch>();
+  batch->left = ids.size();
+  batch->then = std::move(then);
+  for (const std::string& id : ids) {
+    client_.Call({"DEL", codes_.RecordKey(id)}, "delete", [batch](CallResult&& r) {
+      std::unique_lock<std::mutex> lock(batch->mu);
+      if (const Outcome failure = Failure(r); failure != Outcome::kOk) batch->failure = failure;
+      if (--batch->left != 0) return;
+      const Outcome outcome = batch->failure;
+      lock.unlock();
+      batch->then(outcome);
+    });
   }
-  if (command.size() == 1) return then(Outcome::kOk);
-  client_.Call(std::move(command), "delete",
-               [then = std::move(then)](CallResult&& r) { then(Failure(r)); });
 }
 
 void RedisInteractionStore::StartInteraction(std::string_view session_id, InteractionEvent event,

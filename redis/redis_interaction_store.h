@@ -13,8 +13,8 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/interaction_store.h"
-#include "redis/client.h"
 #include "redis/redis_code_store.h"
+#include "redis/router.h"
 
 namespace mfa::redis {
 
@@ -27,7 +27,7 @@ struct InteractionStoreOptions {
 // outlive it; the client must be stopped before it is destroyed.
 class RedisInteractionStore final : public InteractionStore {
  public:
-  RedisInteractionStore(const ConfigStore& config, const Clock& clock, Client& client,
+  RedisInteractionStore(const ConfigStore& config, const Clock& clock, Router& client,
                         RedisCodeStore& codes, InteractionStoreOptions options);
   ~RedisInteractionStore() override;
 
@@ -76,7 +76,7 @@ class RedisInteractionStore final : public InteractionStore {
 
   const ConfigStore& config_;
   const Clock& clock_;
-  Client& client_;
+  Router& client_;
   RedisCodeStore& codes_;
   const InteractionStoreOptions options_;
   std::unique_ptr<Scripts> scripts_;

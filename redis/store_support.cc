@@ -2,9 +2,13 @@
 #include "redis/store_support.h"
 
 #include <charconv>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
+
+#include "redis/slot.h"
 
 namespace mfa::redis {
 
@@ -53,55 +57,80 @@ bool NextField(std::string_view& in, std::string_view* field) {
 
 namespace {
 
-// One UnlinkMatching, page after page. Touched by one thread at a time (each page starts the
-// next from its completion).
+// One UnlinkMatching, page after page, master after master. Touched by one thread at a time
+// (each page starts the next from its completion).
 struct UnlinkFlow {
-  Client& client;
+  Router& client;
   std::string pattern;
   std::string op;
+  std::vector<std::string> masters;
+  size_t master = 0;
   std::string cursor = "0";
   size_t deleted = 0;
   Done<StoreAnswer<size_t>> done;
 };
 
 void UnlinkPage(std::shared_ptr<UnlinkFlow> flow) {
-  flow->client.Call({"SCAN", flow->cursor, "MATCH", flow->pattern, "COUNT", "1000"},
-                    flow->op + "_scan", [flow](CallResult&& r) {
-                      StoreAnswer<size_t> failed;
-                      failed.outcome = Failure(r);
-                      if (failed.outcome == Outcome::kOk &&
-                          (r.value.type != Value::Type::kArray || r.value.elements.size() != 2)) {
-                        failed.outcome = Outcome::kInternal;
-                      }
-                      if (failed.outcome != Outcome::kOk) return flow->done(failed);
-                      flow->cursor = r.value.elements[0].str;
-                      std::vector<std::string> unlink{"UNLINK"};
-                      for (Value& key : r.value.elements[1].elements)
-                        unlink.push_back(std::move(key.str));
-                      auto next = [flow] {
-                        if (flow->cursor == "0") return flow->done({Outcome::kOk, flow->deleted});
-                        UnlinkPage(flow);
-                      };
-                      if (unlink.size() == 1) return next();
-                      flow->client.Call(std::move(unlink), flow->op + "_delete",
-                                        [flow, next](CallResult&& deleted) {
-                                          StoreAnswer<size_t> failure;
-                                          failure.outcome = Failure(deleted);
-                                          if (failure.outcome != Outcome::kOk)
-                                            return flow->done(failure);
-                                          flow->deleted +=
-                                              static_cast<size_t>(deleted.value.integer);
-                                          next();
-                                        });
-                    });
+  flow->client.CallOn(
+      flow->masters[flow->master], {"SCAN", flow->cursor, "MATCH", flow->pattern, "COUNT", "1000"},
+      flow->op + "_scan", [flow](CallResult&& r) {
+        StoreAnswer<size_t> failed;
+        failed.outcome = Failure(r);
+        if (failed.outcome == Outcome::kOk &&
+            (r.value.type != Value::Type::kArray || r.value.elements.size() != 2)) {
+          failed.outcome = Outcome::kInternal;
+        }
+        if (failed.outcome != Outcome::kOk) return flow->done(failed);
+        flow->cursor = r.value.elements[0].str;
+        // One UNLINK per slot: a cluster refuses keys of several slots in one command.
+        std::map<uint16_t, std::vector<std::string>> by_slot;
+        for (Value& key : r.value.elements[1].elements) {
+          std::vector<std::string>& unlink = by_slot[KeySlot(key.str)];
+          if (unlink.empty()) unlink.push_back("UNLINK");
+          unlink.push_back(std::move(key.str));
+        }
+        auto next = [flow] {
+          if (flow->cursor == "0" && ++flow->master == flow->masters.size()) {
+            return flow->done({Outcome::kOk, flow->deleted});
+          }
+          UnlinkPage(flow);
+        };
+        if (by_slot.empty()) return next();
+        struct Batch {
+          std::mutex mu;
+          size_t left;                     // GUARDED_BY(mu)
+          Outcome failure = Outcome::kOk;  // GUARDED_BY(mu)
+        };
+        auto batch = std::make_shared<Batch>();
+        batch->left = by_slot.size();
+        for (auto& [slot, unlink] : by_slot) {
+          flow->client.Call(std::move(unlink), flow->op + "_delete",
+                            [flow, next, batch](CallResult&& deleted) {
+                              std::unique_lock<std::mutex> lock(batch->mu);
+                              const Outcome failure = Failure(deleted);
+                              if (failure != Outcome::kOk) batch->failure = failure;
+                              if (failure == Outcome::kOk) {
+                                flow->deleted += static_cast<size_t>(deleted.value.integer);
+                              }
+                              if (--batch->left != 0) return;
+                              const Outcome outcome = batch->failure;
+                              lock.unlock();
+                              if (outcome != Outcome::kOk) return flow->done({outcome, 0});
+                              next();
+                            });
+        }
+      });
 }
 
 }  // namespace
 
-void UnlinkMatching(Client& client, std::string pattern, std::string_view op,
+void UnlinkMatching(Router& client, std::string pattern, std::string_view op,
                     Done<StoreAnswer<size_t>> done) {
-  UnlinkPage(std::make_shared<UnlinkFlow>(
-      UnlinkFlow{client, std::move(pattern), std::string(op), "0", 0, std::move(done)}));
+  std::vector<std::string> masters = client.Masters();
+  if (masters.empty()) return done({Outcome::kStoreUnavailable, 0});
+  UnlinkPage(
+      std::make_shared<UnlinkFlow>(UnlinkFlow{client, std::move(pattern), std::string(op),
+                                              std::move(masters), 0, "0", 0, std::move(done)}));
 }
 
 }  // namespace mfa::redis

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "core/code_store.h"
-#include "redis/client.h"
+#include "redis/router.h"
 
 namespace mfa::redis {
 
@@ -33,7 +33,7 @@ bool NextField(std::string_view& in, std::string_view* field);
 
 // Deletes every key matching `pattern` (SCAN + UNLINK, a page at a time) and answers the number
 // deleted. Keys created meanwhile may survive, as with any SCAN.
-void UnlinkMatching(Client& client, std::string pattern, std::string_view op,
+void UnlinkMatching(Router& client, std::string pattern, std::string_view op,
                     Done<StoreAnswer<size_t>> done);
 
 }  // namespace mfa::redis

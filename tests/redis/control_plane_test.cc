@@ -24,9 +24,9 @@ namespace {
 struct Node {
   Node(uint16_t port, std::string prefix, std::string id, std::string config,
        std::chrono::milliseconds live_window = std::chrono::milliseconds(1000)) {
-    ClientOptions options;
-    options.port = port;
-    client = std::make_unique<Client>(options);
+    RouterOptions options;
+    options.seeds = {{"127.0.0.1", port}};
+    client = std::make_unique<Router>(options);
     EXPECT_TRUE(client->Start());
     control = std::make_unique<RedisControlPlane>(
         *client,
@@ -52,7 +52,7 @@ struct Node {
     return promise.get_future().get();
   }
 
-  std::unique_ptr<Client> client;
+  std::unique_ptr<Router> client;
   std::unique_ptr<RedisControlPlane> control;
   std::mutex mu;
   ControlState applied;  // GUARDED_BY(mu)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/memory_code_store.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 
 namespace mfa {
@@ -29,7 +30,7 @@ T Await(Start&& start) {
   return future.get();
 }
 
-enum class Backend { kMemory, kRedis };
+enum class Backend { kMemory, kRedis, kCluster };
 
 // One store of the backend under test, with its own config and manual clock.
 class CodeStoreTest : public ::testing::TestWithParam<Backend> {
@@ -52,21 +53,31 @@ class CodeStoreTest : public ::testing::TestWithParam<Backend> {
       codes_ = std::make_unique<MemoryCodeStore>(*service_);
       return;
     }
-    if (!redis_) redis_ = mfa_test::RedisServer::Start();
-    ASSERT_NE(redis_, nullptr);
-    redis::ClientOptions options;
-    options.port = redis_->port();
-    options.call_timeout = std::chrono::milliseconds(500);
-    client_ = std::make_unique<redis::Client>(options);
+    redis::RouterOptions options;
+    if (GetParam() == Backend::kCluster) {
+      // One 3-master cluster for the whole binary (started once: 3-4 s).
+      if (!cluster_) cluster_ = mfa_test::RedisCluster::Start(3);
+      ASSERT_NE(cluster_, nullptr);
+      for (size_t i = 0; i < cluster_->size(); ++i) {
+        options.seeds.push_back({"127.0.0.1", cluster_->node(i).port()});
+      }
+    } else {
+      if (!redis_) redis_ = mfa_test::RedisServer::Start();
+      ASSERT_NE(redis_, nullptr);
+      options.seeds = {{"127.0.0.1", redis_->port()}};
+    }
+    options.client.call_timeout = std::chrono::milliseconds(500);
+    client_ = std::make_unique<redis::Router>(options);
     ASSERT_TRUE(client_->Start());
     // A fresh prefix per store: no state leaks from one test into the next.
     static int generation = 0;
     codes_ = std::make_unique<redis::RedisCodeStore>(
         *config_, clock_, *client_,
-        redis::CodeStoreOptions{.prefix = "t" + std::to_string(++generation),
-                                .address = redis_->address(),
-                                .inbox_capacity = 100,
-                                .retention_ms = kRetentionMs});
+        redis::CodeStoreOptions{
+            .prefix = "t" + std::to_string(++generation),
+            .address = GetParam() == Backend::kCluster ? cluster_->url() : redis_->address(),
+            .inbox_capacity = 100,
+            .retention_ms = kRetentionMs});
     ASSERT_TRUE(WaitConnected());
   }
 
@@ -127,7 +138,8 @@ class CodeStoreTest : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<SendRateLimiter> limiter_;
   std::unique_ptr<MfaService> service_;
   static inline std::unique_ptr<mfa_test::RedisServer> redis_;
-  std::unique_ptr<redis::Client> client_;
+  static inline std::unique_ptr<mfa_test::RedisCluster> cluster_;
+  std::unique_ptr<redis::Router> client_;
   std::unique_ptr<CodeStore> codes_;
 };
 
@@ -254,19 +266,19 @@ TEST_P(CodeStoreTest, GeneratedBatchVerifiesAndNamesItsBatch) {
     store_->Scan(cursor, 0, 10'000,
                  [&](const RecordView& r) { ids.emplace_back(r.verification_id); });
   } else {
-    std::string cursor = "0";
-    const std::string prefix = static_cast<redis::RedisCodeStore&>(*codes_).RecordKey("");
-    const std::string match = prefix.substr(0, prefix.size() - 2) + "*";  // "<p>:v:{" + "*"
-    do {
-      auto reply = redis_->Command({"SCAN", cursor, "MATCH", match, "COUNT", "1000"});
-      ASSERT_NE(reply, nullptr);
-      cursor = reply->element[0]->str;
-      for (size_t i = 0; i < reply->element[1]->elements; ++i) {
-        const std::string key = reply->element[1]->element[i]->str;
-        const size_t base = match.size() - 1;  // "<p>:v:", then "{id}"
-        ids.push_back(key.substr(base + 1, key.size() - base - 2));
-      }
-    } while (cursor != "0");
+    // Read back through the store's own export pager (every master of a cluster).
+    using Answer = StoreAnswer<std::shared_ptr<RecordPager>>;
+    const Answer pager = Await<Answer>(
+        [&](Done<Answer> done) { codes_->OpenPager(generated.batch_id, std::move(done)); });
+    ASSERT_EQ(pager.outcome, Outcome::kOk);
+    ASSERT_NE(pager.value, nullptr);
+    std::vector<RecordSnapshot> rows;
+    bool more = true;
+    while (more) {
+      more = pager.value->Next(500, &rows);
+      ASSERT_EQ(pager.value->failure(), Outcome::kOk);
+    }
+    for (const RecordSnapshot& r : rows) ids.push_back(r.verification_id);
   }
   ASSERT_EQ(ids.size(), 1200u);
   std::set<std::string> identifiers;
@@ -323,9 +335,11 @@ TEST_P(CodeStoreTest, InboxListsNewestFirstWithFiltersAndStates) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, CodeStoreTest,
-                         ::testing::Values(Backend::kMemory, Backend::kRedis),
+                         ::testing::Values(Backend::kMemory, Backend::kRedis, Backend::kCluster),
                          [](const auto& info) {
-                           return info.param == Backend::kMemory ? "Memory" : "Redis";
+                           return info.param == Backend::kMemory  ? "Memory"
+                                  : info.param == Backend::kRedis ? "Redis"
+                                                                  : "Cluster";
                          });
 
 // Only Redis can be away: a paused server gives 503-worthy answers within the timeout.
@@ -334,10 +348,10 @@ TEST(RedisCodeStoreOutageTest, PausedRedisAnswersUnavailableWithinTheTimeout) {
   ASSERT_NE(redis, nullptr);
   ConfigStore config{Config{}};
   ManualClock clock{kStartMs};
-  redis::ClientOptions options;
-  options.port = redis->port();
-  options.call_timeout = std::chrono::milliseconds(300);
-  redis::Client client(options);
+  redis::RouterOptions options;
+  options.seeds = {{"127.0.0.1", redis->port()}};
+  options.client.call_timeout = std::chrono::milliseconds(300);
+  redis::Router client(options);
   ASSERT_TRUE(client.Start());
   redis::RedisCodeStore codes(config, clock, client,
                               {.prefix = "outage", .address = redis->address()});

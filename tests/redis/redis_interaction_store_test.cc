@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/memory_code_store.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 
 namespace mfa {
@@ -30,11 +31,11 @@ T Await(Start&& start) {
   return future.get();
 }
 
-enum class Backend { kMemory, kRedis };
+enum class Backend { kMemory, kRedis, kCluster };
 
 // One node of the backend under test: its stores, over the shared config and clock.
 struct Node {
-  std::unique_ptr<redis::Client> client;
+  std::unique_ptr<redis::Router> client;
   std::unique_ptr<CodeStore> codes;
   std::unique_ptr<InteractionStore> sessions;
 };
@@ -67,21 +68,31 @@ class InteractionStoreTest : public ::testing::TestWithParam<Backend> {
       nodes_.push_back(std::move(node));
       return;
     }
-    if (!redis_) redis_ = mfa_test::RedisServer::Start();
-    ASSERT_NE(redis_, nullptr);
+    std::vector<redis::SeedAddress> seeds;
+    if (GetParam() == Backend::kCluster) {
+      if (!cluster_) cluster_ = mfa_test::RedisCluster::Start(3);
+      ASSERT_NE(cluster_, nullptr);
+      for (size_t i = 0; i < cluster_->size(); ++i) {
+        seeds.push_back({"127.0.0.1", cluster_->node(i).port()});
+      }
+    } else {
+      if (!redis_) redis_ = mfa_test::RedisServer::Start();
+      ASSERT_NE(redis_, nullptr);
+      seeds = {{"127.0.0.1", redis_->port()}};
+    }
     static int generation = 0;
     const std::string prefix = "i" + std::to_string(++generation);
     for (int i = 0; i < 2; ++i) {
       Node node;
-      redis::ClientOptions options;
-      options.port = redis_->port();
-      options.call_timeout = std::chrono::milliseconds(500);
-      node.client = std::make_unique<redis::Client>(options);
+      redis::RouterOptions options;
+      options.seeds = seeds;
+      options.client.call_timeout = std::chrono::milliseconds(500);
+      node.client = std::make_unique<redis::Router>(options);
       ASSERT_TRUE(node.client->Start());
       auto codes = std::make_unique<redis::RedisCodeStore>(
           *config_, clock_, *node.client,
           redis::CodeStoreOptions{.prefix = prefix,
-                                  .address = redis_->address(),
+                                  .address = "test",
                                   .inbox_capacity = 100,
                                   .retention_ms = kRetentionMs});
       node.sessions = std::make_unique<redis::RedisInteractionStore>(
@@ -147,8 +158,7 @@ class InteractionStoreTest : public ::testing::TestWithParam<Backend> {
   }
   bool RecordExists(std::string_view id) {
     using Answer = StoreAnswer<std::optional<RecordSnapshot>>;
-    Answer answer =
-        Await<Answer>([&](Done<Answer> done) { CodesB().Get(id, std::move(done)); });
+    Answer answer = Await<Answer>([&](Done<Answer> done) { CodesB().Get(id, std::move(done)); });
     EXPECT_EQ(answer.outcome, Outcome::kOk);
     return answer.value.has_value();
   }
@@ -172,6 +182,7 @@ class InteractionStoreTest : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<Sentinel> sentinel_;
   std::unique_ptr<SessionService> session_service_;
   static inline std::unique_ptr<mfa_test::RedisServer> redis_;
+  static inline std::unique_ptr<mfa_test::RedisCluster> cluster_;
   std::vector<Node> nodes_;
 };
 
@@ -225,8 +236,7 @@ TEST_P(InteractionStoreTest, CodeSentThroughOneNodeVerifiesOnTheOtherOnce) {
   const std::string wrong = sent.code == "111111" ? "222222" : "111111";
   EXPECT_EQ(Verify(B(), session, sent.verification_id, wrong).outcome, Outcome::kCodeMismatch);
   EXPECT_EQ(Verify(B(), session, sent.verification_id, sent.code).outcome, Outcome::kOk);
-  EXPECT_EQ(Verify(A(), session, sent.verification_id, sent.code).outcome,
-            Outcome::kCodeNotFound);
+  EXPECT_EQ(Verify(A(), session, sent.verification_id, sent.code).outcome, Outcome::kCodeNotFound);
   const std::optional<SessionView> view = View(B(), session);
   ASSERT_TRUE(view);
   EXPECT_EQ(view->session.user_id, "u1");
@@ -398,9 +408,11 @@ TEST_P(InteractionStoreTest, ConcurrentCorrectVerifiesOnBothNodesSucceedOnce) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, InteractionStoreTest,
-                         ::testing::Values(Backend::kMemory, Backend::kRedis),
+                         ::testing::Values(Backend::kMemory, Backend::kRedis, Backend::kCluster),
                          [](const auto& info) {
-                           return info.param == Backend::kMemory ? "Memory" : "Redis";
+                           return info.param == Backend::kMemory  ? "Memory"
+                                  : info.param == Backend::kRedis ? "Redis"
+                                                                  : "Cluster";
                          });
 
 }  // namespace

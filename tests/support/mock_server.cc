@@ -64,9 +64,8 @@ bool MockServer::Start(std::vector<std::string> args, const EnvVars& env, std::s
   public_ = NewPublicClient();
   admin_ = NewAdminClient();
   // Over a shared store a node answers once the deployment's settings are applied.
-  if (shared && !WaitFor("the node's /readyz", [&] {
-        return NewAdminClient()->Get("/readyz").status == 200;
-      })) {
+  if (shared && !WaitFor("the node's /readyz",
+                         [&] { return NewAdminClient()->Get("/readyz").status == 200; })) {
     error_ = "MFA_TEST_STORE=redis: the node never became ready";
     return false;
   }

@@ -80,8 +80,13 @@ off_t FileSize(const std::string& path) {
 
 }  // namespace
 
-std::unique_ptr<RedisServer> RedisServer::Start(uint16_t port) {
+std::unique_ptr<RedisServer> RedisServer::Start(uint16_t port) { return Launched(false, port); }
+
+std::unique_ptr<RedisServer> RedisServer::StartClusterNode() { return Launched(true, 0); }
+
+std::unique_ptr<RedisServer> RedisServer::Launched(bool cluster_node, uint16_t port) {
   std::unique_ptr<RedisServer> server(new RedisServer());
+  server->cluster_node_ = cluster_node;
   if (server->dir_.path().empty()) {
     ADD_FAILURE() << "RedisServer: cannot create a temp dir";
     return nullptr;
@@ -97,7 +102,12 @@ std::unique_ptr<RedisServer> RedisServer::Start(uint16_t port) {
   const int attempts = port == 0 ? kPortAttempts : 1;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     server->port_ = port != 0 ? port : PickFreePort();
-    if (server->port_ == 0) {
+    if (cluster_node) {
+      do {
+        server->bus_port_ = PickFreePort();
+      } while (server->bus_port_ == server->port_);
+    }
+    if (server->port_ == 0 || (cluster_node && server->bus_port_ == 0)) {
       why = std::string("cannot pick a free loopback port: ") + std::strerror(errno);
       continue;
     }
@@ -125,6 +135,14 @@ bool RedisServer::Launch(std::string* why, bool* bind_failed) {
       binary_,  "--port", std::to_string(port_), "--bind",    "127.0.0.1",
       "--save", "",       "--appendonly",        "no",        "--daemonize",
       "no",     "--dir",  dir_.path(),           "--logfile", ""};
+  if (cluster_node_) {
+    for (const std::string& a : {std::string("--cluster-enabled"), std::string("yes"),
+                                 std::string("--cluster-config-file"), std::string("nodes.conf"),
+                                 std::string("--cluster-node-timeout"), std::string("2000"),
+                                 std::string("--cluster-port"), std::to_string(bus_port_)}) {
+      args.push_back(a);
+    }
+  }
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

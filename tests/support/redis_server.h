@@ -26,6 +26,9 @@ class RedisServer {
   // cannot bind it). Returns nullptr and ADD_FAILUREs (with redis-server's output) when
   // redis-server is missing or does not answer PING within a generous bound (kStateTimeout).
   static std::unique_ptr<RedisServer> Start(uint16_t port = 0);
+  // A node for a Redis Cluster (RedisCluster joins them): cluster mode on, its cluster bus on a
+  // second free port, its nodes.conf in its temp dir (kept across Restart()).
+  static std::unique_ptr<RedisServer> StartClusterNode();
   // SIGKILL + waitpid if alive (also when paused); removes the temp dir.
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
@@ -60,7 +63,11 @@ class RedisServer {
   bool Launch(std::string* why, bool* bind_failed);
   void DropConnection();
 
+  static std::unique_ptr<RedisServer> Launched(bool cluster_node, uint16_t port);
+
   TempDir dir_;
+  bool cluster_node_ = false;
+  uint16_t bus_port_ = 0;
   std::string binary_;
   std::string log_path_;
   uint16_t port_ = 0;
