@@ -382,10 +382,10 @@ TEST_F(CorruptSnapshotTest, EveryTruncationStopsStartUpWithOneClearLine) {
   }
   // Bytes appended after the trailer, and a future version number.
   ExpectRefused(good_ + "x", "one byte appended");
-  std::string v2 = good_;
-  v2[8] = 2;
-  const std::string line = ExpectRefused(v2, "version 2");
-  EXPECT_NE(line.find("version 2 is not supported"), std::string::npos) << line;
+  std::string v3 = good_;
+  v3[8] = 3;
+  const std::string line = ExpectRefused(v3, "version 3");
+  EXPECT_NE(line.find("version 3 is not supported"), std::string::npos) << line;
 }
 
 TEST_F(CorruptSnapshotTest, IgnoreCorruptStartsEmptyWithAWarning) {
