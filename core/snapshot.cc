@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <vector>
 
 namespace mfa {
@@ -377,7 +378,12 @@ SnapshotLoad LoadSnapshot(const std::string& path, VerificationStore* store, Inb
     rule.id = named.id;
     rule.type = named.type;
     rule.pattern = named.pattern;
-    auto batch = std::make_shared<DerivedBatch>(std::move(rule));
+    std::shared_ptr<DerivedBatch> batch;
+    try {  // a damaged count can ask for more than the machine has; the checksum comes last
+      batch = std::make_shared<DerivedBatch>(std::move(rule));
+    } catch (const std::bad_alloc&) {
+      return corrupt("no memory for the state of " + which);
+    }
     const uint64_t count = batch->rule().count;
     uint32_t* words = batch->raw_words();
     for (uint64_t at = 0; at < count;) {
