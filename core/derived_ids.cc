@@ -79,7 +79,8 @@ void EncodeId21(Uint128 value, char* out) {
 }
 
 std::optional<Uint128> DecodeDerivedId(std::string_view id) {
-  if (id.size() != 21) return std::nullopt;
+  // A first character above 'o' is >= 25 * 36^20 > 2^108: the individual ids, rejected at once.
+  if (id.size() != 21 || id[0] > 'o') return std::nullopt;
   Uint128 v = 0;
   for (char c : id) {
     unsigned d;

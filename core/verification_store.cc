@@ -349,10 +349,10 @@ std::string VerificationStore::ResolveIdentifier(const Record& r) const {
 }
 
 std::optional<RecordSnapshot> VerificationStore::Get(std::string_view id) const {
-  {
+  if (const std::optional<Uint128> plain = DerivedPlainOf(id)) {
     std::shared_lock<std::shared_mutex> lock(derived_mu_);
     uint64_t n = 0;
-    if (const DerivedBatch* batch = derived_by_serial_.empty() ? nullptr : FindDerived(id, &n)) {
+    if (const DerivedBatch* batch = FindDerived(*plain, &n)) {
       const uint32_t w = batch->word(n).load(std::memory_order_relaxed);
       if (DerivedState::Gone(w)) return std::nullopt;
       const DerivedRule& rule = batch->rule();
@@ -400,10 +400,10 @@ std::optional<RecordSnapshot> VerificationStore::Get(std::string_view id) const 
 }
 
 bool VerificationStore::Erase(std::string_view id) {
-  {
+  if (const std::optional<Uint128> plain = DerivedPlainOf(id)) {
     std::shared_lock<std::shared_mutex> lock(derived_mu_);
     uint64_t n = 0;
-    if (DerivedBatch* batch = derived_by_serial_.empty() ? nullptr : FindDerived(id, &n)) {
+    if (DerivedBatch* batch = FindDerived(*plain, &n)) {
       std::atomic_ref<uint32_t> word = batch->word(n);
       uint32_t w = word.load(std::memory_order_relaxed);
       do {
@@ -493,25 +493,25 @@ size_t VerificationStore::Sweep(int64_t now_ms, int64_t retention_ms) {
 // Derived batches.
 
 bool VerificationStore::ClaimIndividualId(std::string_view id) {
-  const std::optional<Uint128> value = DecodeDerivedId(id);
-  if (!value) return true;  // outside the derived space: every random id of ours, most seeds
-  const Uint128 plain = cipher_.Decrypt(*value);
-  if (!IsDerivedPlain(plain)) return true;
+  // Outside the derived space: every random id of ours, most seeded ones.
+  const std::optional<Uint128> plain = DerivedPlainOf(id);
+  if (!plain) return true;
   std::unique_lock<std::shared_mutex> lock(derived_mu_);
-  const auto it = derived_by_serial_.find(SerialOf(plain));
-  if (it != derived_by_serial_.end()) {
-    const uint64_t n = SeqOf(plain);
-    if (n >= 1 && n <= it->second->rule().count) return false;
-  }
-  taken_serials_.insert(SerialOf(plain));
+  uint64_t n = 0;
+  if (FindDerived(*plain, &n) != nullptr) return false;
+  taken_serials_.insert(SerialOf(*plain));
   return true;
 }
 
-DerivedBatch* VerificationStore::FindDerived(std::string_view id, uint64_t* n) const {
+std::optional<Uint128> VerificationStore::DerivedPlainOf(std::string_view id) const {
   const std::optional<Uint128> value = DecodeDerivedId(id);
-  if (!value) return nullptr;
+  if (!value) return std::nullopt;
   const Uint128 plain = cipher_.Decrypt(*value);
-  if (!IsDerivedPlain(plain)) return nullptr;
+  if (!IsDerivedPlain(plain)) return std::nullopt;
+  return plain;
+}
+
+DerivedBatch* VerificationStore::FindDerived(Uint128 plain, uint64_t* n) const {
   const auto it = derived_by_serial_.find(SerialOf(plain));
   if (it == derived_by_serial_.end()) return nullptr;
   const uint64_t seq = SeqOf(plain);

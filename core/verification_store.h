@@ -275,9 +275,12 @@ class VerificationStore {
   // Whether `id` may be inserted as an individual record: false when it names a record of a live
   // derived batch. Notes the serial of any id that decodes, so no later batch takes it.
   bool ClaimIndividualId(std::string_view id);
-  // REQUIRES: derived_mu_ held (shared or exclusive). The live batch and sequence number `id`
-  // decodes to; nullptr if none.
-  DerivedBatch* FindDerived(std::string_view id, uint64_t* n) const;
+  // The plaintext `id` decodes to, if it can name a derived record at all. No lock: the key is
+  // only set before serving.
+  std::optional<Uint128> DerivedPlainOf(std::string_view id) const;
+  // REQUIRES: derived_mu_ held (shared or exclusive). The live batch and sequence number of
+  // `plain`; nullptr if none.
+  DerivedBatch* FindDerived(Uint128 plain, uint64_t* n) const;
   size_t SweepDerived(int64_t now_ms, int64_t retention_ms, uint64_t* examined);
   size_t ClearDerived();
   // The derived serial of batch handle `batch_filter`; 0 for a stored-record batch or none.
@@ -294,10 +297,11 @@ class VerificationStore {
 
 template <typename Fn>
 bool VerificationStore::WithDerived(std::string_view id, Fn&& fn) {
+  const std::optional<Uint128> plain = DerivedPlainOf(id);  // outside the lock
+  if (!plain) return false;
   std::shared_lock<std::shared_mutex> lock(derived_mu_);
-  if (derived_by_serial_.empty()) return false;
   uint64_t n = 0;
-  DerivedBatch* batch = FindDerived(id, &n);
+  DerivedBatch* batch = FindDerived(*plain, &n);
   if (batch == nullptr) return false;
   DerivedSlot slot{*batch, n, batch->word(n), cipher_};
   if (DerivedState::Gone(slot.word.load(std::memory_order_relaxed))) return false;
