@@ -575,6 +575,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   export_csv big "$GEN_BATCH" "$TMP/walk.csv"
   run_wrk "$DERIVED_LABEL+" verify mfa-mock "$round" "$(store_records big)" "${PUB[big]}" verify.lua "$TMP/walk.csv" "$WRK_THREADS"
   rm -f "$TMP/walk.csv"
+  ((SMOKE)) && continue # CI checks the path, not the ratios: the ceilings ran in the size block
   run_wrk "$DERIVED_LABEL+" ceiling nginx "$round" - "${PUB[nginx]}" verify.lua "$CEILING_CSV" "$WRK_THREADS" wrap
   run_wrk "$DERIVED_LABEL+" ceiling bare-pistache "$round" - "${PUB[bare]}" verify.lua "$CEILING_CSV" "$WRK_THREADS" wrap
 done
@@ -876,6 +877,8 @@ ratio_check "derived verify >= 1.0x bare Pistache [$DERIVED_LABEL+]" "$(mean_rps
   "$(mean_rps "$DERIVED_LABEL+" ceiling bare-pistache)" 1.0
 if [[ -n $small ]]; then
   ratio_check "verify at $DERIVED_LABEL >= 0.9x at 1k (flat)" "$(mean_rps "$DERIVED_LABEL+" verify mfa-mock)" "$(mean_rps "$small" verify mfa-mock)" 0.9
+else
+  target_line "verify at $DERIVED_LABEL >= 0.9x at 1k (flat)" "n/a" "(needs the 1k size)"
 fi
 g1=$(awk -F'\t' '$1 == "generate" && $2 == 1000000 { print $3; exit }' "$DERIVED_NOTES")
 if awk -v s="$g1" 'BEGIN { exit !(s <= 0.020) }'; then st=holds; else st=MISSED; fi
