@@ -48,6 +48,8 @@ void AppendRow(std::string& out, bool csv, std::string_view id, std::string_view
   out += '\n';
 }
 
+constexpr uint32_t kMaxSharedGenerateCount = 10'000'000;
+
 constexpr std::string_view kCsvHeader = "verificationId,code,identifierType,identifier\n";
 
 // Threads for exports from a shared store (their pages wait on the store, which a request worker
@@ -199,6 +201,12 @@ struct Handlers {
     GenerateSpec spec;
     AdminParseError error;
     if (!ParseGenerateSpec(request.body, &spec, &error)) return SetParseError(reply, error);
+    // A shared store writes one record per code (derived batches are the in-memory store's so
+    // far): it keeps the stored-record limit.
+    if (shared_exports && spec.count > kMaxSharedGenerateCount) {
+      return SetError(reply, ApiError::kInvalidRequest,
+                      "count must be at most 10000000 with a shared store.");
+    }
     AnswerWhenDone<GenerateResult>(
         request, reply, [&](Done<GenerateResult> done) { codes.Generate(spec, std::move(done)); },
         [metrics = &metrics](Reply& out, const GenerateResult& result) {

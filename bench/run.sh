@@ -7,6 +7,10 @@
 #   bench/run.sh --store redis   the same, plus a block comparing one mfa-mock node over a local
 #                                redis-server (started and stopped here) with the in-memory store
 #
+# Generated batches are derived (issue 17): every size also verifies a walked batch of stored
+# records (generate "derived": false) beside the derived one, and a block of its own generates 1M
+# and --derived-records (default 100M) codes into a fresh process: time, RSS, and a verify run.
+#
 # It builds Release into build-bench/, starts nginx (the box's ceiling), a bare Pistache handler
 # (the framework's ceiling) and mfa-mock on 127.0.0.1, seeds codes through the admin API, drives
 # them with wrk (same settings for every target, targets alternated A/B/C/A/B/C), and prints one
@@ -20,7 +24,7 @@ usage() {
   cat <<'EOF'
 usage: bench/run.sh [options]
   --smoke               CI mode: --sizes 1k --duration 2 --rounds 1 --no-store-bench
-                        (with --store redis: --redis-records 10k)
+                        --derived-records 1M (with --store redis: --redis-records 10k)
   --sizes LIST          seeded population sizes, comma-separated: 1k,1M,10M (default) or numbers
   --duration S          seconds per wrk run (default 10)
   --rounds N            rounds of the A/B/C alternation (default 2)
@@ -41,6 +45,8 @@ usage: bench/run.sh [options]
                         one in-memory node with the same options, the ceilings, alternated
   --redis-records N     population generated in the shared-store block (default 1M; 1k, 1M or
                         a number): Redis used_memory per record and generate time are read on it
+  --derived-records N   the large derived batch of the issue-17 block (default 100M; 1M, 100M,
+                        1000M or a number up to 1,000,000,000)
   --enforce-targets     also exit 1 when an issue-4 target (and, with --store redis, an
                         issue-12 target) is missed
   --keep                keep the temp directory (wrk outputs, CSVs, server logs)
@@ -67,6 +73,7 @@ KEEP=0
 SMOKE=0
 STORE=memory
 REDIS_RECORDS=""
+DERIVED_RECORDS=""
 REDIS_PREFIX=mfa
 REDIS_CODE=135790 # the fixed code of the Redis node's walked batch (its ids are read from Redis)
 
@@ -88,6 +95,7 @@ while (($#)); do
     --no-store-bench) STORE_BENCH=0 ;;
     --store) STORE=$2; shift ;;
     --redis-records) REDIS_RECORDS=$2; shift ;;
+    --derived-records) DERIVED_RECORDS=$2; shift ;;
     --enforce-targets) ENFORCE=1 ;;
     --keep) KEEP=1 ;;
     -h | --help) usage; exit 0 ;;
@@ -139,6 +147,17 @@ if [[ -z $REDIS_RECORDS ]]; then
 fi
 REDIS_LABEL=$REDIS_RECORDS
 REDIS_N=$(parse_size "$REDIS_RECORDS")
+if [[ -z $DERIVED_RECORDS ]]; then
+  if ((SMOKE)); then DERIVED_RECORDS=1M; else DERIVED_RECORDS=100M; fi
+fi
+DERIVED_LABEL=$DERIVED_RECORDS
+DERIVED_N=${DERIVED_RECORDS,,}
+case "$DERIVED_N" in
+  *k) DERIVED_N=$((${DERIVED_N%k} * 1000)) ;;
+  *m) DERIVED_N=$((${DERIVED_N%m} * 1000000)) ;;
+esac
+[[ $DERIVED_N =~ ^[1-9][0-9]*$ && $DERIVED_N -le 1000000000 ]] ||
+  usage_error "bad --derived-records '$DERIVED_RECORDS' (1..1000M)"
 
 WALK=$((MAX_RATE * DURATION))
 ((WALK <= 10000000)) || usage_error "--max-rate x --duration must be at most 10,000,000 codes"
@@ -344,11 +363,13 @@ admin_url() { echo "http://127.0.0.1:${ADM[$1]}/admin$2"; }
 
 # generate NAME COUNT [CODE]: sets GEN_BATCH and GEN_SECONDS (curl's time_total for the request).
 # CODE: every record gets that code (default: random codes, as a load test's population).
+# GEN_STORED=1: one stored record per code ("derived": false) instead of a derived batch.
 generate() {
-  local name=$1 count=$2 fixed=${3:+,\"code\":\"$3\"} res code
+  local name=$1 count=$2 fixed=${3:+,\"code\":\"$3\"} res code stored=""
+  [[ ${GEN_STORED:-0} == 1 ]] && stored=',"derived":false'
   res=$(curl -sS -o "$TMP/generate.json" -w '%{http_code} %{time_total}' -X POST \
     -H 'Content-Type: application/json' \
-    --data "{\"count\":$count,\"identifierType\":\"email\",\"identifier\":\"user{n}@example.com\"$fixed}" \
+    --data "{\"count\":$count,\"identifierType\":\"email\",\"identifier\":\"user{n}@example.com\"$fixed$stored}" \
     "$(admin_url "$name" /verifications/generate)")
   code=${res%% *}
   GEN_SECONDS=${res#* }
@@ -483,8 +504,13 @@ for idx in "${!SIZE_COUNTS[@]}"; do
     [[ -s $CEILING_CSV ]] || head -n $((SAMPLE + 1)) "$TMP/walk.csv" >"$CEILING_CSV"
     recs=$(store_records on)
 
-    # A: mfa-mock verify, every request a first-time correct code.
+    # A: mfa-mock verify, every request a first-time correct code (a derived batch).
     run_wrk "$P" verify mfa-mock "$round" "$recs" "${PUB[on]}" verify.lua "$TMP/walk.csv" "$WRK_THREADS"
+    rm -f "$TMP/walk.csv"
+    # A': the same over a walked batch of stored records (issue 17: derived vs stored).
+    GEN_STORED=1 generate on "$WALK"
+    export_csv on "$GEN_BATCH" "$TMP/walk.csv"
+    run_wrk "$P" verify-stored mfa-mock "$round" "$(store_records on)" "${PUB[on]}" verify.lua "$TMP/walk.csv" "$WRK_THREADS"
     rm -f "$TMP/walk.csv"
     # B, C: the ceilings, same script and request shape (they ignore the body; rows wrap).
     run_wrk "$P" ceiling nginx "$round" - "${PUB[nginx]}" verify.lua "$CEILING_CSV" "$WRK_THREADS" wrap
@@ -525,6 +551,36 @@ for idx in "${!SIZE_COUNTS[@]}"; do
     stop_pid "${PID[send]}"
   fi
 done
+
+# ---- derived batches (issue 17): 1M and DERIVED_N codes into a fresh process --------------------
+# Generate time (curl time_total) and RSS around each generate, then a verify run on a fresh
+# walked batch with the large batch in the store, and the RSS after it (state words touched by
+# the walk are resident then). The ceilings run beside it, as in the size blocks.
+DERIVED_NOTES="$TMP/derived.tsv" # what count seconds rss_before_kb rss_after_kb
+: >"$DERIVED_NOTES"
+log "=== derived batches: generate 1M and $DERIVED_N codes into a fresh process ==="
+start_mfa big --metrics on
+rss0=$(rss_kb "${PID[big]}")
+generate big 1000000
+rss1=$(rss_kb "${PID[big]}")
+printf 'generate\t1000000\t%s\t%s\t%s\n' "$GEN_SECONDS" "$rss0" "$rss1" >>"$DERIVED_NOTES"
+log "generate 1M (derived): ${GEN_SECONDS}s, RSS $rss0 -> $rss1 kB"
+rss1=$(rss_kb "${PID[big]}")
+generate big "$DERIVED_N"
+rss2=$(rss_kb "${PID[big]}")
+printf 'generate\t%s\t%s\t%s\t%s\n' "$DERIVED_N" "$GEN_SECONDS" "$rss1" "$rss2" >>"$DERIVED_NOTES"
+log "generate $DERIVED_N (derived): ${GEN_SECONDS}s, RSS $rss1 -> $rss2 kB"
+for ((round = 1; round <= ROUNDS; round++)); do
+  generate big "$WALK"
+  export_csv big "$GEN_BATCH" "$TMP/walk.csv"
+  run_wrk "$DERIVED_LABEL+" verify mfa-mock "$round" "$(store_records big)" "${PUB[big]}" verify.lua "$TMP/walk.csv" "$WRK_THREADS"
+  rm -f "$TMP/walk.csv"
+  ((SMOKE)) && continue # CI checks the path, not the ratios: the ceilings ran in the size block
+  run_wrk "$DERIVED_LABEL+" ceiling nginx "$round" - "${PUB[nginx]}" verify.lua "$CEILING_CSV" "$WRK_THREADS" wrap
+  run_wrk "$DERIVED_LABEL+" ceiling bare-pistache "$round" - "${PUB[bare]}" verify.lua "$CEILING_CSV" "$WRK_THREADS" wrap
+done
+printf 'after-walk\t%s\t\t%s\t%s\n' "$(store_records big)" "$rss1" "$(rss_kb "${PID[big]}")" >>"$DERIVED_NOTES"
+stop_pid "${PID[big]}"
 
 # ---- the shared store (issue 12): one node over Redis vs one node in memory --------------------
 # Same options for both nodes (--sessions off for both: the load test's verifies are open mode),
@@ -698,6 +754,21 @@ awk -F'\t' '
   }
   { printf "  %-5s %9d codes: regenerated in %.3f s\n", $1, $2, $3 }' "$GEN_NOTES"
 
+# ---- derived batches (issue 17) ----------------------------------------------------------------
+echo
+echo "derived batches (issue 17): generate into a fresh process (curl time_total), RSS around it:"
+awk -F'\t' '
+  $1 == "generate" { printf "  generate %10d codes: %.3f s; RSS %d -> %d kB = %.2f bytes/record\n", $2, $3, $4, $5, ($5 - $4) * 1024 / $2 }
+  $1 == "after-walk" { printf "  after the verify runs (%d records held): RSS %d kB = %.2f bytes/record over the 1M-batch baseline\n", $2, $5, ($5 - $4) * 1024 / $2 }' "$DERIVED_NOTES"
+awk -F'\t' '
+  $3 == "mfa-mock" && ($2 == "verify" || $2 == "verify-stored") { s[$1 SUBSEP $2] += $5; n[$1 SUBSEP $2]++; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
+  END {
+    for (i = 1; i <= k; i++) {
+      p = order[i]; d = p SUBSEP "verify"; t = p SUBSEP "verify-stored"
+      if (n[d] && n[t]) printf "  verify [%s]: derived %.0f req/s, stored %.0f req/s, derived/stored %.3f\n", p, s[d] / n[d], s[t] / n[t], (s[d] / n[d]) / (s[t] / n[t])
+    }
+  }' "$RESULTS"
+
 # ---- the shared store (issue 12) -------------------------------------------------------------
 if [[ $STORE == redis ]]; then
   echo
@@ -795,6 +866,42 @@ else
 fi
 p99=$(awk -F'\t' '$3 == "mfa-mock" && $2 == "verify" && $7 > m { m = $7 } END { printf "%.0f", m }' "$RESULTS")
 if ((p99 <= 5000)); then target_line "verify p99 <= 5 ms at $CONNECTIONS connections" holds "${p99}us (worst run)"; else target_line "verify p99 <= 5 ms at $CONNECTIONS connections" MISSED "${p99}us (worst run)"; fi
+
+# ---- targets (issue 17) ------------------------------------------------------------------------
+echo
+echo "issue-17 targets (derived batches):"
+for P in "${SIZE_LABELS[@]}"; do
+  ratio_check "derived verify >= 0.98x stored [$P]" "$(mean_rps "$P" verify mfa-mock)" "$(mean_rps "$P" verify-stored mfa-mock)" 0.98
+done
+ratio_check "derived verify >= 1.0x bare Pistache [$DERIVED_LABEL+]" "$(mean_rps "$DERIVED_LABEL+" verify mfa-mock)" \
+  "$(mean_rps "$DERIVED_LABEL+" ceiling bare-pistache)" 1.0
+if [[ -n $small ]]; then
+  ratio_check "verify at $DERIVED_LABEL >= 0.9x at 1k (flat)" "$(mean_rps "$DERIVED_LABEL+" verify mfa-mock)" "$(mean_rps "$small" verify mfa-mock)" 0.9
+else
+  target_line "verify at $DERIVED_LABEL >= 0.9x at 1k (flat)" "n/a" "(needs the 1k size)"
+fi
+g1=$(awk -F'\t' '$1 == "generate" && $2 == 1000000 { print $3; exit }' "$DERIVED_NOTES")
+if awk -v s="$g1" 'BEGIN { exit !(s <= 0.020) }'; then st=holds; else st=MISSED; fi
+target_line "generate 1M <= 20 ms" "$st" "${g1}s (curl time_total)"
+gN=$(awk -F'\t' -v n="$DERIVED_N" '$1 == "generate" && $2 == n { print $3 }' "$DERIVED_NOTES" | tail -n1)
+if ((DERIVED_N < 100000000)); then
+  target_line "generate 100M <= 1 s" "n/a" "${gN}s for $DERIVED_N (needs --derived-records 100M)"
+elif awk -v s="$gN" 'BEGIN { exit !(s <= 1) }'; then
+  target_line "generate 100M <= 1 s" holds "${gN}s for $DERIVED_N"
+else
+  target_line "generate 100M <= 1 s" MISSED "${gN}s for $DERIVED_N"
+fi
+perN=$(awk -F'\t' '$1 == "after-walk" { printf "%.2f", ($5 - $4) * 1024 / $2 }' "$DERIVED_NOTES")
+if ((DERIVED_N < 100000000)); then
+  target_line "RSS <= 4 bytes/record at 100M" "n/a" "$perN at $DERIVED_N (needs --derived-records 100M)"
+elif awk -v r="$perN" 'BEGIN { exit !(r <= 4) }'; then
+  target_line "RSS <= 4 bytes/record at 100M" holds "$perN (after the verify runs)"
+else
+  target_line "RSS <= 4 bytes/record at 100M" MISSED "$perN (after the verify runs)"
+fi
+p99d=$(awk -F'\t' -v p="$DERIVED_LABEL+" '$1 == p && $2 == "verify" && $7 > m { m = $7 } END { printf "%.0f", m }' "$RESULTS")
+if ((p99d <= 3000)); then st=holds; else st=MISSED; fi
+target_line "derived verify p99 <= 3 ms at $CONNECTIONS connections" "$st" "${p99d}us (worst round, $DERIVED_LABEL+)"
 
 # ---- targets (issue 12, --store redis) -----------------------------------------------------------
 if [[ $STORE == redis ]]; then

@@ -12,7 +12,9 @@
 //                Ids are looked up in a random order (not insertion order) over 2M records.
 //   Insert       insert a fresh record with a precomputed 21-char id.
 // Plus BM_ServiceVerify (the real MfaService::Verify, config and clock included, sharded store)
-// and BM_Generate (VerificationStore::Generate of 1M random records: the admin generate path).
+// and BM_Generate (VerificationStore::Generate of 1M random records: the stored generate path),
+// and for derived batches (issue 17) BM_ServiceVerifyDerived (the same verify on records of a
+// derived batch: id decoding, AES code, compare-and-swap) and BM_GenerateDerived (1M and 100M).
 //
 // Items/s is per benchmark (all threads together); with 2 threads on 2 cores that is the number
 // to compare with 1 thread.
@@ -282,6 +284,83 @@ BENCHMARK(BM_ServiceVerify)
     ->Threads(2)
     ->UseRealTime()
     ->Unit(benchmark::kNanosecond);
+
+// The same verify over a derived batch of kSeeded records, ids and codes read by a scan.
+struct DerivedFixture {
+  mfa::ConfigStore config{mfa::Config{}};
+  mfa::VerificationStore store{mfa::StoreOptions{64, 0}};
+  mfa::Inbox inbox{16};
+  mfa::SendRateLimiter limiter;
+  mfa::SystemClock clock;
+  mfa::MfaService service{config, store, inbox, limiter, clock};
+  std::vector<std::pair<std::string, std::string>> rows;  // id, code; shuffled
+  DerivedFixture() {
+    mfa::DerivedSpec spec;
+    spec.id = "b_bench";
+    spec.pattern = "user{n}@example.com";
+    spec.count = static_cast<uint32_t>(kSeeded);
+    spec.created_ms = clock.NowMs();
+    spec.ttl_seconds = kTtlSeconds;
+    const uint32_t handle = store.GenerateDerived(spec);
+    rows.reserve(kSeeded);
+    mfa::ScanCursor cursor;
+    while (!cursor.done) {
+      store.Scan(cursor, handle, 4096, [&](const mfa::RecordView& v) {
+        rows.emplace_back(std::string(v.verification_id), std::string(v.code));
+      });
+    }
+    std::shuffle(rows.begin(), rows.end(), std::mt19937_64(42));
+  }
+};
+std::unique_ptr<DerivedFixture> derived_fixture;
+
+void BM_ServiceVerifyDerived(benchmark::State& state) {
+  mfa::MfaService& service = derived_fixture->service;
+  const auto& rows = derived_fixture->rows;
+  size_t i = static_cast<size_t>(state.thread_index()) * kOpsPerThread;
+  int64_t ok = 0;
+  for (auto _ : state) {
+    const auto& [id, code] = rows[i++];
+    ok += service.Verify(IdentifierType::kEmail, id, code) == mfa::Outcome::kOk;
+  }
+  if (ok != state.iterations()) state.SkipWithError("a verify did not succeed");
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ServiceVerifyDerived)
+    ->Setup([](const benchmark::State&) { derived_fixture = std::make_unique<DerivedFixture>(); })
+    ->Teardown([](const benchmark::State&) { derived_fixture.reset(); })
+    ->Iterations(kOpsPerThread)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kNanosecond);
+
+// A derived batch: its rule and untouched state pages, whatever the count.
+void BM_GenerateDerived(benchmark::State& state) {
+  const auto count = static_cast<uint32_t>(state.range(0));
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto store = std::make_unique<mfa::VerificationStore>(mfa::StoreOptions{64, 0});
+    mfa::DerivedSpec spec;
+    spec.id = "b_gen";
+    spec.pattern = "user{n}@example.com";
+    spec.count = count;
+    spec.created_ms = kCreatedMs;
+    spec.ttl_seconds = kTtlSeconds;
+    state.ResumeTiming();
+    if (store->GenerateDerived(spec) == 0) state.SkipWithError("generate failed");
+    benchmark::DoNotOptimize(store->size());
+    state.PauseTiming();
+    store.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * count);
+}
+BENCHMARK(BM_GenerateDerived)
+    ->Arg(1'000'000)
+    ->Arg(100'000'000)
+    ->Iterations(3)
+    ->Unit(benchmark::kMicrosecond);
 
 // The admin generate path: 1M random ids and codes into a fresh 64-shard store.
 void BM_Generate(benchmark::State& state) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/mfa_service.h"
 
+#include "core/derived_ids.h"
 #include "core/recipient.h"
 #include "core/secure_random.h"
 #include "core/sessions.h"
@@ -95,7 +96,7 @@ SendResult MfaService::CreateAndRecord(const ResolvedConfig& rc, IdentifierType 
   record.identified = true;
   record.session_bound = session_bound;
   for (;;) {
-    record.id = SecureRandom::NewId();
+    record.id = NewIndividualId();
     const std::string id = record.id;
     const InsertStatus status = store_.Insert(record);
     if (status == InsertStatus::kFull) {
@@ -132,6 +133,36 @@ Outcome MfaService::Verify(IdentifierType type, std::string_view verification_id
   if (documented && !c.connector_enabled(type)) return Outcome::kConnectorNotFound;
   const int64_t now = clock_.NowMs();
   Outcome outcome = Outcome::kVerificationNotFound;
+  // A generated record: the same checks over its batch's rule and its state word. It is never
+  // session-bound, and always identified.
+  const bool derived = store_.WithDerived(verification_id, [&](DerivedSlot& slot) {
+    DerivedBatch& batch = slot.batch;
+    if (batch.rule().type != type || scope.session) return;
+    uint32_t w = slot.word.load(std::memory_order_relaxed);
+    for (;;) {
+      if (DerivedState::Gone(w)) return;  // deleted or swept meanwhile
+      if (code.empty() || DerivedState::Consumed(w)) {
+        outcome = Outcome::kCodeNotFound;
+        return;
+      }
+      if (now > batch.expires_ms()) {
+        outcome = Outcome::kCodeExpired;
+        return;
+      }
+      if (DerivedState::Tries(w) >= c.max_attempts) {
+        outcome = Outcome::kExceedMaxTry;
+        return;
+      }
+      const bool match = slot.CodeMatches(code);
+      const uint32_t next = match ? batch.ConsumedWord(w, now) : DerivedState::WithFailedTry(w);
+      // Another verify of the same id changed the word meanwhile: decide again on the new one.
+      if (!slot.word.compare_exchange_weak(w, next)) continue;
+      if (match) batch.NoteConsumed(batch.ConsumedMs(next));
+      outcome = match ? Outcome::kOk : Outcome::kCodeMismatch;
+      return;
+    }
+  });
+  if (derived) return outcome;
   store_.WithRecord(verification_id, [&](Record& r) {
     if (r.type() != type) return;                    // another type's record is "not found"
     if (r.session_bound() != scope.session) return;  // another session's (or open mode's)
@@ -183,7 +214,7 @@ SeedResult MfaService::Seed(std::vector<SeedItem> items) {
   result.records.reserve(items.size());
   for (SeedItem& item : items) {
     NewRecord r;
-    r.id = item.verification_id ? *item.verification_id : SecureRandom::NewId();
+    r.id = item.verification_id ? *item.verification_id : NewIndividualId();
     r.code = item.code ? *item.code : (c.fixed_code ? *c.fixed_code : SecureRandom::NewCode());
     r.type = item.type;
     if (item.identifier) {
@@ -213,6 +244,24 @@ GenerateResult MfaService::Generate(const GenerateSpec& spec) {
   const ResolvedConfig& rc = config_.Get();
   const Config& c = rc.config;
   GenerateResult result;
+  if (spec.derived) {
+    DerivedSpec derived;
+    derived.id = "b_" + SecureRandom::NewId();
+    derived.type = spec.type;
+    derived.pattern =
+        spec.identifier_pattern ? *spec.identifier_pattern : c.default_address(spec.type);
+    derived.count = spec.count;
+    derived.created_ms = clock_.NowMs();
+    derived.ttl_seconds = spec.ttl_seconds ? *spec.ttl_seconds : c.code_ttl_seconds;
+    derived.fixed_code = spec.code ? *spec.code : (c.fixed_code ? *c.fixed_code : "");
+    result.batch_id = derived.id;
+    if (store_.GenerateDerived(std::move(derived)) == 0) {
+      result.outcome = Outcome::kStoreFull;
+      return result;
+    }
+    result.created = spec.count;
+    return result;
+  }
   Batch batch;
   batch.id = "b_" + SecureRandom::NewId();
   batch.type = spec.type;

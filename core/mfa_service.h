@@ -64,6 +64,8 @@ struct SeedResult {
 
 struct GenerateSpec {
   uint32_t count = 0;
+  // A derived batch (rule + state words, core/derived_batch.h), or one stored record per code.
+  bool derived = true;
   IdentifierType type = IdentifierType::kEmail;
   std::optional<std::string> identifier_pattern;  // "{n}" = sequence number from 1
   std::optional<uint32_t> ttl_seconds;

@@ -117,7 +117,7 @@ struct RecordView {
   IdentifierType identifier_type;
   std::string_view identifier;
   std::string_view code;
-  const Record* record;
+  const Record* record;  // null for a record of a derived batch
 };
 
 }  // namespace mfa

@@ -58,6 +58,8 @@ void SecureRandom::FillId(char* out) {
   for (size_t i = 0; i < kGeneratedIdLength; ++i) out[i] = kIdAlphabet[Uniform(36)];
 }
 
+uint8_t SecureRandom::Uniform(uint8_t range) { return mfa::Uniform(range); }
+
 void SecureRandom::FillDigits(char* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = static_cast<char>('0' + Uniform(10));
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace mfa {
@@ -20,6 +21,8 @@ class SecureRandom {
   static void FillId(char* out);
   // Writes `n` uniformly random decimal digits to `out`.
   static void FillDigits(char* out, size_t n);
+  // A uniformly random number in [0, range). REQUIRES: range >= 1.
+  static uint8_t Uniform(uint8_t range);
 
   static std::string NewId();
   static std::string NewCode();

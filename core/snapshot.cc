@@ -7,10 +7,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <vector>
 
 namespace mfa {
@@ -18,7 +20,11 @@ namespace {
 
 // File layout (little-endian), documented in docs/reliability.md:
 //   header  : "MFASNAP\n" u32 version u32 reserved i64 written_at_ms
+//   key     : 16 bytes, the derived batches' AES key (version 2)
 //   batches : u32 n, n x { str16 id, u8 type, str16 pattern }
+//   derived : u32 n, n x { u32 handle, u64 serial, u32 count, i64 created_ms, u32 ttl_s,
+//                          str8 fixed_code, state runs: { u32 zero words, u32 m, m x u32 word }
+//                          until count words are covered }                         (version 2)
 //   records : u64 n, n x { str8 id, str8 code, u8 flags, u16 tries, i64 created_ms, u32 ttl_s,
 //                          u32 consumed_after_s, u8 kind, kind 0: str16 identifier,
 //                          kind 1: u32 batch u32 seq }
@@ -31,6 +37,7 @@ class Writer {
  public:
   explicit Writer(int fd) : fd_(fd) { buffer_.reserve(1 << 20); }
   void Bytes(const void* p, size_t n) {
+    if (n == 0) return;  // crc32() of a null buffer would restart the checksum
     crc_ = crc32(crc_, static_cast<const Bytef*>(p), static_cast<uInt>(n));
     const char* c = static_cast<const char*>(p);
     buffer_.insert(buffer_.end(), c, c + n);
@@ -182,7 +189,7 @@ bool WriteSnapshot(const std::string& path, const VerificationStore& store, cons
   };
   ScanCursor cursor;
   while (!cursor.done) {
-    store.Scan(cursor, 0, 4096, [&](const RecordView& v) {
+    store.ScanStored(cursor, 0, 4096, [&](const RecordView& v) {
       const Record& r = *v.record;
       const uint8_t id_len = static_cast<uint8_t>(v.verification_id.size());
       put(&id_len, 1);
@@ -211,14 +218,49 @@ bool WriteSnapshot(const std::string& path, const VerificationStore& store, cons
       ++record_count;
     });
   }
-  // Batches are read after the scan: a record can only name a batch registered before it was
-  // inserted, so this list covers every record written (batches are append-only).
+  // Batches are read after the scan and the derived batches: a record or a derived batch can
+  // only name a batch registered before, so this list covers all of them (it is append-only).
+  const std::vector<std::shared_ptr<const DerivedBatch>> derived = store.DerivedBatches();
   const std::vector<Batch> batches = store.Batches();
+  w.Bytes(store.cipher().key().data(), kDerivedKeyBytes);
   w.Int<uint32_t>(static_cast<uint32_t>(batches.size()));
   for (const Batch& b : batches) {
     w.Str16(b.id);
     w.Int<uint8_t>(static_cast<uint8_t>(b.type));
     w.Str16(b.pattern);
+  }
+  // A derived batch is its rule and its state words, runs of zero words (untouched records)
+  // written as a count: a fresh 100M-record batch takes a few bytes.
+  uint64_t derived_records = 0;
+  w.Int<uint32_t>(static_cast<uint32_t>(derived.size()));
+  for (const std::shared_ptr<const DerivedBatch>& batch : derived) {
+    const DerivedRule& rule = batch->rule();
+    w.Int<uint32_t>(rule.handle);
+    w.Int<uint64_t>(rule.serial);
+    w.Int<uint32_t>(rule.count);
+    w.Int<int64_t>(rule.created_ms);
+    w.Int<uint32_t>(rule.ttl_seconds);
+    w.Str8(rule.fixed_code);
+    std::vector<uint32_t> literals;
+    uint64_t n = 1;
+    while (n <= rule.count) {
+      uint32_t zeros = 0;
+      while (n <= rule.count && batch->word(n).load(std::memory_order_relaxed) == 0) {
+        ++zeros;
+        ++n;
+      }
+      literals.clear();
+      for (uint32_t word; n <= rule.count && literals.size() < 65536 &&
+                          (word = batch->word(n).load(std::memory_order_relaxed)) != 0;
+           ++n) {
+        literals.push_back(word);
+        if (!DerivedState::Gone(word)) ++derived_records;
+      }
+      derived_records += zeros;
+      w.Int<uint32_t>(zeros);
+      w.Int<uint32_t>(static_cast<uint32_t>(literals.size()));
+      w.Bytes(literals.data(), literals.size() * sizeof(uint32_t));
+    }
   }
 
   w.Int<uint64_t>(record_count);
@@ -264,7 +306,7 @@ bool WriteSnapshot(const std::string& path, const VerificationStore& store, cons
     ::close(dir);
   }
   if (stats) {
-    stats->records = record_count;
+    stats->records = record_count + derived_records;
     stats->batches = batches.size();
     stats->inbox_messages = messages.size();
     stats->bytes = w.written();
@@ -297,12 +339,18 @@ SnapshotLoad LoadSnapshot(const std::string& path, VerificationStore* store, Inb
   if (!r.Int(&version) || !r.Int(&reserved) || !r.Int(&written_at)) {
     return corrupt("truncated header");
   }
-  if (version != kSnapshotVersion) {
+  if (version != kSnapshotVersion && version != 1) {
     return corrupt("snapshot version " + std::to_string(version) + " is not supported (expected " +
                    std::to_string(kSnapshotVersion) + ")");
   }
+  if (version >= 2) {
+    std::array<uint8_t, kDerivedKeyBytes> key;
+    if (!r.Bytes(key.data(), key.size())) return corrupt("truncated key");
+    store->RestoreCipherKey(key);
+  }
   uint32_t batch_count;
   if (!r.Int(&batch_count)) return corrupt("truncated batch list");
+  std::vector<Batch> batches;
   for (uint32_t i = 0; i < batch_count; ++i) {
     Batch b;
     uint8_t type;
@@ -311,7 +359,51 @@ SnapshotLoad LoadSnapshot(const std::string& path, VerificationStore* store, Inb
     }
     if (type > 1) return corrupt("bad identifier type in batch");
     b.type = static_cast<IdentifierType>(type);
+    batches.push_back(b);
     store->RegisterBatch(std::move(b));
+  }
+  uint32_t derived_count = 0;
+  if (version >= 2 && !r.Int(&derived_count)) return corrupt("truncated derived batch list");
+  uint64_t derived_records = 0;
+  for (uint32_t i = 0; i < derived_count; ++i) {
+    const std::string which = "derived batch " + std::to_string(i);
+    DerivedRule rule;
+    if (!r.Int(&rule.handle) || !r.Int(&rule.serial) || !r.Int(&rule.count) ||
+        !r.Int(&rule.created_ms) || !r.Int(&rule.ttl_seconds) || !r.Str8(&rule.fixed_code)) {
+      return corrupt("truncated " + which);
+    }
+    if (rule.handle == 0 || rule.handle > batch_count)
+      return corrupt(which + " names an unknown batch");
+    const Batch& named = batches[rule.handle - 1];
+    rule.id = named.id;
+    rule.type = named.type;
+    rule.pattern = named.pattern;
+    std::shared_ptr<DerivedBatch> batch;
+    try {  // a damaged count can ask for more than the machine has; the checksum comes last
+      batch = std::make_shared<DerivedBatch>(std::move(rule));
+    } catch (const std::bad_alloc&) {
+      return corrupt("no memory for the state of " + which);
+    }
+    const uint64_t count = batch->rule().count;
+    uint32_t* words = batch->raw_words();
+    for (uint64_t at = 0; at < count;) {
+      uint32_t zeros, m;
+      if (!r.Int(&zeros) || !r.Int(&m)) return corrupt("truncated state of " + which);
+      if (uint64_t{zeros} + m > count - at) return corrupt("state of " + which + " overruns it");
+      at += zeros;
+      if (!r.Bytes(words + at, uint64_t{m} * sizeof(uint32_t))) {
+        return corrupt("truncated state of " + which);
+      }
+      at += m;
+      if (zeros == 0 && m == 0) return corrupt("empty state run in " + which);
+    }
+    const InsertStatus adopted = store->AdoptDerived(batch);
+    if (adopted == InsertStatus::kExists) return corrupt(which + " repeats a batch or serial");
+    if (adopted == InsertStatus::kFull) {
+      *error = path + ": holds more records than --max-records allows";
+      return SnapshotLoad::kCorrupt;
+    }
+    derived_records += batch->remaining();
   }
   uint64_t record_count;
   if (!r.Int(&record_count)) return corrupt("truncated record count");
@@ -368,7 +460,7 @@ SnapshotLoad LoadSnapshot(const std::string& path, VerificationStore* store, Inb
   if (std::memcmp(end, kEndMagic, 8) != 0 || !r.AtEof()) return corrupt("bad trailer");
   for (InboxMessage& m : messages) inbox->Add(std::move(m));
   if (stats) {
-    stats->records = record_count;
+    stats->records = record_count + derived_records;
     stats->batches = batch_count;
     stats->inbox_messages = message_count;
     stats->bytes = r.offset() + sizeof(crc) + sizeof(end);

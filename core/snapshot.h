@@ -11,7 +11,8 @@
 
 namespace mfa {
 
-inline constexpr uint32_t kSnapshotVersion = 1;
+// Version 2 adds the derived batches (and their key); version 1 files still load.
+inline constexpr uint32_t kSnapshotVersion = 2;
 
 struct SnapshotStats {
   uint64_t records = 0;

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "core/derived_ids.h"
 #include "core/secure_random.h"
 
 namespace mfa {
@@ -155,6 +156,7 @@ bool VerificationStore::Reserve(size_t n) {
 }
 
 InsertStatus VerificationStore::Insert(NewRecord& record) {
+  if (!ClaimIndividualId(record.id)) return InsertStatus::kExists;
   if (!Reserve(1)) return InsertStatus::kFull;
   const uint64_t hash = Hash(record.id);
   Shard& shard = shards_[ShardOf(hash)];
@@ -176,7 +178,7 @@ BulkInsertResult VerificationStore::InsertAll(std::vector<NewRecord>& records) {
     std::unordered_set<std::string_view> seen;
     seen.reserve(records.size());
     for (size_t i = 0; i < records.size(); ++i) {
-      if (!seen.insert(records[i].id).second) {
+      if (!seen.insert(records[i].id).second || !ClaimIndividualId(records[i].id)) {
         first_bad = i;
         break;
       }
@@ -221,6 +223,7 @@ std::vector<Batch> VerificationStore::Batches() const {
 }
 
 InsertStatus VerificationStore::InsertRestored(RestoredRecord& in) {
+  if (!ClaimIndividualId(in.id)) return InsertStatus::kExists;
   if (!Reserve(1)) return InsertStatus::kFull;
   const uint64_t hash = Hash(in.id);
   Shard& shard = shards_[ShardOf(hash)];
@@ -275,7 +278,7 @@ bool VerificationStore::Generate(uint32_t batch, uint32_t count, std::string_vie
     const uint32_t end = std::min<uint64_t>(uint64_t{count} + 1, uint64_t{seq} + kGroup);
     for (; seq < end; ++seq) {
       Pending& p = group.emplace_back();
-      SecureRandom::FillId(p.id);
+      FillIndividualId(p.id);
       if (fixed_code.empty()) SecureRandom::FillDigits(p.code, kGeneratedCodeLength);
       p.hash = Hash({p.id, kGeneratedIdLength});
       p.seq = seq;
@@ -294,7 +297,7 @@ bool VerificationStore::Generate(uint32_t batch, uint32_t count, std::string_vie
         // 36^21 ids make a collision practically impossible; redraw rather than assume.
         while (Find(shard, p.hash, id) >= 0) {
           do {
-            SecureRandom::FillId(p.id);
+            FillIndividualId(p.id);
             p.hash = Hash(id);
           } while (ShardOf(p.hash) != shard_index);
         }
@@ -346,6 +349,32 @@ std::string VerificationStore::ResolveIdentifier(const Record& r) const {
 }
 
 std::optional<RecordSnapshot> VerificationStore::Get(std::string_view id) const {
+  if (const std::optional<Uint128> plain = DerivedPlainOf(id)) {
+    std::shared_lock<std::shared_mutex> lock(derived_mu_);
+    uint64_t n = 0;
+    if (const DerivedBatch* batch = FindDerived(*plain, &n)) {
+      const uint32_t w = batch->word(n).load(std::memory_order_relaxed);
+      if (DerivedState::Gone(w)) return std::nullopt;
+      const DerivedRule& rule = batch->rule();
+      RecordSnapshot s;
+      s.verification_id = std::string(id);
+      s.identifier_type = rule.type;
+      ExpandIdentifierPattern(rule.pattern, static_cast<uint32_t>(n), &s.identifier);
+      if (rule.fixed_code.empty()) {
+        s.code.resize(kDerivedCodeLength);
+        cipher_.Code(DerivedPlain(rule.serial, n), s.code.data());
+      } else {
+        s.code = rule.fixed_code;
+      }
+      s.created_ms = rule.created_ms;
+      s.expires_ms = batch->expires_ms();
+      s.try_count = DerivedState::Tries(w);
+      s.consumed = s.verified = DerivedState::Consumed(w);
+      s.identified = true;
+      s.batch_id = rule.id;
+      return s;
+    }
+  }
   const uint64_t hash = Hash(id);
   const Shard& shard = shards_[ShardOf(hash)];
   std::lock_guard<std::mutex> lock(shard.mu);
@@ -371,6 +400,20 @@ std::optional<RecordSnapshot> VerificationStore::Get(std::string_view id) const 
 }
 
 bool VerificationStore::Erase(std::string_view id) {
+  if (const std::optional<Uint128> plain = DerivedPlainOf(id)) {
+    std::shared_lock<std::shared_mutex> lock(derived_mu_);
+    uint64_t n = 0;
+    if (DerivedBatch* batch = FindDerived(*plain, &n)) {
+      std::atomic_ref<uint32_t> word = batch->word(n);
+      uint32_t w = word.load(std::memory_order_relaxed);
+      do {
+        if (DerivedState::Gone(w)) return false;
+      } while (!word.compare_exchange_weak(w, w | DerivedState::kGone));
+      batch->NoteGone();
+      Unreserve(1);
+      return true;
+    }
+  }
   const uint64_t hash = Hash(id);
   Shard& shard = shards_[ShardOf(hash)];
   std::lock_guard<std::mutex> lock(shard.mu);
@@ -398,7 +441,7 @@ size_t VerificationStore::Clear() {
     shard.slots = nullptr;
     shard.capacity = 0;
   }
-  return removed;
+  return removed + ClearDerived();
 }
 
 size_t VerificationStore::Sweep(int64_t now_ms, int64_t retention_ms) {
@@ -441,9 +484,226 @@ size_t VerificationStore::Sweep(int64_t now_ms, int64_t retention_ms) {
       }
     }
   }
+  removed += SweepDerived(now_ms, retention_ms, &examined);
   swept_total_.fetch_add(removed, std::memory_order_relaxed);
   sweep_examined_total_.fetch_add(examined, std::memory_order_relaxed);
   return removed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derived batches.
+
+bool VerificationStore::ClaimIndividualId(std::string_view id) {
+  // Outside the derived space: every random id of ours, most seeded ones.
+  const std::optional<Uint128> plain = DerivedPlainOf(id);
+  if (!plain) return true;
+  std::unique_lock<std::shared_mutex> lock(derived_mu_);
+  uint64_t n = 0;
+  if (FindDerived(*plain, &n) != nullptr) return false;
+  taken_serials_.insert(SerialOf(*plain));
+  return true;
+}
+
+std::optional<Uint128> VerificationStore::DerivedPlainOf(std::string_view id) const {
+  const std::optional<Uint128> value = DecodeDerivedId(id);
+  if (!value) return std::nullopt;
+  const Uint128 plain = cipher_.Decrypt(*value);
+  if (!IsDerivedPlain(plain)) return std::nullopt;
+  return plain;
+}
+
+DerivedBatch* VerificationStore::FindDerived(Uint128 plain, uint64_t* n) const {
+  const auto it = derived_by_serial_.find(SerialOf(plain));
+  if (it == derived_by_serial_.end()) return nullptr;
+  const uint64_t seq = SeqOf(plain);
+  if (seq < 1 || seq > it->second->rule().count) return nullptr;
+  *n = seq;
+  return it->second;
+}
+
+uint32_t VerificationStore::GenerateDerived(DerivedSpec spec) {
+  if (!Reserve(spec.count)) return 0;
+  std::unique_lock<std::shared_mutex> lock(derived_mu_);
+  uint64_t serial = 0;
+  // Fresh and random: no live batch has it, and no stored id decodes into it.
+  while (serial == 0 || derived_by_serial_.count(serial) != 0 ||
+         taken_serials_.count(serial) != 0) {
+    SecureRandom::Fill(&serial, sizeof(serial));
+  }
+  DerivedRule rule;
+  rule.id = spec.id;
+  rule.serial = serial;
+  rule.type = spec.type;
+  rule.pattern = spec.pattern;
+  rule.count = spec.count;
+  rule.created_ms = spec.created_ms;
+  rule.ttl_seconds = spec.ttl_seconds;
+  rule.fixed_code = std::move(spec.fixed_code);
+  std::shared_ptr<DerivedBatch> batch;
+  try {
+    rule.handle =
+        RegisterBatch(Batch{std::move(spec.id), spec.type, std::move(spec.pattern), serial});
+    batch = std::make_shared<DerivedBatch>(std::move(rule));
+  } catch (...) {
+    Unreserve(spec.count);
+    throw;
+  }
+  derived_by_serial_[serial] = batch.get();
+  const uint32_t handle = batch->rule().handle;
+  derived_.emplace(handle, std::move(batch));
+  return handle;
+}
+
+std::vector<std::shared_ptr<const DerivedBatch>> VerificationStore::DerivedBatches() const {
+  std::shared_lock<std::shared_mutex> lock(derived_mu_);
+  std::vector<std::shared_ptr<const DerivedBatch>> out;
+  out.reserve(derived_.size());
+  for (const auto& [handle, batch] : derived_) out.push_back(batch);
+  return out;
+}
+
+InsertStatus VerificationStore::AdoptDerived(std::shared_ptr<DerivedBatch> batch) {
+  const DerivedRule& rule = batch->rule();
+  uint64_t remaining = 0;
+  uint32_t* words = batch->raw_words();
+  for (uint64_t i = 0; i < rule.count; ++i) {
+    const uint32_t w = words[i];
+    if (DerivedState::Gone(w)) continue;
+    ++remaining;
+    if (DerivedState::Consumed(w)) batch->NoteConsumed(batch->ConsumedMs(w));
+  }
+  batch->set_remaining(remaining);
+  if (!Reserve(remaining)) return InsertStatus::kFull;
+  std::unique_lock<std::shared_mutex> lock(derived_mu_);
+  {
+    std::lock_guard<std::mutex> batches_lock(batches_mu_);
+    if (rule.serial == 0 || rule.handle == 0 || rule.handle > batches_.size() ||
+        derived_.count(rule.handle) != 0 || derived_by_serial_.count(rule.serial) != 0) {
+      Unreserve(remaining);
+      return InsertStatus::kExists;
+    }
+    batches_[rule.handle - 1].derived_serial = rule.serial;
+  }
+  derived_by_serial_[rule.serial] = batch.get();
+  derived_.emplace(rule.handle, std::move(batch));
+  return InsertStatus::kInserted;
+}
+
+uint64_t VerificationStore::BatchFilterSerial(uint32_t batch_filter) const {
+  std::lock_guard<std::mutex> lock(batches_mu_);
+  if (batch_filter == 0 || batch_filter > batches_.size()) return 0;
+  return batches_[batch_filter - 1].derived_serial;
+}
+
+size_t VerificationStore::ClearDerived() {
+  std::unique_lock<std::shared_mutex> lock(derived_mu_);
+  size_t removed = 0;
+  for (const auto& [handle, batch] : derived_) removed += batch->remaining();
+  derived_.clear();
+  derived_by_serial_.clear();
+  taken_serials_.clear();
+  Unreserve(removed);
+  return removed;
+}
+
+size_t VerificationStore::SweepDerived(int64_t now_ms, int64_t retention_ms, uint64_t* examined) {
+  constexpr uint64_t kSlice = 65536;
+  size_t removed = 0;
+  for (const std::shared_ptr<const DerivedBatch>& read : DerivedBatches()) {
+    auto* batch = const_cast<DerivedBatch*>(read.get());
+    const uint32_t handle = batch->rule().handle;
+    auto still_live = [&] {
+      const auto it = derived_.find(handle);
+      return it != derived_.end() && it->second.get() == batch;
+    };
+    // Every record has settled by the batch's expiry: past it and the retention, the whole
+    // batch goes at once, without reading its words.
+    if (now_ms > batch->expires_ms() + retention_ms) {
+      std::unique_lock<std::shared_mutex> lock(derived_mu_);
+      if (!still_live()) continue;
+      const uint64_t left = batch->remaining();
+      removed += left;
+      Unreserve(left);
+      derived_by_serial_.erase(batch->rule().serial);
+      derived_.erase(handle);
+      continue;
+    }
+    const int64_t earliest = batch->earliest_consumed_ms();
+    if (earliest == INT64_MAX || now_ms <= earliest + retention_ms) continue;
+    // Rebuilt by this pass, plus whatever verifies note meanwhile (as for a shard).
+    batch->ResetEarliestConsumed();
+    int64_t pass_earliest = INT64_MAX;
+    const uint64_t count = batch->rule().count;
+    for (uint64_t n = 1; n <= count;) {
+      std::shared_lock<std::shared_mutex> lock(derived_mu_);  // Clear must not count it twice
+      if (!still_live()) break;
+      const uint64_t end = std::min(count + 1, n + kSlice);
+      for (; n < end; ++n) {
+        std::atomic_ref<uint32_t> word = batch->word(n);
+        uint32_t w = word.load(std::memory_order_relaxed);
+        if (!DerivedState::Consumed(w) || DerivedState::Gone(w)) continue;
+        ++*examined;
+        if (now_ms > batch->SettledMs(w) + retention_ms) {
+          if (word.compare_exchange_strong(w, w | DerivedState::kGone)) {
+            batch->NoteGone();
+            Unreserve(1);
+            ++removed;
+          }
+        } else {
+          pass_earliest = std::min(pass_earliest, batch->ConsumedMs(w));
+        }
+      }
+    }
+    if (pass_earliest != INT64_MAX) batch->NoteConsumed(pass_earliest);
+  }
+  return removed;
+}
+
+bool VerificationStore::NextDerivedChunk(ScanCursor& cursor, uint32_t batch_filter, size_t max_rows,
+                                         DerivedChunk* chunk) const {
+  constexpr uint64_t kMaxWordsRead = 65536;  // bounds the time one call holds the lock
+  chunk->size = 0;
+  if (cursor.done) return false;
+  std::shared_lock<std::shared_mutex> lock(derived_mu_);
+  auto it = derived_.lower_bound(cursor.derived_handle);
+  if (batch_filter != 0)
+    it = batch_filter >= cursor.derived_handle ? derived_.find(batch_filter) : derived_.end();
+  if (it == derived_.end()) {
+    cursor.done = true;
+    return false;
+  }
+  if (it->first != cursor.derived_handle) {
+    cursor.derived_handle = it->first;
+    cursor.derived_n = 1;
+  }
+  const DerivedBatch& batch = *it->second;
+  const DerivedRule& rule = batch.rule();
+  const size_t limit = std::min(max_rows, kDerivedChunkRows);
+  Uint128 plains[kDerivedChunkRows];
+  uint64_t seqs[kDerivedChunkRows];
+  const uint64_t last = std::min<uint64_t>(rule.count, cursor.derived_n + kMaxWordsRead - 1);
+  uint64_t n = cursor.derived_n;
+  for (; n <= last && chunk->size < limit; ++n) {
+    if (DerivedState::Gone(batch.word(n).load(std::memory_order_relaxed))) continue;
+    seqs[chunk->size] = n;
+    plains[chunk->size++] = DerivedPlain(rule.serial, n);
+  }
+  cursor.derived_n = n;
+  if (n > rule.count) {  // the next call starts at the next batch
+    cursor.derived_handle = it->first + 1;
+    cursor.derived_n = 1;
+  }
+  chunk->type = rule.type;
+  chunk->fixed_code = rule.fixed_code;
+  if (rule.fixed_code.empty()) cipher_.CodeMany(plains, chunk->codes, chunk->size);
+  cipher_.EncryptMany(plains, plains, chunk->size);
+  chunk->identifiers.clear();
+  for (size_t i = 0; i < chunk->size; ++i) {
+    EncodeId21(plains[i], chunk->ids + 21 * i);
+    ExpandIdentifierPattern(rule.pattern, static_cast<uint32_t>(seqs[i]), &chunk->identifiers);
+    chunk->identifier_end[i] = chunk->identifiers.size();
+  }
+  return true;
 }
 
 }  // namespace mfa

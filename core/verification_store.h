@@ -5,13 +5,19 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "core/derived_batch.h"
+#include "core/derived_ids.h"
 #include "core/record.h"
 
 namespace mfa {
@@ -34,11 +40,52 @@ struct NewRecord {
 };
 
 // A named group of generated records; identifiers are derived from `pattern`
-// ("{n}" = the record's sequence number, starting at 1).
+// ("{n}" = the record's sequence number, starting at 1). Either stored records (Generate) or a
+// derived batch (GenerateDerived: derived_serial != 0).
 struct Batch {
   std::string id;
   IdentifierType type;
   std::string pattern;
+  uint64_t derived_serial = 0;
+};
+
+// What GenerateDerived makes: `count` records 1..count, ids and codes derived.
+struct DerivedSpec {
+  std::string id;
+  IdentifierType type = IdentifierType::kEmail;
+  std::string pattern;
+  uint32_t count = 0;
+  int64_t created_ms = 0;
+  uint32_t ttl_seconds = 0;
+  std::string fixed_code;  // empty: derived 6-digit codes
+};
+
+// One record of a derived batch, inside WithDerived's callback.
+struct DerivedSlot {
+  DerivedBatch& batch;
+  uint64_t n;                      // sequence number, 1..count
+  std::atomic_ref<uint32_t> word;  // its state (DerivedState); change it by compare-and-swap
+  const IdCipher& cipher;
+  // Whether `code` is the record's code.
+  bool CodeMatches(std::string_view code) const {
+    if (!batch.rule().fixed_code.empty()) return code == batch.rule().fixed_code;
+    if (code.size() != kDerivedCodeLength) return false;
+    char expected[kDerivedCodeLength];
+    cipher.Code(DerivedPlain(batch.rule().serial, n), expected);
+    return code == std::string_view(expected, kDerivedCodeLength);
+  }
+};
+
+// Up to kDerivedChunkRows consecutive rows of one derived batch, produced for a scan.
+inline constexpr size_t kDerivedChunkRows = 512;
+struct DerivedChunk {
+  size_t size = 0;
+  IdentifierType type = IdentifierType::kEmail;
+  std::string fixed_code;
+  char ids[kDerivedChunkRows * 21];
+  char codes[kDerivedChunkRows * kDerivedCodeLength];
+  std::string identifiers;                   // every row's identifier, back to back
+  size_t identifier_end[kDerivedChunkRows];  // end offset of row i's identifier
 };
 
 // A generated record's identifier: `pattern` with its first "{n}" replaced by `n`. Appends to *out.
@@ -55,6 +102,8 @@ struct BulkInsertResult {
 struct ScanCursor {
   size_t shard = 0;
   uint32_t slot = 0;
+  uint32_t derived_handle = 0;  // after the shards: the derived batch being read, and its next
+  uint64_t derived_n = 1;       // sequence number
   bool done = false;
 };
 
@@ -62,6 +111,10 @@ struct ScanCursor {
 // shard's mutex guards that shard's index, record slots and free list, and nothing else.
 // No operation on a single id takes more than one shard lock; bulk inserts lock the shards
 // they touch in ascending order. `size_` is an atomic so the cap is exact without a global lock.
+// Derived batches (rule + state words) live beside the shards under derived_mu_, read-locked by
+// every operation on a derived id; their records count in size() like stored ones. Ids of
+// individually created records never fall in a live derived batch: such an insert answers
+// kExists, and a new batch's serial avoids every stored id that decodes (DecodeDerivedId).
 class VerificationStore {
  public:
   explicit VerificationStore(StoreOptions options = {});
@@ -83,6 +136,27 @@ class VerificationStore {
   // Registers a batch; returns its handle (1-based). Thread-safe.
   uint32_t RegisterBatch(Batch batch);
 
+  // Creates a derived batch in O(1) of its count; returns its handle, or 0 (nothing created) when
+  // the cap would be exceeded. Throws std::bad_alloc if its state cannot be mapped.
+  uint32_t GenerateDerived(DerivedSpec spec);
+  // Runs fn(DerivedSlot&) under a shared lock when `id` is a record of a live derived batch and
+  // not gone; false (fn not called) otherwise. Decoding the id costs one Feistel inversion.
+  template <typename Fn>
+  bool WithDerived(std::string_view id, Fn&& fn);
+  // The cipher of every derived batch (its key goes into snapshots).
+  const IdCipher& cipher() const { return cipher_; }
+  // Live derived batches, in handle order. The state words keep changing while serving.
+  std::vector<std::shared_ptr<const DerivedBatch>> DerivedBatches() const;
+  // Snapshot load only (before serving, and before any record is inserted): the key the saved
+  // batches were derived with.
+  void RestoreCipherKey(const std::array<uint8_t, kDerivedKeyBytes>& key) {
+    cipher_ = IdCipher(key);
+  }
+  // Snapshot load only: adopts a derived batch whose words are filled in; `handle` names a batch
+  // registered with RegisterBatch. Recounts its remaining records and its earliest consumption.
+  // kFull when its records exceed the cap, kExists when the handle or serial is taken.
+  InsertStatus AdoptDerived(std::shared_ptr<DerivedBatch> batch);
+
   // Runs fn(Record&) under the record's shard lock; false if there is no such id.
   template <typename Fn>
   bool WithRecord(std::string_view id, Fn&& fn);
@@ -98,10 +172,18 @@ class VerificationStore {
   // Returns how many were removed.
   size_t Sweep(int64_t now_ms, int64_t retention_ms);
 
-  // Calls fn(const RecordView&) for up to `max_rows` live records from `cursor` on, under one
-  // shard lock at a time; `batch_filter` 0 = all records. Advances the cursor.
+  // Calls fn(const RecordView&) for up to `max_rows` live records from `cursor` on: the stored
+  // records under one shard lock at a time, then the derived batches' records (RecordView::record
+  // is null for those); `batch_filter` 0 = all records. Advances the cursor.
   template <typename Fn>
   size_t Scan(ScanCursor& cursor, uint32_t batch_filter, size_t max_rows, Fn&& fn) const;
+  // Scan over the stored records only.
+  template <typename Fn>
+  size_t ScanStored(ScanCursor& cursor, uint32_t batch_filter, size_t max_rows, Fn&& fn) const;
+  // The next rows of derived batches from `cursor` on (one batch per chunk, up to `max_rows`
+  // and kDerivedChunkRows); false, with the cursor done, when none is left.
+  bool NextDerivedChunk(ScanCursor& cursor, uint32_t batch_filter, size_t max_rows,
+                        DerivedChunk* chunk) const;
 
   // A record as a snapshot holds it: every field, generated identifiers as (batch, seq).
   struct RestoredRecord {
@@ -190,7 +272,43 @@ class VerificationStore {
 
   mutable std::mutex batches_mu_;
   std::vector<Batch> batches_;  // GUARDED_BY(batches_mu_); append-only, index = handle - 1
+
+  // Whether `id` may be inserted as an individual record: false when it names a record of a live
+  // derived batch. Notes the serial of any id that decodes, so no later batch takes it.
+  bool ClaimIndividualId(std::string_view id);
+  // The plaintext `id` decodes to, if it can name a derived record at all. No lock: the key is
+  // only set before serving.
+  std::optional<Uint128> DerivedPlainOf(std::string_view id) const;
+  // REQUIRES: derived_mu_ held (shared or exclusive). The live batch and sequence number of
+  // `plain`; nullptr if none.
+  DerivedBatch* FindDerived(Uint128 plain, uint64_t* n) const;
+  size_t SweepDerived(int64_t now_ms, int64_t retention_ms, uint64_t* examined);
+  size_t ClearDerived();
+  // The derived serial of batch handle `batch_filter`; 0 for a stored-record batch or none.
+  uint64_t BatchFilterSerial(uint32_t batch_filter) const;
+
+  IdCipher cipher_;
+  mutable std::shared_mutex derived_mu_;
+  // GUARDED_BY(derived_mu_): live derived batches by handle (ordered: scans resume by handle)
+  // and by serial; the serials of stored ids that decode (never given to a new batch).
+  std::map<uint32_t, std::shared_ptr<DerivedBatch>> derived_;
+  std::unordered_map<uint64_t, DerivedBatch*> derived_by_serial_;
+  std::unordered_set<uint64_t> taken_serials_;
 };
+
+template <typename Fn>
+bool VerificationStore::WithDerived(std::string_view id, Fn&& fn) {
+  const std::optional<Uint128> plain = DerivedPlainOf(id);  // outside the lock
+  if (!plain) return false;
+  std::shared_lock<std::shared_mutex> lock(derived_mu_);
+  uint64_t n = 0;
+  DerivedBatch* batch = FindDerived(*plain, &n);
+  if (batch == nullptr) return false;
+  DerivedSlot slot{*batch, n, batch->word(n), cipher_};
+  if (DerivedState::Gone(slot.word.load(std::memory_order_relaxed))) return false;
+  fn(slot);
+  return true;
+}
 
 template <typename Fn>
 bool VerificationStore::WithRecord(std::string_view id, Fn&& fn) {
@@ -208,6 +326,41 @@ bool VerificationStore::WithRecord(std::string_view id, Fn&& fn) {
 template <typename Fn>
 size_t VerificationStore::Scan(ScanCursor& cursor, uint32_t batch_filter, size_t max_rows,
                                Fn&& fn) const {
+  size_t emitted = 0;
+  if (cursor.shard < shards_.size()) {
+    // A derived batch has no stored records: its scan starts after the shards.
+    if (batch_filter != 0 && BatchFilterSerial(batch_filter) != 0) {
+      cursor.shard = shards_.size();
+    } else {
+      emitted = ScanStored(cursor, batch_filter, max_rows, fn);
+      if (cursor.shard < shards_.size()) return emitted;
+      cursor.done = false;
+    }
+  }
+  auto chunk = std::make_unique<DerivedChunk>();
+  while (emitted < max_rows &&
+         NextDerivedChunk(cursor, batch_filter, max_rows - emitted, chunk.get())) {
+    size_t begin = 0;
+    for (size_t i = 0; i < chunk->size; ++i) {
+      const std::string_view identifier(chunk->identifiers.data() + begin,
+                                        chunk->identifier_end[i] - begin);
+      begin = chunk->identifier_end[i];
+      const std::string_view code =
+          chunk->fixed_code.empty()
+              ? std::string_view(chunk->codes + i * kDerivedCodeLength, kDerivedCodeLength)
+              : std::string_view(chunk->fixed_code);
+      RecordView view{std::string_view(chunk->ids + i * 21, 21), chunk->type, identifier, code,
+                      nullptr};
+      fn(view);
+    }
+    emitted += chunk->size;
+  }
+  return emitted;
+}
+
+template <typename Fn>
+size_t VerificationStore::ScanStored(ScanCursor& cursor, uint32_t batch_filter, size_t max_rows,
+                                     Fn&& fn) const {
   size_t emitted = 0;
   std::string scratch;
   while (!cursor.done && emitted < max_rows) {

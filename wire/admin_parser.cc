@@ -20,7 +20,8 @@ constexpr unsigned kParseFlags =
     rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
 constexpr size_t kMaxIdentifierLength = 254;
 constexpr size_t kMaxCodeLength = 64;
-constexpr uint32_t kMaxGenerateCount = 10'000'000;
+constexpr uint32_t kMaxGenerateCount = 1'000'000'000;     // a derived batch
+constexpr uint32_t kMaxStoredGenerateCount = 10'000'000;  // one stored record per code
 
 using rapidjson::Document;
 using rapidjson::Value;
@@ -188,7 +189,7 @@ bool ParseGenerateSpec(std::string_view body, GenerateSpec* spec, AdminParseErro
     if (key == "count") {
       int64_t n;
       if (!ReadInt(v, 1, kMaxGenerateCount, &n)) {
-        return Fail(error, "count must be an integer from 1 to 10000000.");
+        return Fail(error, "count must be an integer from 1 to 1000000000.");
       }
       spec->count = static_cast<uint32_t>(n);
       has_count = true;
@@ -216,11 +217,17 @@ bool ParseGenerateSpec(std::string_view body, GenerateSpec* spec, AdminParseErro
         return Fail(error, "code must be a string of 1-64 printable characters.");
       }
       spec->code = std::string(View(v));
+    } else if (key == "derived") {
+      if (!v.IsBool()) return Fail(error, "derived must be true or false.");
+      spec->derived = v.GetBool();
     } else {
       return Fail(error, "unknown field \"" + std::string(key) + "\".");
     }
   }
-  if (!has_count) return Fail(error, "count is required (1 to 10000000).");
+  if (!has_count) return Fail(error, "count is required (1 to 1000000000).");
+  if (!spec->derived && spec->count > kMaxStoredGenerateCount) {
+    return Fail(error, "count must be at most 10000000 when derived is false.");
+  }
   if (!has_type) return Fail(error, "identifierType is required (\"email\" or \"phone\").");
   return true;
 }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <future>
 #include <latch>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -17,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/derived_ids.h"
 #include "core/inbox.h"
 #include "core/send_rate_limiter.h"
 #include "core/verification_store.h"
@@ -1060,6 +1062,177 @@ TEST_F(MfaServiceTest, StateOfFollowsTheRecordOfASentCode) {
   const SendResult again = service().Send(kEmail);
   ASSERT_EQ(service().Verify(kEmail, again.verification_id, again.code), Outcome::kOk);
   EXPECT_EQ(service().StateOf(AllMessages().front()), MessageState::kVerified);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generated batches are derived (issue 17): the whole check order on their records.
+
+class DerivedVerifyTest : public VerifyTest {
+ protected:
+  // Generates `count` records; returns them as id -> code, in sequence order by identifier.
+  std::map<std::string, std::string> Generate(uint32_t count, IdentifierType type = kEmail,
+                                              std::optional<uint32_t> ttl = std::nullopt) {
+    GenerateSpec spec;
+    spec.count = count;
+    spec.type = type;
+    spec.identifier_pattern = "g{n}@x.io";
+    spec.ttl_seconds = ttl;
+    const GenerateResult r = service().Generate(spec);
+    EXPECT_EQ(r.outcome, Outcome::kOk);
+    std::map<std::string, std::string> out;
+    ScanCursor cursor;
+    while (!cursor.done) {
+      store().Scan(cursor, store().FindBatch(r.batch_id), 256, [&](const RecordView& v) {
+        EXPECT_EQ(v.record, nullptr);  // derived, not stored
+        out.emplace(std::string(v.verification_id), std::string(v.code));
+      });
+    }
+    EXPECT_EQ(out.size(), count);
+    return out;
+  }
+  // A wrong code for `code`.
+  static std::string Wrong(const std::string& code) {
+    std::string w = code;
+    w[0] = w[0] == '9' ? '0' : static_cast<char>(w[0] + 1);
+    return w;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Profiles, DerivedVerifyTest,
+                         ::testing::Values(Profile::kDocumented, Profile::kLogto),
+                         [](const ::testing::TestParamInfo<Profile>& info) {
+                           return std::string(ToString(info.param));
+                         });
+
+TEST_P(DerivedVerifyTest, EachGeneratedCodeVerifiesOnceAndThenIsConsumed) {
+  const auto records = Generate(200);
+  EXPECT_EQ(store().size(), 200u);
+  for (const auto& [id, code] : records) {
+    ASSERT_EQ(service().Verify(kEmail, id, code), Outcome::kOk) << id;
+    EXPECT_EQ(service().Verify(kEmail, id, code), Outcome::kCodeNotFound) << id;
+    const auto s = store().Get(id);
+    ASSERT_TRUE(s.has_value());
+    EXPECT_TRUE(s->consumed);
+    EXPECT_TRUE(s->verified);
+  }
+}
+
+TEST_P(DerivedVerifyTest, AnotherTypeAnEmptyCodeAndASessionScopeAnswerAsForStoredRecords) {
+  const auto records = Generate(3);
+  const auto& [id, code] = *records.begin();
+  EXPECT_EQ(service().Verify(kPhone, id, code), Outcome::kVerificationNotFound);
+  EXPECT_EQ(service().Verify(kEmail, id, ""), Outcome::kCodeNotFound);
+  VerifyScope session;
+  session.session = true;  // generated records belong to open mode
+  EXPECT_EQ(service().Verify(kEmail, id, code, session), Outcome::kVerificationNotFound);
+  EXPECT_EQ(service().Verify(kEmail, NewIndividualId(), code), Outcome::kVerificationNotFound);
+  EXPECT_EQ(service().Verify(kEmail, id, code), Outcome::kOk);
+}
+
+TEST_P(DerivedVerifyTest, WrongCodesCountTriesUntilTheRecordIsLocked) {
+  Configure([](Config& c) { c.max_attempts = 3; });
+  const auto records = Generate(2);
+  const auto& [id, code] = *records.begin();
+  for (uint32_t i = 1; i <= 3; ++i) {
+    EXPECT_EQ(service().Verify(kEmail, id, Wrong(code)), Outcome::kCodeMismatch);
+    EXPECT_EQ(TryCount(id), i);
+  }
+  EXPECT_EQ(service().Verify(kEmail, id, code), Outcome::kExceedMaxTry);
+  EXPECT_EQ(TryCount(id), 3u);
+  // A higher limit lets it try again, as for a stored record.
+  Configure([](Config& c) { c.max_attempts = 4; });
+  EXPECT_EQ(service().Verify(kEmail, id, code), Outcome::kOk);
+  EXPECT_EQ(TryCount(records.rbegin()->first), 0u);  // its neighbour is untouched
+}
+
+TEST_P(DerivedVerifyTest, ExpiryComesBeforeTheTryLimitAndTheCode) {
+  Configure([](Config& c) { c.max_attempts = 1; });
+  const auto records = Generate(2, kEmail, 60);
+  const auto& [id, code] = *records.begin();
+  EXPECT_EQ(service().Verify(kEmail, id, Wrong(code)), Outcome::kCodeMismatch);
+  clock().AdvanceMs(60'000);
+  EXPECT_EQ(service().Verify(kEmail, id, code), Outcome::kExceedMaxTry);  // not yet expired
+  clock().AdvanceMs(1);
+  EXPECT_EQ(service().Verify(kEmail, id, code), Outcome::kCodeExpired);
+  EXPECT_EQ(service().Verify(kEmail, records.rbegin()->first, records.rbegin()->second),
+            Outcome::kCodeExpired);
+}
+
+TEST_P(DerivedVerifyTest, ADisabledConnectorAnswersPerProfile) {
+  const auto records = Generate(1);
+  Configure([](Config& c) { c.email_connector = false; });
+  const Outcome expected =
+      GetParam() == Profile::kDocumented ? Outcome::kConnectorNotFound : Outcome::kOk;
+  EXPECT_EQ(service().Verify(kEmail, records.begin()->first, records.begin()->second), expected);
+}
+
+TEST_P(DerivedVerifyTest, PhoneBatchesVerifyAsPhone) {
+  const auto records = Generate(5, kPhone);
+  for (const auto& [id, code] : records) {
+    EXPECT_EQ(service().Verify(kEmail, id, code), Outcome::kVerificationNotFound);
+    EXPECT_EQ(service().Verify(kPhone, id, code), Outcome::kOk);
+  }
+}
+
+TEST_P(DerivedVerifyTest, ConcurrentVerifiesOfOneRecordSucceedExactlyOnce) {
+  const auto records = Generate(1);
+  const auto& [id, code] = *records.begin();
+  std::atomic<int> ok{0}, not_found{0};
+  std::latch start(8);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < 50; ++i) {
+        const Outcome o = service().Verify(kEmail, id, (t + i) % 2 ? code : Wrong(code));
+        if (o == Outcome::kOk) ++ok;
+        if (o == Outcome::kCodeNotFound) ++not_found;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_GT(not_found.load(), 0);
+}
+
+TEST_P(DerivedVerifyTest, ASweptConsumedRecordIsNotFoundAndLeavesTheCount) {
+  const auto records = Generate(10);
+  const auto& [id, code] = *records.begin();
+  ASSERT_EQ(service().Verify(kEmail, id, code), Outcome::kOk);
+  clock().AdvanceMs(600'000);  // the default retention after consumption (rounded up to 1 s)
+  EXPECT_EQ(service().SweepOnce(), 0u);
+  clock().AdvanceMs(1'001);
+  EXPECT_EQ(service().SweepOnce(), 1u);
+  EXPECT_EQ(service().Verify(kEmail, id, code), Outcome::kVerificationNotFound);
+  EXPECT_EQ(store().size(), 9u);
+  clock().AdvanceMs(600'000);  // the batch expired (600 s) and its retention passed
+  EXPECT_EQ(service().SweepOnce(), 9u);
+  EXPECT_EQ(store().size(), 0u);
+}
+
+TEST_P(DerivedVerifyTest, SeedingTheIdOfAGeneratedRecordIsADuplicate) {
+  const auto records = Generate(1);
+  std::vector<SeedItem> items(1);
+  items[0].verification_id = records.begin()->first;
+  const SeedResult r = service().Seed(std::move(items));
+  EXPECT_EQ(r.outcome, Outcome::kInvalidInput);
+  EXPECT_EQ(r.failed_index, 0u);
+}
+
+TEST_P(DerivedVerifyTest, StoredBatchesAreStillAvailable) {
+  GenerateSpec spec;
+  spec.count = 20;
+  spec.derived = false;
+  const GenerateResult r = service().Generate(spec);
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  ScanCursor cursor;
+  std::vector<std::pair<std::string, std::string>> rows;
+  store().Scan(cursor, store().FindBatch(r.batch_id), 100, [&](const RecordView& v) {
+    EXPECT_NE(v.record, nullptr);
+    rows.emplace_back(std::string(v.verification_id), std::string(v.code));
+  });
+  ASSERT_EQ(rows.size(), 20u);
+  EXPECT_EQ(service().Verify(kEmail, rows[0].first, rows[0].second), Outcome::kOk);
 }
 
 }  // namespace

@@ -417,7 +417,9 @@ TEST_F(AdminVerificationsTest, LargeBatchExportsEveryRowOnce) {
 
 TEST_F(AdminVerificationsTest, InvalidGenerateRequestsAnswer400) {
   for (const char* body :
-       {R"({"count":0,"identifierType":"email"})", R"({"count":10000001,"identifierType":"email"})",
+       {R"({"count":0,"identifierType":"email"})",
+        R"({"count":1000000001,"identifierType":"email"})",
+        R"({"count":10000001,"identifierType":"email","derived":false})",
         R"({"count":-1,"identifierType":"email"})", R"({"count":"5","identifierType":"email"})",
         R"({"count":5})", R"({"count":5,"identifierType":"fax"})", R"({"identifierType":"email"})",
         R"({"count":5,"identifierType":"email","ttlSeconds":0})",

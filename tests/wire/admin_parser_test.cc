@@ -153,15 +153,37 @@ TEST(AdminBodiesTest, GenerateSpec) {
       << error.message;
   EXPECT_EQ(spec.count, 10'000'000u);
   EXPECT_EQ(spec.type, IdentifierType::kPhone);
-  EXPECT_FALSE(ParseGenerateSpec(R"({"count":10000001,"identifierType":"email"})", &spec, &error));
-  EXPECT_EQ(error.message, "count must be an integer from 1 to 10000000.");
+  EXPECT_TRUE(spec.derived);
+  EXPECT_FALSE(
+      ParseGenerateSpec(R"({"count":1000000001,"identifierType":"email"})", &spec, &error));
+  EXPECT_EQ(error.message, "count must be an integer from 1 to 1000000000.");
   EXPECT_FALSE(ParseGenerateSpec(R"({"count":0,"identifierType":"email"})", &spec, &error));
   EXPECT_FALSE(ParseGenerateSpec(R"({"identifierType":"email"})", &spec, &error));
-  EXPECT_EQ(error.message, "count is required (1 to 10000000).");
+  EXPECT_EQ(error.message, "count is required (1 to 1000000000).");
   EXPECT_FALSE(ParseGenerateSpec(R"({"count":1})", &spec, &error));
   EXPECT_EQ(error.message, "identifierType is required (\"email\" or \"phone\").");
   EXPECT_FALSE(ParseGenerateSpec("[]", &spec, &error));
   EXPECT_EQ(error.message, "The body must be a JSON object.");
+}
+
+TEST(AdminBodiesTest, GenerateSpecChoosesDerivedOrStoredRecords) {
+  GenerateSpec spec;
+  AdminParseError error;
+  ASSERT_TRUE(ParseGenerateSpec(R"({"count":1000000000,"identifierType":"email"})", &spec, &error))
+      << error.message;
+  EXPECT_TRUE(spec.derived);
+  EXPECT_EQ(spec.count, 1'000'000'000u);
+  GenerateSpec stored;
+  ASSERT_TRUE(ParseGenerateSpec(R"({"count":10000000,"identifierType":"email","derived":false})",
+                                &stored, &error))
+      << error.message;
+  EXPECT_FALSE(stored.derived);
+  EXPECT_FALSE(ParseGenerateSpec(R"({"count":10000001,"identifierType":"email","derived":false})",
+                                 &stored, &error));
+  EXPECT_EQ(error.message, "count must be at most 10000000 when derived is false.");
+  EXPECT_FALSE(
+      ParseGenerateSpec(R"({"count":1,"identifierType":"email","derived":"no"})", &stored, &error));
+  EXPECT_EQ(error.message, "derived must be true or false.");
 }
 
 TEST(AdminBodiesTest, AdminSend) {
