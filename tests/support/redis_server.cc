@@ -136,9 +136,13 @@ bool RedisServer::Launch(std::string* why, bool* bind_failed) {
       "--save", "",       "--appendonly",        "no",        "--daemonize",
       "no",     "--dir",  dir_.path(),           "--logfile", ""};
   if (cluster_node_) {
+    // A replica may take over whatever the age of its data, and syncs at once: the tests kill
+    // masters seconds after the cluster formed, when the defaults make a replica refuse.
     for (const std::string& a : {std::string("--cluster-enabled"), std::string("yes"),
                                  std::string("--cluster-config-file"), std::string("nodes.conf"),
                                  std::string("--cluster-node-timeout"), std::string("2000"),
+                                 std::string("--cluster-replica-validity-factor"), std::string("0"),
+                                 std::string("--repl-diskless-sync-delay"), std::string("0"),
                                  std::string("--cluster-port"), std::to_string(bus_port_)}) {
       args.push_back(a);
     }
