@@ -262,7 +262,9 @@ TEST_F(DerivedBatchesTest, AHundredMillionCodesCostAlmostNothingAndAMillionExpor
   const long rss_after = RssKb(pid);
   std::cout << "[ derived  ] generate 100M: " << generate_s << " s, RSS " << rss_before << " -> "
             << rss_after << " kB\n";
-  if (kLazyStatePages) EXPECT_LT(rss_after - rss_before, 64 * 1024);  // stored: ~7.8 GB
+  if (kLazyStatePages) {
+    EXPECT_LT(rss_after - rss_before, 64 * 1024);  // stored: ~7.8 GB
+  }
 
   const std::string million = Generate(server(), R"({"count":1000000,"identifierType":"phone"})");
   const auto export_started = std::chrono::steady_clock::now();
