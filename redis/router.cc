@@ -233,11 +233,12 @@ void Router::OnReply(std::shared_ptr<Request> request, CallResult&& result) {
         ParseRedirect(error, &slot, &address)) {
       uint16_t node = kNoNode;
       bool changed = false;
+      bool stopping = false;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        if (stopping_) return request->done(CallResult{CallError::kStopped, {}});
-        node = NodeLocked(address);
-        if (moved && table_ && (*table_)[slot] != node) {
+        stopping = stopping_;
+        if (!stopping) node = NodeLocked(address);
+        if (!stopping && moved && table_ && (*table_)[slot] != node) {
           auto table = std::make_shared<SlotTable>(*table_);
           (*table)[slot] = node;
           table_ = std::move(table);
@@ -247,6 +248,8 @@ void Router::OnReply(std::shared_ptr<Request> request, CallResult&& result) {
           changed = true;
         }
       }
+      // Completions never run under mu_: they may call back in here.
+      if (stopping) return request->done(CallResult{CallError::kStopped, {}});
       if (router_observer_ != nullptr) {
         router_observer_->Redirected(ask);
         if (changed) router_observer_->MastersChanged();
