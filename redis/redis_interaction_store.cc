@@ -2,7 +2,6 @@
 #include "redis/redis_interaction_store.h"
 
 #include <algorithm>
-#include <mutex>
 #include <utility>
 
 #include "core/recipient.h"
@@ -248,28 +247,13 @@ void RedisInteractionStore::VerifyUnblocked(std::string record_id, IdentifierTyp
 
 void RedisInteractionStore::EraseRecords(std::vector<std::string> ids,
                                          std::function<void(Outcome)> then) {
-  std::erase(ids, std::string());
-  if (ids.empty()) return then(Outcome::kOk);
   // One DEL per record: on a cluster each record has its own slot.
-  struct Batch {
-    std::mutex mu;
-    size_t left;                     // GUARDED_BY(mu)
-    Outcome failure = Outcome::kOk;  // GUARDED_BY(mu)
-    std::function<void(Outcome)> then;
-  };
-  auto batch = std::make_shared<Batch>();
-  batch->left = ids.size();
-  batch->then = std::move(then);
+  std::vector<std::vector<std::string>> commands;
   for (const std::string& id : ids) {
-    client_.Call({"DEL", codes_.RecordKey(id)}, "delete", [batch](CallResult&& r) {
-      std::unique_lock<std::mutex> lock(batch->mu);
-      if (const Outcome failure = Failure(r); failure != Outcome::kOk) batch->failure = failure;
-      if (--batch->left != 0) return;
-      const Outcome outcome = batch->failure;
-      lock.unlock();
-      batch->then(outcome);
-    });
+    if (!id.empty()) commands.push_back({"DEL", codes_.RecordKey(id)});
   }
+  CallAll(client_, std::move(commands), "delete",
+          [then = std::move(then)](StoreAnswer<int64_t> deleted) { then(deleted.outcome); });
 }
 
 void RedisInteractionStore::StartInteraction(std::string_view session_id, InteractionEvent event,

@@ -134,13 +134,7 @@ void Router::Call(const std::vector<std::string>& argv, std::string_view op, Cal
   request->op = op;
   request->done = std::move(done);
   request->slot = argv.size() > 1 ? KeySlot(argv[1]) : 0;
-  request->deadline = SteadyClock::now() + options_.client.call_timeout;
-  uint16_t node = kNoNode;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (table_) node = (*table_)[request->slot];
-  }
-  Dispatch(std::move(request), node, false);
+  Route(std::move(request));
 }
 
 void Router::CallScript(const Script& script, const std::vector<std::string>& keys,
@@ -152,13 +146,18 @@ void Router::CallScript(const Script& script, const std::vector<std::string>& ke
   request->op = op;
   request->done = std::move(done);
   request->slot = keys.empty() ? 0 : KeySlot(keys.front());
+  Route(std::move(request));
+}
+
+void Router::Route(std::shared_ptr<Request> request) {
   request->deadline = SteadyClock::now() + options_.client.call_timeout;
-  uint16_t node = kNoNode;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (table_) node = (*table_)[request->slot];
-  }
+  const uint16_t node = NodeOfSlot(request->slot);  // before `request` is moved
   Dispatch(std::move(request), node, false);
+}
+
+uint16_t Router::NodeOfSlot(uint16_t slot) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return table_ ? (*table_)[slot] : kNoNode;
 }
 
 std::vector<std::string> Router::Masters() const {
@@ -318,11 +317,7 @@ void Router::Run() {
     refresh_requested_ = false;
     lock.unlock();
     for (Retry& retry : due) {
-      uint16_t node = kNoNode;
-      {
-        std::lock_guard<std::mutex> table_lock(mu_);
-        if (table_) node = (*table_)[retry.request->slot];
-      }
+      const uint16_t node = NodeOfSlot(retry.request->slot);
       Dispatch(std::move(retry.request), node, false);
     }
     if (refresh) {

@@ -97,6 +97,9 @@ class Router {
     std::shared_ptr<Request> request;
   };
 
+  // A new call: its deadline, then its slot's node now.
+  void Route(std::shared_ptr<Request> request);
+  uint16_t NodeOfSlot(uint16_t slot) const;  // kNoNode while unknown
   void Dispatch(std::shared_ptr<Request> request, uint16_t node, bool asking);
   void OnReply(std::shared_ptr<Request> request, CallResult&& result);
   // The node of `address`, created (and its client started) if new. REQUIRES: mu_ held.

@@ -71,58 +71,72 @@ struct UnlinkFlow {
 };
 
 void UnlinkPage(std::shared_ptr<UnlinkFlow> flow) {
-  flow->client.CallOn(
-      flow->masters[flow->master], {"SCAN", flow->cursor, "MATCH", flow->pattern, "COUNT", "1000"},
-      flow->op + "_scan", [flow](CallResult&& r) {
-        StoreAnswer<size_t> failed;
-        failed.outcome = Failure(r);
-        if (failed.outcome == Outcome::kOk &&
-            (r.value.type != Value::Type::kArray || r.value.elements.size() != 2)) {
-          failed.outcome = Outcome::kInternal;
-        }
-        if (failed.outcome != Outcome::kOk) return flow->done(failed);
-        flow->cursor = r.value.elements[0].str;
-        // One UNLINK per slot: a cluster refuses keys of several slots in one command.
-        std::map<uint16_t, std::vector<std::string>> by_slot;
-        for (Value& key : r.value.elements[1].elements) {
-          std::vector<std::string>& unlink = by_slot[KeySlot(key.str)];
-          if (unlink.empty()) unlink.push_back("UNLINK");
-          unlink.push_back(std::move(key.str));
-        }
-        auto next = [flow] {
-          if (flow->cursor == "0" && ++flow->master == flow->masters.size()) {
-            return flow->done({Outcome::kOk, flow->deleted});
-          }
-          UnlinkPage(flow);
-        };
-        if (by_slot.empty()) return next();
-        struct Batch {
-          std::mutex mu;
-          size_t left;                     // GUARDED_BY(mu)
-          Outcome failure = Outcome::kOk;  // GUARDED_BY(mu)
-        };
-        auto batch = std::make_shared<Batch>();
-        batch->left = by_slot.size();
-        for (auto& [slot, unlink] : by_slot) {
-          flow->client.Call(std::move(unlink), flow->op + "_delete",
-                            [flow, next, batch](CallResult&& deleted) {
-                              std::unique_lock<std::mutex> lock(batch->mu);
-                              const Outcome failure = Failure(deleted);
-                              if (failure != Outcome::kOk) batch->failure = failure;
-                              if (failure == Outcome::kOk) {
-                                flow->deleted += static_cast<size_t>(deleted.value.integer);
-                              }
-                              if (--batch->left != 0) return;
-                              const Outcome outcome = batch->failure;
-                              lock.unlock();
-                              if (outcome != Outcome::kOk) return flow->done({outcome, 0});
-                              next();
-                            });
-        }
-      });
+  flow->client.CallOn(flow->masters[flow->master],
+                      {"SCAN", flow->cursor, "MATCH", flow->pattern, "COUNT", "1000"},
+                      flow->op + "_scan", [flow](CallResult&& r) {
+                        StoreAnswer<size_t> failed;
+                        failed.outcome = Failure(r);
+                        if (failed.outcome == Outcome::kOk &&
+                            (r.value.type != Value::Type::kArray || r.value.elements.size() != 2)) {
+                          failed.outcome = Outcome::kInternal;
+                        }
+                        if (failed.outcome != Outcome::kOk) return flow->done(failed);
+                        flow->cursor = r.value.elements[0].str;
+                        // One UNLINK per slot: a cluster refuses keys of several slots in one
+                        // command.
+                        std::map<uint16_t, std::vector<std::string>> by_slot;
+                        for (Value& key : r.value.elements[1].elements) {
+                          std::vector<std::string>& unlink = by_slot[KeySlot(key.str)];
+                          if (unlink.empty()) unlink.push_back("UNLINK");
+                          unlink.push_back(std::move(key.str));
+                        }
+                        auto next = [flow] {
+                          if (flow->cursor == "0" && ++flow->master == flow->masters.size()) {
+                            return flow->done({Outcome::kOk, flow->deleted});
+                          }
+                          UnlinkPage(flow);
+                        };
+                        std::vector<std::vector<std::string>> commands;
+                        for (auto& [slot, unlink] : by_slot) commands.push_back(std::move(unlink));
+                        CallAll(flow->client, std::move(commands), flow->op + "_delete",
+                                [flow, next](StoreAnswer<int64_t> deleted) {
+                                  if (deleted.outcome != Outcome::kOk)
+                                    return flow->done({deleted.outcome, 0});
+                                  flow->deleted += static_cast<size_t>(deleted.value);
+                                  next();
+                                });
+                      });
 }
 
 }  // namespace
+
+void CallAll(Router& client, std::vector<std::vector<std::string>> commands, std::string_view op,
+             Done<StoreAnswer<int64_t>> done) {
+  if (commands.empty()) return done({Outcome::kOk, 0});
+  struct Tally {
+    std::mutex mu;
+    size_t left;                  // GUARDED_BY(mu)
+    StoreAnswer<int64_t> answer;  // GUARDED_BY(mu)
+    Done<StoreAnswer<int64_t>> done;
+  };
+  auto tally = std::make_shared<Tally>();
+  tally->left = commands.size();
+  tally->done = std::move(done);
+  for (std::vector<std::string>& command : commands) {
+    client.Call(std::move(command), op, [tally](CallResult&& r) {
+      std::unique_lock<std::mutex> lock(tally->mu);
+      const Outcome failure = Failure(r);
+      if (failure != Outcome::kOk && tally->answer.outcome == Outcome::kOk) {
+        tally->answer.outcome = failure;
+      }
+      if (failure == Outcome::kOk) tally->answer.value += r.value.integer;
+      if (--tally->left != 0) return;
+      const StoreAnswer<int64_t> answer = tally->answer;
+      lock.unlock();
+      tally->done(answer);
+    });
+  }
+}
 
 void UnlinkMatching(Router& client, std::string pattern, std::string_view op,
                     Done<StoreAnswer<size_t>> done) {

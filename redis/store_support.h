@@ -31,6 +31,11 @@ void AppendField(std::string& out, std::string_view field);
 // Takes the next field off the front of `in`; false when `in` holds no whole field.
 bool NextField(std::string_view& in, std::string_view* field);
 
+// Sends `commands` together (each on its own key's slot) and answers once, when every one is
+// answered: the first failure, or kOk with the sum of their integer replies (keys deleted).
+void CallAll(Router& client, std::vector<std::vector<std::string>> commands, std::string_view op,
+             Done<StoreAnswer<int64_t>> done);
+
 // Deletes every key matching `pattern` (SCAN + UNLINK, a page at a time) and answers the number
 // deleted. Keys created meanwhile may survive, as with any SCAN.
 void UnlinkMatching(Router& client, std::string pattern, std::string_view op,
