@@ -13,6 +13,13 @@ void SetError(Reply& reply, Outcome outcome, IdentifierType type, std::string_vi
   reply.error_code.assign(e.code);
 }
 
+void SetErrorWithData(Reply& reply, Outcome outcome, std::string_view data_json) {
+  const HttpError& e = ErrorFor(outcome);
+  reply.status = e.status;
+  reply.body = ErrorBodyWithData(outcome, data_json);
+  reply.error_code.assign(e.code);
+}
+
 void SetError(Reply& reply, ApiError error, std::string_view message) {
   const HttpError& e = ErrorFor(error);
   reply.status = e.status;

@@ -48,6 +48,9 @@ const HttpError& ErrorFor(ApiError error);
 // The JSON error body {"code","message"} with placeholders filled for `type`.
 // `relative_time` fills {{relativeTime}} (the lockout's remaining time, e.g. "in 60 minutes").
 std::string ErrorBody(Outcome outcome, IdentifierType type, std::string_view relative_time = {});
+// {"code", "data", "message"}: an outcome whose answer carries data (Logto's RequestError with
+// data, e.g. the MFA guard's factors). `data_json` is a JSON value.
+std::string ErrorBodyWithData(Outcome outcome, std::string_view data_json);
 // The body of `error`; `message` replaces the table's default when not empty.
 std::string ErrorBody(ApiError error, std::string_view message = {});
 // session.not_found as Logto sends it: with OIDC's "error" and "error_description" too.
