@@ -329,11 +329,15 @@ struct Handlers {
 
   void StartInteraction(const HttpRequest& request, Reply& reply) const {
     std::string event_name;
+    std::string captcha_token;
     GuardFailure failure;
     if (!ThreadParser().ParseInteractionEvent(request.content_type, request.body, &event_name,
-                                              &failure)) {
+                                              &captcha_token, &failure)) {
       return SetGuardFailure(reply, failure);
     }
+    // Logto verifies a token it is given with the tenant's captcha provider; the mock has none,
+    // as a tenant without one answers.
+    if (!captcha_token.empty()) return SetError(reply, Outcome::kCaptchaFailed);
     using Answer = StoreAnswer<StartedInteraction>;
     AnswerWhenDone<Answer>(
         request, reply,

@@ -29,6 +29,7 @@ enum class Outcome : uint8_t {
   kMfaRequired,           // session.mfa.require_mfa_verification (submit before the MFA step)
   kMissingMfa,            // user.missing_mfa (Mandatory policy, user has no factor)
   kUserNotFound,          // entity.not_found (the identified user was deleted)
+  kCaptchaFailed,         // session.captcha_failed (a captchaToken; the mock has no provider)
   kNotModelled,           // mfa-mock: a Logto path the mock does not model (registration)
   kStoreFull,             // mfa-mock: --max-records reached
   kStoreUnavailable,      // mfa-mock: the shared store (Redis) did not answer in time

@@ -26,10 +26,14 @@ SendResult SessionService::Send(std::string_view session_id, IdentifierType type
     result.outcome = Outcome::kInteractionNotFound;
     return result;
   }
-  std::optional<User> user;
-  if (!session->user_id.empty()) user = users_.Get(session->user_id);
-  if (!user) {
+  if (session->user_id.empty()) {
     result.outcome = Outcome::kIdentifierNotFound;
+    return result;
+  }
+  std::optional<User> user = users_.Get(session->user_id);
+  if (!user) {
+    // Identified, then deleted: Logto's findUserById answers entity.not_found.
+    result.outcome = Outcome::kUserNotFound;
     return result;
   }
   const std::string& address =

@@ -174,7 +174,8 @@ void RedisInteractionStore::Send(std::string_view session_id, IdentifierType typ
     GetUser(live->session.user_id, [this, type, fail, done = std::move(done), id = std::move(id)](
                                        StoreAnswer<std::optional<User>> user) mutable {
       if (user.outcome != Outcome::kOk) return done(fail(user.outcome));
-      if (!user.value) return done(fail(Outcome::kIdentifierNotFound));
+      // Identified, then deleted: Logto's findUserById answers entity.not_found.
+      if (!user.value) return done(fail(Outcome::kUserNotFound));
       std::string address =
           type == IdentifierType::kEmail ? user.value->primary_email : user.value->primary_phone;
       if (address.empty()) return done(fail(Outcome::kFactorNotEnabled));

@@ -59,6 +59,7 @@ constexpr std::array<HttpError, kOutcomeCount> kOutcomes = {{
     /* kMissingMfa */
     {422, "user.missing_mfa", "You need to bind additional MFA before signing-in."},
     /* kUserNotFound */ {404, "entity.not_found", "The resource does not exist."},
+    /* kCaptchaFailed */ {422, "session.captcha_failed", "Captcha verification failed."},
     /* kNotModelled */
     {501, "mock.not_modelled",
      "mfa-mock does not model this step of Logto's flow (registration through the experience "

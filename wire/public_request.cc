@@ -267,7 +267,7 @@ bool PublicRequestParser::ParseVerify(std::string_view content_type, std::string
 
 bool PublicRequestParser::ParseInteractionEvent(std::string_view content_type,
                                                 std::string_view body, std::string* event,
-                                                GuardFailure* failure) {
+                                                std::string* captcha_token, GuardFailure* failure) {
   ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
   Document& doc = scope.doc();
   const Value* obj = ParseObject(doc, content_type, body, failure);
@@ -290,6 +290,14 @@ bool PublicRequestParser::ParseInteractionEvent(std::string_view content_type,
                     issue.received + "'";
     failure->issues.push_back(std::move(issue));
     return false;
+  }
+  auto captcha = obj->FindMember("captchaToken");
+  if (captcha != obj->MemberEnd()) {
+    if (!captcha->value.IsString()) {
+      AddTypeIssue(failure, "captchaToken", "string", ZodTypeName(captcha->value));
+      return false;
+    }
+    captcha_token->assign(captcha->value.GetString(), captcha->value.GetStringLength());
   }
   *event = std::string(s);
   return true;

@@ -53,9 +53,10 @@ class PublicRequestParser {
                  PublicRequest* out, GuardFailure* failure);
   bool ParseVerify(std::string_view content_type, std::string_view body, Profile profile,
                    PublicRequest* out, GuardFailure* failure);
-  // PUT /api/experience {"interactionEvent": "SignIn" | "Register" | "ForgotPassword"}.
+  // PUT /api/experience {"interactionEvent": "SignIn" | "Register" | "ForgotPassword",
+  // "captchaToken"?}. `captcha_token` stays empty when absent.
   bool ParseInteractionEvent(std::string_view content_type, std::string_view body,
-                             std::string* event, GuardFailure* failure);
+                             std::string* event, std::string* captcha_token, GuardFailure* failure);
   // POST /api/experience/verification/password {"identifier": {"type", "value"}, "password"}.
   // Every issue is reported, as zod does.
   bool ParsePassword(std::string_view content_type, std::string_view body, SignInIdentifier* type,

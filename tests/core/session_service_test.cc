@@ -357,10 +357,11 @@ TEST_P(SessionServiceTest, UnidentifiedSessionVerifyOfAnUnknownIdIsVerificationN
   EXPECT_EQ(Verify(s, kEmail, "aaaaaaaaaaaaaaaaaaaaa", "123456"), Outcome::kVerificationNotFound);
 }
 
-TEST_P(SessionServiceTest, IdentifiedUserDeletedMeanwhileSendIsIdentifierNotFound) {
+// Logto's findUserById answers entity.not_found for the deleted user (logto-flow.md, 7).
+TEST_P(SessionServiceTest, IdentifiedUserDeletedMeanwhileSendIsUserNotFound) {
   const std::string s = StartAs("alice");
   ASSERT_TRUE(users().Remove("alice"));
-  EXPECT_EQ(svc().Send(s, kEmail).outcome, Outcome::kIdentifierNotFound);
+  EXPECT_EQ(svc().Send(s, kEmail).outcome, Outcome::kUserNotFound);
 }
 
 TEST_P(SessionServiceTest, ACodeSentBeforeTheUserWasDeletedStillVerifies) {

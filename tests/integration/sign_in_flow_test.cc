@@ -299,6 +299,34 @@ TEST_F(SignInFlowTest, ANewInteractionDropsThePasswordRecordAndTheIdentity) {
       IsError(SubmitIn(cookie), 404, "session.identifier_not_found", kIdentifierNotFoundMessage));
 }
 
+// Difference 7 of logto-flow.md: a user deleted after identification is Logto's
+// entity.not_found (findUserById), on send and on submit.
+TEST_F(SignInFlowTest, AUserDeletedAfterIdentificationIs404EntityNotFound) {
+  const std::string cookie = SignedInWithPassword("dave", kDavePassword);
+  ASSERT_TRUE(HasStatus(server().AdminDelete("/admin/users/dave"), 204));
+  EXPECT_TRUE(
+      IsError(SendIn(cookie, "email"), 404, "entity.not_found", "The resource does not exist."));
+  EXPECT_TRUE(IsError(SubmitIn(cookie), 404, "entity.not_found", "The resource does not exist."));
+}
+
+// The mock has no captcha provider: a captchaToken gets the answer of a tenant without one.
+TEST_F(SignInFlowTest, ACaptchaTokenIs422CaptchaFailed) {
+  const std::string cookie = CookiePair(Authorize());
+  HttpResponse r =
+      pub().Request("PUT", kExperiencePath, R"({"interactionEvent":"SignIn","captchaToken":"t"})",
+                    WithCookie(cookie));
+  EXPECT_TRUE(IsError(r, 422, "session.captcha_failed", "Captcha verification failed."));
+  // The interaction did not start.
+  EXPECT_TRUE(IsError(Interaction(cookie), 404, "session.interaction_not_found",
+                      "Interaction session not found. Please go back and start the session "
+                      "again."));
+  HttpResponse bad =
+      pub().Request("PUT", kExperiencePath, R"({"interactionEvent":"SignIn","captchaToken":1})",
+                    WithCookie(cookie));
+  ASSERT_TRUE(HasStatus(bad, 400));
+  EXPECT_EQ(Json(bad.body).Dump("/data/issues/0/path"), R"(["captchaToken"])");
+}
+
 TEST_F(SignInFlowTest, RegistrationIsNotModelledAndSaysSo) {
   HttpResponse auth = Authorize();
   const std::string cookie = CookiePair(auth);

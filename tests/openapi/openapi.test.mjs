@@ -333,6 +333,7 @@ describe('the running mock conforms to docs/openapi.yaml', () => {
     assert.equal(put.status, 204);
     const cookie = put.headers.get('set-cookie').split(';')[0];
     assert.equal((await call('PUT', `${P}/api/experience`, { body: { interactionEvent: 'Nope' } })).status, 400);
+    assert.equal((await call('PUT', `${P}/api/experience`, { body: { interactionEvent: 'SignIn', captchaToken: 't' } })).status, 422);
     assert.equal((await call('GET', `${P}/api/experience/interaction`, { headers: { Cookie: cookie } })).status, 200);
     assert.equal((await call('GET', `${P}/api/experience/interaction`)).json.code, 'session.not_found');
     const idle = (await call('POST', `${A}/admin/sessions`, { body: { startInteraction: false } })).json;
