@@ -308,6 +308,11 @@ class Handler final : public Http::Handler {
       value.access_control_request_method = acr_method;
       value.access_control_request_headers = acr_headers;
     }
+    std::string last_event_id;
+    if (value.method == Method::kGet) {
+      last_event_id = RawHeader(request, "Last-Event-ID");
+      value.last_event_id = last_event_id;
+    }
     const Http::Uri::Query& query = request.query();
     for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
       value.query.emplace_back(it->first, it->second);
