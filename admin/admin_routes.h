@@ -46,8 +46,9 @@ std::vector<Route> VerificationRoutes(MfaService& service, CodeStore& codes,
                                       metrics::Metrics& metrics, bool shared_store);
 std::vector<Route> InboxRoutes(CodeStore& codes, InboxWaiters& waiters);
 // `control`: null in one process; with a shared store, settings writes go through it.
+// `waiters`: counted in GET /admin/stats.
 std::vector<Route> ConfigRoutes(MfaService& service, OffsetClock& clock, ControlPlane* control,
-                                CodeStore& codes);
+                                CodeStore& codes, const InboxWaiters& waiters);
 std::vector<Route> SessionRoutes(InteractionStore& sessions);
 // `codes`: the inbox, which tells the journal's `to` filter which verifications went to whom.
 std::vector<Route> JournalRoutes(RequestJournal* journal, CodeStore& codes, size_t inbox_capacity);
