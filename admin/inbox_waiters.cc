@@ -56,9 +56,19 @@ void InboxWaiters::Wait(const InboxQuery& query, std::chrono::milliseconds wait,
 
 void InboxWaiters::Notify() {
   if (count_.load(std::memory_order_acquire) == 0) return;  // the send path's usual case
+  std::lock_guard<std::mutex> lock(mu_);
+  if (waiters_.empty() || wake_scheduled_ || draining_) return;
+  // The looks run on the timer queue's thread, not on the sender's (a public worker), and a
+  // burst of sends coalesces into one round of looks.
+  wake_scheduled_ = true;
+  timers_.Schedule(TimerQueue::Clock::now(), [this] { Wake(); });
+}
+
+void InboxWaiters::Wake() {
   std::vector<Id> ids;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    wake_scheduled_ = false;
     ids.reserve(waiters_.size());
     for (const auto& [id, waiter] : waiters_) ids.push_back(id);
   }

@@ -58,7 +58,8 @@ class InboxWaiters {
   // when they exist now), or kTimedOut after `wait`. A `wait` of zero looks once.
   void Wait(const InboxQuery& query, std::chrono::milliseconds wait,
             std::function<void(WaitResult)> done);
-  // A message may have been added: every waiter looks again.
+  // A message may have been added: every waiter looks again, soon, on the timer queue's thread
+  // (cheap for the caller: one atomic load when nobody waits).
   void Notify();
   // Answers every waiter kDraining and refuses new ones with it. Idempotent.
   void Drain();
@@ -74,6 +75,8 @@ class InboxWaiters {
   };
   using Id = uint64_t;
 
+  // Every waiter looks again (the work Notify schedules).
+  void Wake();
   // Looks at one waiter's query in the store; answers it when something matched.
   void Check(Id id);
   void Finish(Id id, WaitResult result);
@@ -89,6 +92,7 @@ class InboxWaiters {
   Id next_id_ = 1;                // GUARDED_BY(mu_)
   bool draining_ = false;         // GUARDED_BY(mu_)
   bool poll_scheduled_ = false;   // GUARDED_BY(mu_)
+  bool wake_scheduled_ = false;   // GUARDED_BY(mu_)
   bool head_known_ = false;       // GUARDED_BY(mu_)
   uint64_t last_head_ = 0;        // GUARDED_BY(mu_): the newest cursor the poller saw
   std::atomic<size_t> count_{0};  // waiters_.size(), read without the lock by Notify
