@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "app/server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <future>
@@ -531,6 +532,13 @@ bool Server::Shutdown() {
   if (const int64_t left = lifecycle_->InFlight(); left > 0) {
     LogWarn("{} requests still running after {} s; closing anyway", left,
             options_.shutdown_grace_seconds);
+  }
+  // Answers completed from other threads (waiters drained above, store completions) may still
+  // sit in a reactor's write queue: let them out before the listeners close (at most 1 s).
+  const auto flushed_by =
+      std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1));
+  while (HttpListener::QueuedAnswers() > 0 && std::chrono::steady_clock::now() < flushed_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   {
     std::lock_guard<std::mutex> lock(snapshot_mu_);
