@@ -10,8 +10,10 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
   for (std::vector<Route> group :
        {PageRoutes(deps.codes, deps.control),
         VerificationRoutes(deps.service, deps.codes, deps.metrics, deps.shared_store),
-        InboxRoutes(deps.codes), ConfigRoutes(deps.service, deps.clock, deps.control, deps.codes),
-        SessionRoutes(deps.sessions), JournalRoutes(deps.journal)}) {
+        InboxRoutes(deps.codes, deps.inbox_waiters),
+        ConfigRoutes(deps.service, deps.clock, deps.control, deps.codes, deps.inbox_waiters),
+        SessionRoutes(deps.sessions),
+        JournalRoutes(deps.journal, deps.codes, deps.inbox_capacity)}) {
     for (Route& route : group) {
       routes.push_back(std::move(route));
     }

@@ -16,6 +16,7 @@
 
 namespace mfa {
 
+class InboxWaiters;
 class RequestJournal;
 
 struct AdminDeps {
@@ -29,6 +30,8 @@ struct AdminDeps {
   RequestJournal* journal = nullptr;  // null = journal off
   bool shared_store = false;          // --store redis
   ControlPlane* control = nullptr;    // with a shared store: the settings every node shares
+  InboxWaiters& inbox_waiters;        // requests waiting for inbox messages on this node
+  size_t inbox_capacity = 1000;       // --inbox-size
 };
 
 // The route list of the admin listener. Everything in `deps` must outlive the routes.
@@ -41,11 +44,13 @@ std::vector<Route> PageRoutes(CodeStore& codes, const ControlPlane* control);
 // `shared_store`: exports read the store page by page on threads of their own.
 std::vector<Route> VerificationRoutes(MfaService& service, CodeStore& codes,
                                       metrics::Metrics& metrics, bool shared_store);
-std::vector<Route> InboxRoutes(CodeStore& codes);
+std::vector<Route> InboxRoutes(CodeStore& codes, InboxWaiters& waiters);
 // `control`: null in one process; with a shared store, settings writes go through it.
+// `waiters`: counted in GET /admin/stats.
 std::vector<Route> ConfigRoutes(MfaService& service, OffsetClock& clock, ControlPlane* control,
-                                CodeStore& codes);
+                                CodeStore& codes, const InboxWaiters& waiters);
 std::vector<Route> SessionRoutes(InteractionStore& sessions);
-std::vector<Route> JournalRoutes(RequestJournal* journal);
+// `codes`: the inbox, which tells the journal's `to` filter which verifications went to whom.
+std::vector<Route> JournalRoutes(RequestJournal* journal, CodeStore& codes, size_t inbox_capacity);
 
 }  // namespace mfa

@@ -79,6 +79,8 @@ void WriteMessage(JsonWriter& json, const InboxMessage& m, MessageState state) {
       .String("template", "MfaVerification")
       .String("sentAt", FormatRfc3339(m.sent_ms))
       .String("state", ToString(state))
+      .Int("cursor", static_cast<int64_t>(m.seq))
+      .StringOrNull("sessionId", m.session_id)
       .EndObject();
 }
 

@@ -2,6 +2,7 @@
 // /admin/config (policy, connectors, faults), /admin/stats and /admin/clock.
 #include "admin/admin_routes.h"
 #include "admin/admin_support.h"
+#include "admin/inbox_waiters.h"
 #include "http/answer_when_done.h"
 
 namespace mfa {
@@ -17,6 +18,7 @@ struct Handlers {
   OffsetClock& clock;
   ControlPlane* control;  // with a shared store: writes go through it to every node
   CodeStore& codes;
+  const InboxWaiters& waiters;
 
   // A write of the shared settings, answered once every live node applied it.
   void SharedWrite(const HttpRequest& request, Reply& reply,
@@ -73,13 +75,14 @@ struct Handlers {
       using Answer = StoreAnswer<std::vector<ControlNode>>;
       return AnswerWhenDone<Answer>(
           request, reply, [&](Done<Answer> done) { control->Nodes(std::move(done)); },
-          [store = codes.Describe(), version = control->applied_version()](Reply& out,
-                                                                           const Answer& nodes) {
+          [store = codes.Describe(), version = control->applied_version(),
+           waiting = static_cast<int64_t>(waiters.waiting())](Reply& out, const Answer& nodes) {
             if (nodes.outcome != Outcome::kOk) return SetError(out, nodes.outcome);
             JsonWriter json(out.body);
             json.BeginObject()
                 .String("store", store)
                 .Int("settingsVersion", version)
+                .Int("inboxWaiters", waiting)
                 .Key("nodes")
                 .BeginArray();
             for (const ControlNode& n : nodes.value) {
@@ -101,6 +104,7 @@ struct Handlers {
         .Int("expiredSwept", static_cast<int64_t>(store.swept_total()))
         .Int("inboxMessages", static_cast<int64_t>(service.inbox().size()))
         .Int("inboxCapacity", static_cast<int64_t>(service.inbox().capacity()))
+        .Int("inboxWaiters", static_cast<int64_t>(waiters.waiting()))
         .EndObject();
   }
 
@@ -141,8 +145,8 @@ struct Handlers {
 }  // namespace
 
 std::vector<Route> ConfigRoutes(MfaService& service, OffsetClock& clock, ControlPlane* control,
-                                CodeStore& codes) {
-  const Handlers h{service, clock, control, codes};
+                                CodeStore& codes, const InboxWaiters& waiters) {
+  const Handlers h{service, clock, control, codes, waiters};
   return {
       {.method = Method::kGet, .path = "/admin/config", .handler = Bind(h, &Handlers::GetConfig)},
       {.method = Method::kPatch,

@@ -176,6 +176,11 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
       ->envname("MFA_MOCK_INBOX_SIZE")
       ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
       ->capture_default_str();
+  app.add_option("--inbox-max-waiters", o->inbox_max_waiters,
+                 "Requests that may wait for the inbox at once (latest?wait=, stream)")
+      ->envname("MFA_MOCK_INBOX_MAX_WAITERS")
+      ->check(CLI::Range(size_t{1}, size_t{100'000}))
+      ->capture_default_str();
   app.add_option("--public-max-body", o->public_max_body, "Largest public request body, bytes")
       ->envname("MFA_MOCK_PUBLIC_MAX_BODY")
       ->check(CLI::Range(size_t{256}, size_t{1 << 20}))

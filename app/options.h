@@ -28,6 +28,7 @@ struct AppOptions {
   size_t shards = 64;
   size_t max_records = 20'000'000;
   size_t inbox_size = 1000;
+  size_t inbox_max_waiters = 500;  // requests waiting for the inbox at once (per node)
   size_t public_max_body = 16 * 1024;
   size_t admin_max_body = 8 * 1024 * 1024;
   uint32_t sweep_interval_seconds = 5;

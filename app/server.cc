@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "app/server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <future>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "admin/admin_routes.h"
+#include "admin/inbox_waiters.h"
 #include "app/connector_files.h"
 #include "app/experience_routes.h"
 #include "core/interaction_store.h"
@@ -129,6 +131,7 @@ struct ServerState {
   std::unique_ptr<InteractionStore> interactions;
   redis::RedisInteractionStore* shared_interactions = nullptr;  // owned by `interactions`
   std::unique_ptr<SignInFlow> sign_in;                          // over `interactions`
+  redis::RedisCodeStore* shared_codes = nullptr;                // owned by `codes`
   std::unique_ptr<StoreMetrics> store_metrics;
   std::unique_ptr<redis::Router> redis_client;        // with --store redis://
   std::unique_ptr<redis::RedisControlPlane> control;  // with --store redis://
@@ -170,6 +173,7 @@ Server::Server(AppOptions options)
       s.config, s.clock, *s.redis_client, *codes,
       redis::InteractionStoreOptions{.prefix = options_.redis_prefix});
   s.shared_interactions = interactions.get();
+  s.shared_codes = codes.get();
   s.codes = std::move(codes);
   s.interactions = std::move(interactions);
   s.sign_in = std::make_unique<SignInFlow>(*s.interactions, s.config);
@@ -226,8 +230,6 @@ Status Server::Start() {
   if (Status status = RestoreSnapshot(); !status.ok()) return status;
   if (!options_.connector_dir.empty()) {
     s.connector_files = std::make_unique<ConnectorFiles>(options_.connector_dir);
-    s.service.set_sent_hook(
-        [files = s.connector_files.get()](const InboxMessage& m) { files->Write(m); });
   }
   if (Status status = LoadSeed(); !status.ok()) return status;
   if (options_.journal_size > 0) {
@@ -405,6 +407,23 @@ Status Server::StartListeners() {
     if (!rule.active()) return std::nullopt;
     return rule;
   };
+  // Requests waiting for the inbox: woken at once by this node's sends, and with a shared store
+  // also by a poller that reads the newest cursor every 50 ms while anyone waits (sends through
+  // other nodes; docs/scale-out.md).
+  inbox_waiters_ = std::make_unique<InboxWaiters>(
+      *s.codes, *timers_,
+      InboxWaitersOptions{
+          .max_waiters = options_.inbox_max_waiters,
+          .poll_interval = std::chrono::milliseconds(options_.shared_store() ? 50 : 0)});
+  if (s.shared_codes != nullptr) {
+    s.shared_codes->set_inbox_added_hook([w = inbox_waiters_.get()] { w->Notify(); });
+  } else {
+    s.service.set_sent_hook(
+        [files = s.connector_files.get(), w = inbox_waiters_.get()](const InboxMessage& m) {
+          if (files != nullptr) files->Write(m);
+          w->Notify();
+        });
+  }
   ListenerConfig admin_config{.name = "admin",
                               .kind = metrics::Listener::kAdmin,
                               .not_found = ApiError::kAdminRouteNotFound,
@@ -416,6 +435,8 @@ Status Server::StartListeners() {
                               // PistacheSink::Detach): an export from a shared store may stream
                               // for up to this long.
                               .keepalive_timeout = std::chrono::seconds(600),
+                              // Above the inbox's longest wait (30 s), which answers by itself.
+                              .answer_deadline = std::chrono::seconds(35),
                               .lifecycle = lifecycle_,
                               .timers = timers_.get(),
                               .access_log = s.access_log.get()};
@@ -428,7 +449,9 @@ Status Server::StartListeners() {
                        .serve_metrics = true,
                        .journal = s.journal.get(),
                        .shared_store = options_.shared_store(),
-                       .control = s.control.get()};
+                       .control = s.control.get(),
+                       .inbox_waiters = *inbox_waiters_,
+                       .inbox_capacity = options_.inbox_size};
   try {
     auto public_dispatcher = std::make_shared<const Dispatcher>(
         public_config,
@@ -502,6 +525,8 @@ bool Server::Shutdown() {
   stopped_ = true;
   // New requests now get 503 + Connection: close; the ones running finish (bounded wait).
   lifecycle_->StartDraining();
+  // Requests waiting for the inbox would otherwise hold the drain for up to 30 s.
+  if (inbox_waiters_) inbox_waiters_->Drain();
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(options_.shutdown_grace_seconds);
   while (lifecycle_->InFlight() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -510,6 +535,13 @@ bool Server::Shutdown() {
   if (const int64_t left = lifecycle_->InFlight(); left > 0) {
     LogWarn("{} requests still running after {} s; closing anyway", left,
             options_.shutdown_grace_seconds);
+  }
+  // Answers completed from other threads (waiters drained above, store completions) may still
+  // sit in a reactor's write queue: let them out before the listeners close (at most 1 s).
+  const auto flushed_by =
+      std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1));
+  while (HttpListener::QueuedAnswers() > 0 && std::chrono::steady_clock::now() < flushed_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   {
     std::lock_guard<std::mutex> lock(snapshot_mu_);

@@ -18,6 +18,7 @@ namespace mfa {
 class AccessLog;
 class ConnectorFiles;
 class HttpListener;
+class InboxWaiters;
 class Lifecycle;
 class RequestJournal;
 class TimerQueue;
@@ -56,6 +57,7 @@ class Server {
   std::unique_ptr<ServerState> state_;  // the domain, metrics and logs
   std::shared_ptr<Lifecycle> lifecycle_;
   std::unique_ptr<TimerQueue> timers_;
+  std::unique_ptr<InboxWaiters> inbox_waiters_;  // uses timers_ and the store: destroyed first
   std::vector<std::unique_ptr<HttpListener>> listeners_;  // public, admin[, metrics]
   bool started_ = false;
   bool stopped_ = false;

@@ -84,10 +84,14 @@ class CodeStore {
     done({Outcome::kInternal, nullptr});
   }
 
-  // The inbox, newest first, filtered by `query`.
+  // The inbox, filtered by `query` (newest first, or oldest first after a cursor).
   virtual void ListInbox(const InboxQuery& query,
                          Done<StoreAnswer<std::vector<InboxEntry>>> done) = 0;
-  virtual void ClearInbox(Done<Outcome> done) = 0;
+  // Removes the messages that pass `query`'s recipient, channel and session filters (all of them
+  // when it has none).
+  virtual void ClearInbox(const InboxQuery& query, Done<Outcome> done) = 0;
+  // The cursor of the newest message ever added (0 = none): cheap, for noticing new messages.
+  virtual void InboxHead(Done<StoreAnswer<uint64_t>> done) = 0;
 
   // Whether the store answers now (GET /readyz). Memory: always.
   virtual bool Ready() const = 0;

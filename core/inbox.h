@@ -22,23 +22,39 @@ struct InboxMessage {
   std::string code;
   std::string verification_id;
   int64_t sent_ms = 0;
-  uint64_t seq = 0;  // assigned by the inbox; increases with each message
+  // The interaction session the code was sent in (its _interaction cookie value); empty for a
+  // send in open mode or through the admin API.
+  std::string session_id;
+  // The message's cursor: assigned by the inbox, larger for each newer message, never reused
+  // (not even across clears). With a shared store it is one counter for every node.
+  uint64_t seq = 0;
 };
 
 struct InboxQuery {
   std::string to;  // exact recipient after normalization; empty = any
   std::optional<IdentifierType> channel;
+  std::string session;  // exact session id; empty = any (a session's messages or none)
+  uint64_t after = 0;   // only messages whose cursor is larger; 0 = any
   size_t limit = 100;
+  // false: the newest `limit` messages, newest first. true: the oldest `limit` messages after
+  // `after`, oldest first, stopping before a message still being added by another thread (so a
+  // reader that follows the cursor never skips one).
+  bool oldest_first = false;
 };
 
-// Whether a message passes a query's recipient and channel filters (not its limit).
+// Whether a message passes a query's recipient, channel, session and cursor filters (not its
+// limit).
 class InboxFilter {
  public:
   explicit InboxFilter(const InboxQuery& query);
-  bool Matches(const InboxMessage& message) const;
+  bool Matches(const InboxMessage& message) const { return Matches(message, message.seq); }
+  // With the message's cursor given apart (the in-memory log keeps it beside the message).
+  bool Matches(const InboxMessage& message, uint64_t cursor) const;
 
  private:
   std::optional<IdentifierType> channel_;
+  std::string session_;
+  uint64_t after_ = 0;
   bool any_recipient_ = true;
   std::string want_email_, want_phone_;  // the query's recipient, normalized per channel
 };
@@ -50,9 +66,15 @@ class Inbox {
   Inbox(const Inbox&) = delete;
   Inbox& operator=(const Inbox&) = delete;
 
-  void Add(InboxMessage message);
+  // Returns the message's cursor.
+  uint64_t Add(InboxMessage message);
   std::vector<InboxMessage> List(const InboxQuery& query) const;
   void Clear() { log_.Clear(); }
+  // Removes the messages that pass `query`'s filters (its cursor, limit and order are ignored);
+  // returns how many.
+  size_t Erase(const InboxQuery& query);
+  // The cursor of the newest message ever added (0 = none).
+  uint64_t newest_cursor() const { return log_.newest_seq(); }
   size_t size() const { return log_.size(); }
   size_t capacity() const { return log_.capacity(); }
 

@@ -48,9 +48,17 @@ void MemoryCodeStore::ListInbox(const InboxQuery& query,
   done(std::move(answer));
 }
 
-void MemoryCodeStore::ClearInbox(Done<Outcome> done) {
-  service_.inbox().Clear();
+void MemoryCodeStore::ClearInbox(const InboxQuery& query, Done<Outcome> done) {
+  if (query.to.empty() && !query.channel && query.session.empty()) {
+    service_.inbox().Clear();
+  } else {
+    service_.inbox().Erase(query);
+  }
   done(Outcome::kOk);
+}
+
+void MemoryCodeStore::InboxHead(Done<StoreAnswer<uint64_t>> done) {
+  done({Outcome::kOk, service_.inbox().newest_cursor()});
 }
 
 }  // namespace mfa

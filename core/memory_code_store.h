@@ -23,7 +23,8 @@ class MemoryCodeStore final : public CodeStore {
   void Erase(std::string_view verification_id, Done<StoreAnswer<bool>> done) override;
   void Clear(Done<StoreAnswer<size_t>> done) override;
   void ListInbox(const InboxQuery& query, Done<StoreAnswer<std::vector<InboxEntry>>> done) override;
-  void ClearInbox(Done<Outcome> done) override;
+  void ClearInbox(const InboxQuery& query, Done<Outcome> done) override;
+  void InboxHead(Done<StoreAnswer<uint64_t>> done) override;
   bool Ready() const override { return true; }
   std::string Describe() const override { return "memory"; }
 

@@ -41,15 +41,16 @@ SendResult MfaService::Send(IdentifierType type) {
                      /*session_bound=*/false);
 }
 
-SendResult MfaService::SendTo(IdentifierType type, std::string_view address, bool session_bound) {
+SendResult MfaService::SendTo(IdentifierType type, std::string_view address, bool session_bound,
+                              std::string_view session_id) {
   const ResolvedConfig& rc = config_.Get();
   return LimitedSend(rc, type, IdentifierRef::Shared(SharedTextRef(address)), address,
-                     session_bound);
+                     session_bound, session_id);
 }
 
 SendResult MfaService::LimitedSend(const ResolvedConfig& rc, IdentifierType type,
                                    IdentifierRef identifier, std::string_view address,
-                                   bool session_bound) {
+                                   bool session_bound, std::string_view session_id) {
   const Config& c = rc.config;
   SendResult result;
   result.type = type;
@@ -69,7 +70,8 @@ SendResult MfaService::LimitedSend(const ResolvedConfig& rc, IdentifierType type
     result.outcome = Outcome::kRateLimited;
     return result;
   }
-  result = CreateAndRecord(rc, type, std::move(identifier), address, now, session_bound);
+  result =
+      CreateAndRecord(rc, type, std::move(identifier), address, now, session_bound, session_id);
   if (result.outcome != Outcome::kOk && max_sends != 0) limiter_.Release(key, now);
   return result;
 }
@@ -82,7 +84,8 @@ SendResult MfaService::AdminSend(IdentifierType type, std::string_view identifie
 
 SendResult MfaService::CreateAndRecord(const ResolvedConfig& rc, IdentifierType type,
                                        IdentifierRef identifier, std::string_view address,
-                                       int64_t now_ms, bool session_bound) {
+                                       int64_t now_ms, bool session_bound,
+                                       std::string_view session_id) {
   const Config& c = rc.config;
   SendResult result;
   result.type = type;
@@ -117,7 +120,8 @@ SendResult MfaService::CreateAndRecord(const ResolvedConfig& rc, IdentifierType 
   message.code = result.code;
   message.verification_id = result.verification_id;
   message.sent_ms = now_ms;
-  inbox_.Add(message);
+  message.session_id.assign(session_id);
+  message.seq = inbox_.Add(message);
   if (sent_hook_) sent_hook_(message);
   result.outcome = Outcome::kOk;
   return result;

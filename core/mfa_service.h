@@ -118,7 +118,9 @@ class MfaService {
   Outcome Verify(IdentifierType type, std::string_view verification_id, std::string_view code,
                  const VerifyScope& scope);
   // Contract §4 steps 5-7 for a known recipient: rate limit, connector, new record, inbox.
-  SendResult SendTo(IdentifierType type, std::string_view address, bool session_bound);
+  // `session_id`: the interaction session it is sent in, kept with the inbox message.
+  SendResult SendTo(IdentifierType type, std::string_view address, bool session_bound,
+                    std::string_view session_id = {});
 
   // Admin: a send to any recipient; no identification, factor, limit or connector checks.
   SendResult AdminSend(IdentifierType type, std::string_view identifier);
@@ -149,10 +151,11 @@ class MfaService {
 
  private:
   SendResult LimitedSend(const ResolvedConfig& rc, IdentifierType type, IdentifierRef identifier,
-                         std::string_view address, bool session_bound);
+                         std::string_view address, bool session_bound,
+                         std::string_view session_id = {});
   SendResult CreateAndRecord(const ResolvedConfig& rc, IdentifierType type,
                              IdentifierRef identifier, std::string_view address, int64_t now_ms,
-                             bool session_bound = false);
+                             bool session_bound = false, std::string_view session_id = {});
 
   ConfigStore& config_;
   VerificationStore& store_;

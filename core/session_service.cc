@@ -42,7 +42,7 @@ SendResult SessionService::Send(std::string_view session_id, IdentifierType type
     result.outcome = Outcome::kFactorNotEnabled;
     return result;
   }
-  result = mfa_.SendTo(type, address, /*session_bound=*/true);
+  result = mfa_.SendTo(type, address, /*session_bound=*/true, session_id);
   if (result.outcome != Outcome::kOk) return result;
   // A new send of a type replaces the session's older record of that type.
   std::string replaced;

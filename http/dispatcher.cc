@@ -26,6 +26,7 @@ struct Exchange {
   bool close_requested = false;
   bool preflight = false;
   std::vector<ReplyHeader> cors_headers;
+  std::string session;  // the journal's session cookie, when there is a journal
   std::string owned_path;
   std::string owned_body;
 
@@ -159,6 +160,9 @@ void Dispatcher::Dispatch(HttpRequest& request, ReplySink& sink, bool close_requ
   exchange.body = request.body;
   exchange.close_requested = close_requested;
   exchange.metric_route = routes_.unmatched_route();
+  if (config_.journal != nullptr) {
+    exchange.session.assign(request.Cookie(config_.journal->session_cookie()));
+  }
   config_.lifecycle->Enter();
 
   std::vector<Method> allowed;
@@ -302,7 +306,7 @@ void Dispatcher::Finish(internal::Exchange& exchange, Reply& reply, ReplySink* s
   metrics_.HttpRequest(config_.kind, exchange.metric_route, method, reply.status, seconds);
   if (config_.journal != nullptr && !exchange.preflight) {
     config_.journal->Record(config_.clock->NowMs(), method, exchange.path, reply.status, seconds,
-                            error_code, exchange.body);
+                            error_code, exchange.body, exchange.session, reply.body);
   }
   if (config_.access_log != nullptr) {
     config_.access_log->Write(config_.name, method,

@@ -7,6 +7,7 @@
 #include <pistache/http.h>
 #include <pistache/peer.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -21,6 +22,9 @@ namespace Http = Pistache::Http;
 namespace Tcp = Pistache::Tcp;
 
 namespace {
+
+// See HttpListener::QueuedAnswers.
+std::atomic<int64_t> queued_answers{0};
 
 // Pistache's parser plus what one connection keeps between requests.
 class ConnectionParser final : public Http::RequestParser {
@@ -95,16 +99,24 @@ class PistacheSink final : public ReplySink {
         FormatResponse(version_, reply.status, Http::codeString(code), reply, close);
     peer->setIdle(true);  // as ResponseWriter::send: the keep-alive timer applies from here
     const size_t size = bytes.size();
+    // An answer sent from another thread is queued to the connection's reactor: counted until
+    // written (or failed), so shutdown does not close the listener under it.
+    const bool queued = owned_ != nullptr;
+    if (queued) queued_answers.fetch_add(1, std::memory_order_acq_rel);
     auto sent = peer->send(Pistache::RawBuffer(std::move(bytes), size));
-    if (!close) return;
+    if (!close && !queued) return;
     // Pistache keeps the socket open after "Connection: close": the client should see the
     // answer, then EOF.
     std::weak_ptr<Tcp::Peer> weak = peer;
     sent.then(
-        [weak](ssize_t) {
+        [weak, close, queued](ssize_t) {
+          if (queued) queued_answers.fetch_sub(1, std::memory_order_acq_rel);
+          if (!close) return;
           if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
         },
-        Pistache::Async::IgnoreException);
+        [queued](std::exception_ptr) {
+          if (queued) queued_answers.fetch_sub(1, std::memory_order_acq_rel);
+        });
   }
 
   // SO_LINGER 0 makes the close that Pistache does once it reads EOF send RST instead of FIN;
@@ -308,6 +320,11 @@ class Handler final : public Http::Handler {
       value.access_control_request_method = acr_method;
       value.access_control_request_headers = acr_headers;
     }
+    std::string last_event_id;
+    if (value.method == Method::kGet) {
+      last_event_id = RawHeader(request, "Last-Event-ID");
+      value.last_event_id = last_event_id;
+    }
     const Http::Uri::Query& query = request.query();
     for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
       value.query.emplace_back(it->first, it->second);
@@ -392,6 +409,8 @@ void HttpListener::Start() { endpoint_->serveThreaded(); }
 void HttpListener::Shutdown() {
   if (endpoint_) endpoint_->shutdown();
 }
+
+int64_t HttpListener::QueuedAnswers() { return queued_answers.load(std::memory_order_acquire); }
 
 uint16_t HttpListener::port() const { return static_cast<uint16_t>(endpoint_->getPort()); }
 

@@ -30,6 +30,11 @@ class HttpListener {
   void Shutdown();
   uint16_t port() const;
 
+  // Answers completed from another thread (deferred) that the transport has queued but not yet
+  // written, in every listener of the process. Shutdown waits for it to reach 0 before it closes
+  // the listeners, which would otherwise drop those bytes (e.g. waiters answered at SIGTERM).
+  static int64_t QueuedAnswers();
+
  private:
   std::shared_ptr<const Dispatcher> dispatcher_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;

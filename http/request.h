@@ -40,8 +40,9 @@ struct HttpRequest {
   std::string_view authorization;
   std::string_view access_control_request_method;
   std::string_view access_control_request_headers;
-  Pairs query;    // as sent (percent-encoded); the first of repeated names wins
-  Pairs cookies;  // the first of repeated names wins
+  std::string_view last_event_id;  // Last-Event-ID (server-sent events), on GET requests only
+  Pairs query;                     // as sent (percent-encoded); the first of repeated names wins
+  Pairs cookies;                   // the first of repeated names wins
 
   // The first cookie of that name, or "".
   std::string_view Cookie(std::string_view name) const;

@@ -46,6 +46,7 @@ std::string EncodeMessage(const InboxMessage& m) {
   AppendField(out, m.code);
   AppendField(out, m.verification_id);
   AppendField(out, Decimal(m.sent_ms));
+  if (!m.session_id.empty()) AppendField(out, m.session_id);
   return out;
 }
 
@@ -64,6 +65,8 @@ bool DecodeMessage(std::string_view in, InboxMessage* m) {
   m->code = std::string(code);
   m->verification_id = std::string(id);
   m->sent_ms = ParseInt(sent);
+  std::string_view session;  // absent: sent outside a session (or by an older node)
+  if (NextField(in, &session)) m->session_id = std::string(session);
   return true;
 }
 
@@ -195,6 +198,7 @@ struct RedisCodeStore::SendFlow {
   std::string limit_member;  // this send's entry in the limit's sorted set
   int64_t now_ms = 0;
   int flags = kIdentifiedFlag;
+  std::string session_id;  // the interaction session sent in, for the inbox
   Done<SendResult> done;
 };
 
@@ -275,8 +279,10 @@ void RedisCodeStore::Send(IdentifierType type, Done<SendResult> done) {
   LimitedSend(type, std::move(address), /*limited=*/true, /*session_bound=*/false, std::move(done));
 }
 
-void RedisCodeStore::SendBound(IdentifierType type, std::string address, Done<SendResult> done) {
-  LimitedSend(type, std::move(address), /*limited=*/true, /*session_bound=*/true, std::move(done));
+void RedisCodeStore::SendBound(IdentifierType type, std::string address, std::string session_id,
+                               Done<SendResult> done) {
+  LimitedSend(type, std::move(address), /*limited=*/true, /*session_bound=*/true, std::move(done),
+              std::move(session_id));
 }
 
 void RedisCodeStore::AdminSend(IdentifierType type, std::string_view identifier,
@@ -286,10 +292,12 @@ void RedisCodeStore::AdminSend(IdentifierType type, std::string_view identifier,
 }
 
 void RedisCodeStore::LimitedSend(IdentifierType type, std::string address, bool limited,
-                                 bool session_bound, Done<SendResult> done) {
+                                 bool session_bound, Done<SendResult> done,
+                                 std::string session_id) {
   const Config& c = config_.Get().config;
   auto flow = std::make_shared<SendFlow>();
   flow->now_ms = clock_.NowMs();
+  flow->session_id = std::move(session_id);
   if (session_bound) flow->flags |= kSessionBoundFlag;
   flow->done = std::move(done);
   SendResult& result = flow->result;
@@ -373,13 +381,15 @@ void RedisCodeStore::AddToInbox(std::shared_ptr<SendFlow> flow) {
   message.code = flow->result.code;
   message.verification_id = flow->result.verification_id;
   message.sent_ms = flow->now_ms;
+  message.session_id = flow->session_id;
   client_.CallScript(
       scripts_->inbox_add, {InboxKey(), InboxKey() + ":seq"},
       {EncodeMessage(message), Decimal(static_cast<int64_t>(options_.inbox_capacity))}, "inbox_add",
-      [flow](CallResult&& r) {
+      [this, flow](CallResult&& r) {
         // The code verifies, but a send the inbox never shows would be a lost
         // message: say the send failed (the client sends again).
         flow->result.outcome = Failure(r);
+        if (flow->result.outcome == Outcome::kOk && inbox_added_) inbox_added_();
         flow->done(std::move(flow->result));
       });
 }
@@ -777,12 +787,16 @@ void RedisCodeStore::ListInbox(const InboxQuery& query,
   client_.Call(
       {"LRANGE", InboxKey(), "0", Decimal(static_cast<int64_t>(options_.inbox_capacity) - 1)},
       "inbox_list",
-      [this, flow, filter = InboxFilter(query), limit = query.limit, now,
-       max_attempts](CallResult&& r) {
+      [this, flow, filter = InboxFilter(query), limit = query.limit,
+       oldest_first = query.oldest_first, now, max_attempts](CallResult&& r) {
         const Outcome failure = Failure(r);
         if (failure != Outcome::kOk) return flow->done({failure, {}});
-        for (const Value& item : r.value.elements) {
+        // Newest first (the script numbers and pushes in one step, so the list is in cursor
+        // order); oldest first: the oldest `limit` matches, walking from the tail.
+        const size_t n = r.value.elements.size();
+        for (size_t k = 0; k < n; ++k) {
           if (flow->entries.size() >= limit) break;
+          const Value& item = r.value.elements[oldest_first ? n - 1 - k : k];
           InboxEntry entry;
           if (!DecodeMessage(item.str, &entry.message) || !filter.Matches(entry.message)) {
             continue;
@@ -824,10 +838,43 @@ void RedisCodeStore::ListInbox(const InboxQuery& query,
       });
 }
 
-void RedisCodeStore::ClearInbox(Done<Outcome> done) {
+void RedisCodeStore::ClearInbox(const InboxQuery& query, Done<Outcome> done) {
   // The sequence counter stays, so message numbers keep increasing across clears.
-  client_.Call({"DEL", InboxKey()}, "inbox_clear",
-               [done = std::move(done)](CallResult&& r) { done(Failure(r)); });
+  if (query.to.empty() && !query.channel && query.session.empty()) {
+    return client_.Call({"DEL", InboxKey()}, "inbox_clear",
+                        [done = std::move(done)](CallResult&& r) { done(Failure(r)); });
+  }
+  // Filtered: read the list, then remove each matching message by its exact bytes (LREM; each
+  // message is unique by its cursor). A message pushed meanwhile is not touched.
+  InboxQuery any_cursor = query;
+  any_cursor.after = 0;
+  client_.Call(
+      {"LRANGE", InboxKey(), "0", Decimal(static_cast<int64_t>(options_.inbox_capacity) - 1)},
+      "inbox_clear",
+      [this, filter = InboxFilter(any_cursor), done = std::move(done)](CallResult&& r) {
+        const Outcome failure = Failure(r);
+        if (failure != Outcome::kOk) return done(failure);
+        std::vector<std::vector<std::string>> removals;
+        for (const Value& item : r.value.elements) {
+          InboxMessage message;
+          if (DecodeMessage(item.str, &message) && filter.Matches(message)) {
+            removals.push_back({"LREM", InboxKey(), "1", item.str});
+          }
+        }
+        if (removals.empty()) return done(Outcome::kOk);
+        CallAll(client_, std::move(removals), "inbox_clear",
+                [done](StoreAnswer<int64_t> removed) { done(removed.outcome); });
+      });
+}
+
+void RedisCodeStore::InboxHead(Done<StoreAnswer<uint64_t>> done) {
+  client_.Call({"GET", InboxKey() + ":seq"}, "inbox_head",
+               [done = std::move(done)](CallResult&& r) {
+                 const Outcome failure = Failure(r);
+                 if (failure != Outcome::kOk) return done({failure, 0});
+                 const int64_t head = r.value.type == Value::Type::kNil ? 0 : ParseInt(r.value.str);
+                 done({Outcome::kOk, static_cast<uint64_t>(head < 0 ? 0 : head)});
+               });
 }
 
 }  // namespace mfa::redis

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -51,7 +52,11 @@ class RedisCodeStore final : public CodeStore {
   void OpenPager(std::string_view batch_id,
                  Done<StoreAnswer<std::shared_ptr<RecordPager>>> done) override;
   void ListInbox(const InboxQuery& query, Done<StoreAnswer<std::vector<InboxEntry>>> done) override;
-  void ClearInbox(Done<Outcome> done) override;
+  void ClearInbox(const InboxQuery& query, Done<Outcome> done) override;
+  void InboxHead(Done<StoreAnswer<uint64_t>> done) override;
+  // Called (on the client's I/O thread, must not block) after each message this node added to
+  // the inbox. REQUIRES: set before the first send.
+  void set_inbox_added_hook(std::function<void()> hook) { inbox_added_ = std::move(hook); }
   bool Ready() const override;
   std::string Describe() const override;
 
@@ -59,8 +64,9 @@ class RedisCodeStore final : public CodeStore {
   // address whose record is bound to sessions (limit, connector, record, inbox), and a verify
   // of such a record; `blocked`: the sentinel blocks the record's identifier (the checks still
   // run, and a right code is used up without the record becoming verified; the caller answers
-  // blocked).
-  void SendBound(IdentifierType type, std::string address, Done<SendResult> done);
+  // blocked). `session_id` is kept with the inbox message.
+  void SendBound(IdentifierType type, std::string address, std::string session_id,
+                 Done<SendResult> done);
   void VerifyRecord(IdentifierType type, std::string_view verification_id, std::string_view code,
                     bool session_bound, bool blocked, Done<Outcome> done);
 
@@ -79,7 +85,7 @@ class RedisCodeStore final : public CodeStore {
 
   // Send's steps after the recipient is known: limit, record, inbox.
   void LimitedSend(IdentifierType type, std::string address, bool limited, bool session_bound,
-                   Done<SendResult> done);
+                   Done<SendResult> done, std::string session_id = {});
   void CreateRecord(std::shared_ptr<SendFlow> flow, int attempts_left);
   int64_t GarbageAfterMs(const Config& c, int flags) const;
   void AddToInbox(std::shared_ptr<SendFlow> flow);
@@ -94,6 +100,7 @@ class RedisCodeStore final : public CodeStore {
   Router& client_;
   const CodeStoreOptions options_;
   std::unique_ptr<Scripts> scripts_;
+  std::function<void()> inbox_added_;
 };
 
 }  // namespace mfa::redis

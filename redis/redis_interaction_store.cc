@@ -180,8 +180,9 @@ void RedisInteractionStore::Send(std::string_view session_id, IdentifierType typ
           type == IdentifierType::kEmail ? user.value->primary_email : user.value->primary_phone;
       if (address.empty()) return done(fail(Outcome::kFactorNotEnabled));
       const std::string sentinel_key = SentinelKey(NormalizeRecipient(type, address));
+      std::string inbox_session = id;  // copied before the completion below takes `id`
       codes_.SendBound(
-          type, std::move(address),
+          type, std::move(address), std::move(inbox_session),
           [this, type, fail, sentinel_key, done = std::move(done),
            id = std::move(id)](SendResult sent) mutable {
             if (sent.outcome != Outcome::kOk) return done(std::move(sent));

@@ -104,6 +104,10 @@ constexpr std::array<HttpError, kApiErrorCount> kApiErrors = {{
     /* kVerificationExists */
     {409, "admin.verification_exists", "A verification with this verificationId already exists."},
     /* kUserExists */ {409, "admin.user_exists", "A user with this id already exists."},
+    /* kTooManyWaiters */
+    {503, "admin.too_many_waiters",
+     "Too many requests already wait for the inbox on this node (--inbox-max-waiters). Try again "
+     "later, or wait with fewer clients."},
 }};
 
 }  // namespace

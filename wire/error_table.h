@@ -38,8 +38,9 @@ enum class ApiError : uint8_t {
   kNotFound,               // admin: no such record, user, session, batch or message
   kVerificationExists,     // admin: a verificationId already taken
   kUserExists,             // admin: a user id already taken
+  kTooManyWaiters,         // admin: --inbox-max-waiters requests already wait for the inbox
 };
-inline constexpr int kApiErrorCount = static_cast<int>(ApiError::kUserExists) + 1;
+inline constexpr int kApiErrorCount = static_cast<int>(ApiError::kTooManyWaiters) + 1;
 
 // REQUIRES: outcome != Outcome::kOk.
 const HttpError& ErrorFor(Outcome outcome);

@@ -141,6 +141,9 @@ describe('inbox page', () => {
       const inbox = await context.newPage();
       const pageErrors = [];
       inbox.on('pageerror', (e) => pageErrors.push(String(e)));
+      // The page follows new codes through the inbox stream (server-sent events), not by polling.
+      const streamRequest = inbox.waitForRequest((r) => r.url().includes('/admin/inbox/stream?'),
+        { timeout: 30_000 });
       const response = await inbox.goto(`${mock.admin}/`);
       assert.equal(response.status(), 200);
       assert.match(response.headers()['content-type'], /^text\/html/);
@@ -148,6 +151,10 @@ describe('inbox page', () => {
       await inbox.getByText('No code sent yet').waitFor();
       // Marks this document: if the page reloaded itself, the marker would be gone.
       await inbox.evaluate(() => { window.__noReload = 'still here'; });
+
+      await streamRequest;
+      const streamed = inbox.waitForResponse((r) => r.url().includes('/admin/inbox/stream?') &&
+        r.status() === 200, { timeout: 30_000 });
 
       // The sign-in UI on another origin sends a code (preflight + POST, with credentials).
       const ui = await context.newPage();
@@ -171,6 +178,10 @@ describe('inbox page', () => {
       const sends = mock.accessLog().filter((l) => l.listener === 'public' && l.method === 'POST');
       assert.equal(sends.length, 1);
       assert.equal(sends[0].status, 200);
+
+      // The stream that was waiting carried the new code's event.
+      const event = await (await streamed).text();
+      assert.ok(event.includes(`"verificationId":"${id}"`) && /^id: \d+$/m.test(event), event);
 
       // The message appears on the inbox page without a reload, pending.
       const row = inbox.locator(`tr[data-verification-id="${id}"]`);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <latch>
 #include <set>
@@ -237,6 +238,121 @@ TEST(InboxTest, ConcurrentAddsBeyondCapacityKeepExactlyTheNewest) {
   ASSERT_EQ(list.size(), kCapacity);
   const uint64_t newest = uint64_t{kThreads} * kPerThread;
   for (size_t i = 0; i < list.size(); ++i) EXPECT_EQ(list[i].seq, newest - i);
+}
+
+}  // namespace
+}  // namespace mfa
+
+namespace mfa {
+namespace {
+
+InboxMessage InSession(std::string to, std::string code, std::string session) {
+  InboxMessage m = Message(IdentifierType::kEmail, std::move(to), std::move(code));
+  m.session_id = std::move(session);
+  return m;
+}
+
+TEST(InboxCursorTest, AddReturnsIncreasingCursorsThatListsReportAndClearsNeverReuse) {
+  Inbox inbox(10);
+  EXPECT_EQ(inbox.newest_cursor(), 0u);
+  const uint64_t first = inbox.Add(Message(IdentifierType::kEmail, "a@x.io", "111111"));
+  const uint64_t second = inbox.Add(Message(IdentifierType::kEmail, "a@x.io", "222222"));
+  EXPECT_LT(first, second);
+  EXPECT_EQ(inbox.newest_cursor(), second);
+  const std::vector<InboxMessage> listed = inbox.List(All());
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].seq, second);
+  EXPECT_EQ(listed[1].seq, first);
+  inbox.Clear();
+  EXPECT_GT(inbox.Add(Message(IdentifierType::kEmail, "a@x.io", "333333")), second);
+}
+
+TEST(InboxCursorTest, AfterKeepsOnlyNewerMessages) {
+  Inbox inbox(10);
+  const uint64_t first = inbox.Add(Message(IdentifierType::kEmail, "a@x.io", "111111"));
+  inbox.Add(Message(IdentifierType::kEmail, "a@x.io", "222222"));
+  inbox.Add(Message(IdentifierType::kEmail, "a@x.io", "333333"));
+  InboxQuery q = All();
+  q.after = first;
+  EXPECT_EQ(Codes(inbox.List(q)), (std::vector<std::string>{"333333", "222222"}));
+  q.after = inbox.newest_cursor();
+  EXPECT_TRUE(inbox.List(q).empty());
+}
+
+TEST(InboxCursorTest, OldestFirstGivesTheOldestAfterTheCursorInOrder) {
+  Inbox inbox(10);
+  for (const char* code : {"111111", "222222", "333333", "444444"}) {
+    inbox.Add(Message(IdentifierType::kEmail, "a@x.io", code));
+  }
+  InboxQuery q;
+  q.oldest_first = true;
+  q.limit = 2;
+  q.after = 1;
+  EXPECT_EQ(Codes(inbox.List(q)), (std::vector<std::string>{"222222", "333333"}));
+}
+
+TEST(InboxSessionTest, SessionFilterShowsOnlyThatSessionsMessages) {
+  Inbox inbox(10);
+  inbox.Add(InSession("a@x.io", "111111", "s1"));
+  inbox.Add(InSession("a@x.io", "222222", "s2"));
+  inbox.Add(Message(IdentifierType::kEmail, "a@x.io", "333333"));
+  InboxQuery q = All();
+  q.session = "s1";
+  EXPECT_EQ(Codes(inbox.List(q)), (std::vector<std::string>{"111111"}));
+  q.session = "nope";
+  EXPECT_TRUE(inbox.List(q).empty());
+}
+
+TEST(InboxEraseTest, EraseRemovesOnlyMatchingMessages) {
+  Inbox inbox(10);
+  inbox.Add(InSession("a@x.io", "111111", "s1"));
+  inbox.Add(InSession("b@x.io", "222222", "s2"));
+  inbox.Add(Message(IdentifierType::kEmail, "A@X.io", "333333"));
+  InboxQuery by_session;
+  by_session.session = "s2";
+  EXPECT_EQ(inbox.Erase(by_session), 1u);
+  EXPECT_EQ(Codes(inbox.List(All())), (std::vector<std::string>{"333333", "111111"}));
+  InboxQuery by_recipient;
+  by_recipient.to = "a@x.io";
+  EXPECT_EQ(inbox.Erase(by_recipient), 2u);
+  EXPECT_TRUE(inbox.List(All()).empty());
+  // An erased slot is reused by later messages as usual.
+  inbox.Add(Message(IdentifierType::kEmail, "c@x.io", "444444"));
+  EXPECT_EQ(Codes(inbox.List(All())), (std::vector<std::string>{"444444"}));
+}
+
+// A reader that follows the cursor oldest first, while several threads add, sees every message
+// exactly once and in cursor order: it never moves past a message still being written.
+TEST(InboxCursorTest, FollowingTheCursorWhileThreadsAddSeesEveryMessageOnceInOrder) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 2000;
+  Inbox inbox(kThreads * kPerThread);
+  std::latch start(kThreads + 1);
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kPerThread; ++i) {
+        inbox.Add(Message(IdentifierType::kEmail, "w" + std::to_string(t) + "@x.io"));
+      }
+    });
+  }
+  start.arrive_and_wait();
+  std::vector<uint64_t> seen;
+  InboxQuery q;
+  q.oldest_first = true;
+  q.limit = 64;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (seen.size() < size_t{kThreads * kPerThread} &&
+         std::chrono::steady_clock::now() < deadline) {
+    for (const InboxMessage& m : inbox.List(q)) {
+      seen.push_back(m.seq);
+      q.after = m.seq;
+    }
+  }
+  for (std::thread& w : writers) w.join();
+  ASSERT_EQ(seen.size(), size_t{kThreads * kPerThread});
+  for (size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], i + 1) << "at " << i;
 }
 
 }  // namespace

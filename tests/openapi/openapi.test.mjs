@@ -445,6 +445,19 @@ describe('the running mock conforms to docs/openapi.yaml', () => {
     assert.equal((await call('GET', `${A}/admin/inbox/latest?to=15550002222`)).status, 200);
     assert.equal((await call('GET', `${A}/admin/inbox/latest?to=nobody@example.com`)).status, 404);
     assert.equal((await call('GET', `${A}/admin/inbox/latest?limit=x`)).status, 400);
+    // waiting for a code, the stream, filtered clears
+    const newest = (await call('GET', `${A}/admin/inbox?limit=1`)).json.messages[0];
+    assert.equal((await call('GET', `${A}/admin/inbox/latest?to=15550002222&wait=1&after=${newest.cursor - 1}`)).status, 200);
+    assert.equal((await call('GET', `${A}/admin/inbox/latest?wait=1&after=${newest.cursor}`)).status, 404);
+    assert.equal((await call('GET', `${A}/admin/inbox/latest?wait=31`)).status, 400);
+    const streamed = await call('GET', `${A}/admin/inbox/stream?after=${newest.cursor - 1}&wait=1`);
+    assert.equal(streamed.status, 200);
+    assert.match(streamed.text, new RegExp(`^id: ${newest.cursor}$`, 'm'));
+    assert.equal((await call('GET', `${A}/admin/inbox/stream?wait=1`, { headers: { 'Last-Event-ID': String(newest.cursor) } })).status, 200);
+    assert.equal((await call('GET', `${A}/admin/inbox/stream?after=x`)).status, 400);
+    assert.equal((await call('GET', `${A}/admin/inbox?session=nobody&after=0`)).json.messages.length, 0);
+    assert.equal((await call('DELETE', `${A}/admin/inbox?to=nobody@example.com&session=x`)).status, 204);
+    assert.equal((await call('DELETE', `${A}/admin/inbox?after=1`)).status, 400);
     assert.equal((await call('DELETE', `${A}/admin/verifications`)).status, 200);
     // the inbox now lists "gone" messages
     const gone = (await call('GET', `${A}/admin/inbox`)).json.messages;
@@ -488,6 +501,8 @@ describe('the running mock conforms to docs/openapi.yaml', () => {
     assert.ok(journal.json.requests.length > 0);
     assert.equal((await call('GET', `${A}/admin/requests?status=404`)).status, 200);
     assert.equal((await call('GET', `${A}/admin/requests?status=99`)).status, 400);
+    assert.equal((await call('GET', `${A}/admin/requests?session=nobody&to=user@example.com`)).status, 200);
+    assert.equal((await call('DELETE', `${A}/admin/requests?session=nobody`)).status, 204);
     assert.equal((await call('DELETE', `${A}/admin/requests`)).status, 204);
 
     // with --admin-token: every operation documenting a 401 answers it without the token

@@ -329,7 +329,8 @@ TEST_P(CodeStoreTest, InboxListsNewestFirstWithFiltersAndStates) {
   InboxQuery one;
   one.limit = 1;
   EXPECT_EQ(ListInbox(one).size(), 1u);
-  EXPECT_EQ(Await<Outcome>([&](Done<Outcome> done) { codes_->ClearInbox(std::move(done)); }),
+  EXPECT_EQ(Await<Outcome>(
+                [&](Done<Outcome> done) { codes_->ClearInbox(InboxQuery{}, std::move(done)); }),
             Outcome::kOk);
   EXPECT_TRUE(ListInbox().empty());
 }
