@@ -90,6 +90,19 @@ void WriteInteraction(const SessionView& view, std::string& body) {
       .StringOrNull("userId", view.session.user_id)
       .Key("verificationRecords")
       .BeginArray();
+  const PasswordRecord& password = view.session.password;
+  if (!password.id.empty()) {
+    json.BeginObject()
+        .String("id", password.id)
+        .String("type", "Password")
+        .Key("identifier")
+        .BeginObject()
+        .String("type", ToString(password.identifier_type))
+        .String("value", password.identifier)
+        .EndObject()
+        .Bool("verified", password.verified)
+        .EndObject();
+  }
   for (const InteractionRecordView& r : view.records) {
     json.BeginObject()
         .String("id", r.id)
@@ -105,11 +118,154 @@ void WriteInteraction(const SessionView& view, std::string& body) {
   json.EndArray().EndObject();
 }
 
+// The 403 of submit's MFA guard, or the 422 of the Mandatory policy: Logto's data.
+void SetSubmitError(Reply& reply, const SubmitAnswer& answer) {
+  if (answer.outcome != Outcome::kMfaRequired && answer.outcome != Outcome::kMissingMfa) {
+    return SetError(reply, answer.outcome);
+  }
+  std::string data;
+  JsonWriter json(data);
+  json.BeginObject().Key("availableFactors").BeginArray();
+  for (MfaFactor f : answer.factors) json.String(ToString(f));
+  json.EndArray();
+  if (answer.outcome == Outcome::kMfaRequired) {
+    json.Key("maskedIdentifiers").BeginObject();
+    if (!answer.masked_email.empty()) {
+      json.String(ToString(MfaFactor::kEmailVerificationCode), answer.masked_email);
+    }
+    if (!answer.masked_phone.empty()) {
+      json.String(ToString(MfaFactor::kPhoneVerificationCode), answer.masked_phone);
+    }
+    json.EndObject();
+  }
+  json.EndObject();
+  SetErrorWithData(reply, answer.outcome, data);
+}
+
+// The experience routes past the session check need a cookie in every mode: without one there is
+// no interaction to act on.
+bool RequireSessionCookie(const HttpRequest& request, std::string_view* session_id, Reply& reply) {
+  *session_id = request.Cookie(kSessionCookie);
+  if (!session_id->empty()) return true;
+  SetError(reply, Outcome::kSessionNotFound);
+  return false;
+}
+
+// /oidc/auth's redirect_uri, when usable as submit's redirectTo.
+constexpr size_t kMaxRedirectLength = 2048;
+
 struct Handlers {
   MfaService& service;
   CodeStore& codes;
   InteractionStore& sessions;
+  SignInFlow& flow;
   metrics::Metrics& metrics;
+
+  // GET /oidc/auth: the authorization request starts a session; the sign-in page starts its
+  // interaction (PUT /api/experience).
+  void Authorize(const HttpRequest& request, Reply& reply) const {
+    std::string redirect_to = request.Query("redirect_uri").value_or("");
+    if (redirect_to.size() > kMaxRedirectLength ||
+        redirect_to.find_first_of("\r\n") != std::string::npos) {
+      redirect_to.clear();
+    }
+    AnswerWhenDone<StoreAnswer<Session>>(
+        request, reply,
+        [&](Done<StoreAnswer<Session>> done) {
+          sessions.StartAuthorization(std::move(redirect_to), std::move(done));
+        },
+        [sign_in_url = service.config().Get().config.sign_in_url](
+            Reply& out, const StoreAnswer<Session>& started) {
+          if (started.outcome != Outcome::kOk) return SetError(out, started.outcome);
+          out.cookies.push_back(SetCookie{.name = kSessionCookie, .value = started.value.id});
+          out.status = 303;
+          out.headers.push_back({"Location", sign_in_url});
+          out.content_type = {};
+        });
+  }
+
+  void VerifyPassword(const HttpRequest& request, Reply& reply) const {
+    std::string_view session_id;
+    if (!RequireSessionCookie(request, &session_id, reply)) return;
+    SignInIdentifier type = SignInIdentifier::kUsername;
+    std::string value;
+    std::string password;
+    GuardFailure failure;
+    if (!ThreadParser().ParsePassword(request.content_type, request.body, &type, &value, &password,
+                                      &failure)) {
+      return AnswerBadBody(sessions, session_id, request, std::move(failure), reply);
+    }
+    AnswerWhenDone<PasswordAnswer>(
+        request, reply,
+        [&](Done<PasswordAnswer> done) {
+          flow.VerifyPassword(session_id, type, std::move(value), std::move(password),
+                              std::move(done));
+        },
+        [](Reply& out, const PasswordAnswer& answer) {
+          if (answer.outcome == Outcome::kOk) return SetVerificationId(out, answer.verification_id);
+          SetError(out, answer.outcome, IdentifierType::kEmail, answer.blocked_ms);
+        });
+  }
+
+  void Identification(const HttpRequest& request, Reply& reply) const {
+    std::string_view session_id;
+    if (!RequireSessionCookie(request, &session_id, reply)) return;
+    std::string verification_id;
+    GuardFailure failure;
+    if (!ThreadParser().ParseIdentification(request.content_type, request.body, &verification_id,
+                                            &failure)) {
+      return AnswerBadBody(sessions, session_id, request, std::move(failure), reply);
+    }
+    if (verification_id.empty()) {
+      // Optional in the guard, required by the sign-in route: Logto's own 400 with details.
+      failure.details_only = "verificationId is missing";
+      return AnswerBadBody(sessions, session_id, request, std::move(failure), reply);
+    }
+    AnswerWhenDone<Outcome>(
+        request, reply,
+        [&](Done<Outcome> done) {
+          flow.Identify(session_id, std::move(verification_id), std::move(done));
+        },
+        [](Reply& out, Outcome outcome) {
+          if (outcome != Outcome::kOk) return SetError(out, outcome);
+          out.status = 204;
+          out.content_type = {};
+        });
+  }
+
+  void Submit(const HttpRequest& request, Reply& reply) const {
+    std::string_view session_id;
+    if (!RequireSessionCookie(request, &session_id, reply)) return;
+    AnswerWhenDone<SubmitAnswer>(
+        request, reply, [&](Done<SubmitAnswer> done) { flow.Submit(session_id, std::move(done)); },
+        [](Reply& out, const SubmitAnswer& answer) {
+          if (answer.outcome != Outcome::kOk) return SetSubmitError(out, answer);
+          out.status = 200;
+          JsonWriter(out.body).BeginObject().String("redirectTo", answer.redirect_to).EndObject();
+        });
+  }
+
+  // GET /api/.well-known/sign-in-exp: the part of the sign-in experience a sign-in page reads.
+  void SignInExperience(const HttpRequest&, Reply& reply) const {
+    const Config& c = service.config().Get().config;
+    JsonWriter json(reply.body);
+    json.BeginObject().Key("signIn").BeginObject().Key("methods").BeginArray();
+    for (std::string_view identifier : {"username", "email", "phone"}) {
+      json.BeginObject()
+          .String("identifier", identifier)
+          .Bool("password", true)
+          .Bool("verificationCode", false)
+          .Bool("isPasswordPrimary", true)
+          .EndObject();
+    }
+    json.EndArray().EndObject().Key("mfa").BeginObject().Key("factors").BeginArray();
+    for (int f = 0; f < kMfaFactorCount; ++f) {
+      if (c.mfa.enabled(static_cast<MfaFactor>(f)))
+        json.String(ToString(static_cast<MfaFactor>(f)));
+    }
+    json.EndArray().String("policy", ToString(c.mfa.policy)).EndObject().EndObject();
+    reply.status = 200;
+  }
 
   void Verify(const HttpRequest& request, Reply& reply) const {
     const Config& config = service.config().Get().config;
@@ -206,8 +362,9 @@ struct Handlers {
 }  // namespace
 
 std::vector<Route> ExperienceRoutes(MfaService& service, CodeStore& codes,
-                                    InteractionStore& sessions, metrics::Metrics& metrics) {
-  const Handlers h{service, codes, sessions, metrics};
+                                    InteractionStore& sessions, SignInFlow& flow,
+                                    metrics::Metrics& metrics) {
+  const Handlers h{service, codes, sessions, flow, metrics};
   // Verify first: it is the route load tests hammer.
   return {
       {.method = Method::kPost,
@@ -225,6 +382,21 @@ std::vector<Route> ExperienceRoutes(MfaService& service, CodeStore& codes,
       {.method = Method::kGet,
        .path = kInteractionPath,
        .handler = Bind(h, &Handlers::Interaction)},
+      {.method = Method::kGet,
+       .path = kAuthorizePath,
+       .handler = Bind(h, &Handlers::Authorize),
+       .success_status = 303},
+      {.method = Method::kPost,
+       .path = kPasswordPath,
+       .handler = Bind(h, &Handlers::VerifyPassword)},
+      {.method = Method::kPost,
+       .path = kIdentificationPath,
+       .handler = Bind(h, &Handlers::Identification),
+       .success_status = 204},
+      {.method = Method::kPost, .path = kSubmitPath, .handler = Bind(h, &Handlers::Submit)},
+      {.method = Method::kGet,
+       .path = kSignInExperiencePath,
+       .handler = Bind(h, &Handlers::SignInExperience)},
   };
 }
 

@@ -8,6 +8,7 @@
 #include "core/code_store.h"
 #include "core/interaction_store.h"
 #include "core/mfa_service.h"
+#include "core/sign_in_flow.h"
 #include "http/route.h"
 #include "metrics/metrics.h"
 
@@ -17,11 +18,17 @@ inline constexpr char kSendPath[] = "/api/experience/verification/mfa-verificati
 inline constexpr char kVerifyPath[] = "/api/experience/verification/mfa-verification-code/verify";
 inline constexpr char kExperiencePath[] = "/api/experience";
 inline constexpr char kInteractionPath[] = "/api/experience/interaction";
+inline constexpr char kAuthorizePath[] = "/oidc/auth";
+inline constexpr char kPasswordPath[] = "/api/experience/verification/password";
+inline constexpr char kIdentificationPath[] = "/api/experience/identification";
+inline constexpr char kSubmitPath[] = "/api/experience/submit";
+inline constexpr char kSignInExperiencePath[] = "/api/.well-known/sign-in-exp";
 inline constexpr char kSessionCookie[] = "_interaction";
 
 // The public listener's routes. Arguments must outlive the routes. Open mode's send and verify go
 // through `codes`, interaction sessions through `sessions` (each in memory or shared).
 std::vector<Route> ExperienceRoutes(MfaService& service, CodeStore& codes,
-                                    InteractionStore& sessions, metrics::Metrics& metrics);
+                                    InteractionStore& sessions, SignInFlow& flow,
+                                    metrics::Metrics& metrics);
 
 }  // namespace mfa

@@ -103,6 +103,7 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
   std::string listen = "127.0.0.1:3001", admin_listen = "127.0.0.1:3002", metrics_listen;
   std::string profile = "documented", connectors = "email,phone", send_limit = "10/600";
   std::string fixed_code, metrics = "on", sessions_mode = "optional";
+  std::string mfa_factors = "EmailVerificationCode,PhoneVerificationCode", mfa_policy = "NoPrompt";
   Config& c = o->config;
   std::string default_email = c.default_user.email, default_phone = c.default_user.phone;
   int threads = 0;
@@ -208,6 +209,25 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
   app.add_option("--session-ttl", c.session_ttl_seconds, "Session lifetime in seconds")
       ->envname("MFA_MOCK_SESSION_TTL")
       ->check(CLI::Range(uint32_t{1}, kMaxTtlSeconds))
+      ->capture_default_str();
+  app.add_option("--sign-in-url", c.sign_in_url,
+                 "Where GET /oidc/auth redirects (303) once it has started a session")
+      ->envname("MFA_MOCK_SIGN_IN_URL")
+      ->capture_default_str();
+  app.add_option("--sign-in-redirect", c.sign_in_redirect,
+                 "Submit's redirectTo when /oidc/auth had no redirect_uri")
+      ->envname("MFA_MOCK_SIGN_IN_REDIRECT")
+      ->capture_default_str();
+  app.add_option("--mfa-factors", mfa_factors,
+                 "MFA factors of the sign-in experience, comma-separated: EmailVerificationCode, "
+                 "PhoneVerificationCode (or none)")
+      ->envname("MFA_MOCK_MFA_FACTORS")
+      ->capture_default_str();
+  app.add_option("--mfa-policy", mfa_policy,
+                 "MFA policy: NoPrompt (users without a factor sign in directly) or Mandatory "
+                 "(they get 422 user.missing_mfa)")
+      ->envname("MFA_MOCK_MFA_POLICY")
+      ->check(CLI::IsMember({"NoPrompt", "Mandatory"}))
       ->capture_default_str();
   app.add_option("--lockout-threshold", c.lockout.max_failures,
                  "Failed verifications per identifier that lock it (sessions; 0 = off)")
@@ -328,6 +348,27 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
       threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   c.profile = *ParseProfile(profile);
   c.sessions = *ParseSessionMode(sessions_mode);
+  c.mfa.policy = *ParseMfaPolicy(mfa_policy);
+  c.mfa.factors = 0;
+  if (mfa_factors != "none") {
+    for (size_t pos = 0; pos <= mfa_factors.size();) {
+      const size_t comma = std::min(mfa_factors.find(',', pos), mfa_factors.size());
+      const std::string item = mfa_factors.substr(pos, comma - pos);
+      const std::optional<MfaFactor> factor = ParseMfaFactor(item);
+      // The other factors (TOTP, backup codes, WebAuthn) have no verification route here yet.
+      if (factor != MfaFactor::kEmailVerificationCode &&
+          factor != MfaFactor::kPhoneVerificationCode) {
+        return usage("--mfa-factors: '" + item +
+                     "' is not one of EmailVerificationCode, PhoneVerificationCode, none");
+      }
+      c.mfa.set(*factor, true);
+      pos = comma + 1;
+    }
+  }
+  if (c.sign_in_url.empty() || c.sign_in_url.find_first_of("\r\n") != std::string::npos ||
+      c.sign_in_redirect.find_first_of("\r\n") != std::string::npos) {
+    return usage("--sign-in-url and --sign-in-redirect must be one non-empty line each");
+  }
   c.code_ttl_seconds = ttl;
   c.max_attempts = attempts;
   if (connectors == "none") {

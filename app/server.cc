@@ -128,6 +128,7 @@ struct ServerState {
   // Sessions, users and the lockout as the routes reach them: `sessions`, or Redis.
   std::unique_ptr<InteractionStore> interactions;
   redis::RedisInteractionStore* shared_interactions = nullptr;  // owned by `interactions`
+  std::unique_ptr<SignInFlow> sign_in;                          // over `interactions`
   std::unique_ptr<StoreMetrics> store_metrics;
   std::unique_ptr<redis::Router> redis_client;        // with --store redis://
   std::unique_ptr<redis::RedisControlPlane> control;  // with --store redis://
@@ -145,6 +146,7 @@ Server::Server(AppOptions options)
   if (!options_.shared_store()) {
     s.codes = std::make_unique<MemoryCodeStore>(s.service);
     s.interactions = std::make_unique<MemoryInteractionStore>(s.sessions);
+    s.sign_in = std::make_unique<SignInFlow>(*s.interactions, s.config);
     return;
   }
   redis::RouterOptions router;
@@ -170,6 +172,7 @@ Server::Server(AppOptions options)
   s.shared_interactions = interactions.get();
   s.codes = std::move(codes);
   s.interactions = std::move(interactions);
+  s.sign_in = std::make_unique<SignInFlow>(*s.interactions, s.config);
   // The settings every node shares: the first node's start-up config, then admin writes.
   const Config start_config = options_.config;
   s.control = std::make_unique<redis::RedisControlPlane>(
@@ -428,8 +431,8 @@ Status Server::StartListeners() {
                        .control = s.control.get()};
   try {
     auto public_dispatcher = std::make_shared<const Dispatcher>(
-        public_config, ExperienceRoutes(s.service, *s.codes, *s.interactions, *s.metrics),
-        *s.metrics);
+        public_config,
+        ExperienceRoutes(s.service, *s.codes, *s.interactions, *s.sign_in, *s.metrics), *s.metrics);
     auto admin_dispatcher =
         std::make_shared<const Dispatcher>(admin_config, AdminRoutes(deps), *s.metrics);
     listeners_.push_back(std::make_unique<HttpListener>(options_.listen.host, options_.listen.port,

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/compact_text.h"
+#include "core/sign_in.h"
 #include "core/types.h"
 
 namespace mfa {
@@ -74,6 +75,10 @@ struct Config {
   uint32_t session_ttl_seconds = 3600;
   LockoutPolicy lockout;
   Faults faults;
+  // The sign-in flow around the MFA step.
+  MfaSettings mfa;
+  std::string sign_in_url = "/sign-in";  // GET /oidc/auth redirects here
+  std::string sign_in_redirect = "/";    // submit's redirectTo without /oidc/auth's redirect_uri
 
   bool connector_enabled(IdentifierType type) const {
     return type == IdentifierType::kEmail ? email_connector : phone_connector;

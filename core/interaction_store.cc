@@ -52,6 +52,33 @@ void MemoryInteractionStore::ClearSessions(Done<StoreAnswer<size_t>> done) {
   done({Outcome::kOk, sessions_.ClearSessions()});
 }
 
+void MemoryInteractionStore::StartAuthorization(std::string redirect_to,
+                                                Done<StoreAnswer<Session>> done) {
+  done({Outcome::kOk, sessions_.StartAuthorization(std::move(redirect_to))});
+}
+
+void MemoryInteractionStore::FindUser(SignInIdentifier type, std::string value,
+                                      Done<StoreAnswer<std::optional<User>>> done) {
+  done({Outcome::kOk, sessions_.users().Find(type, value)});
+}
+
+void MemoryInteractionStore::SetPasswordRecord(std::string_view session_id, PasswordRecord record,
+                                               Done<Outcome> done) {
+  done(sessions_.SetPasswordRecord(session_id, std::move(record)));
+}
+
+void MemoryInteractionStore::EndSession(std::string_view session_id, Done<Outcome> done) {
+  done(sessions_.EndSession(session_id));
+}
+
+void MemoryInteractionStore::SentinelBlockedFor(std::string key, Done<StoreAnswer<int64_t>> done) {
+  done({Outcome::kOk, sessions_.sentinel().BlockedFor(key, sessions_.NowMs()).value_or(0)});
+}
+
+void MemoryInteractionStore::SentinelFail(std::string key, Done<StoreAnswer<int64_t>> done) {
+  done({Outcome::kOk, sessions_.SentinelFail(key)});
+}
+
 void MemoryInteractionStore::AddUser(User user, Done<StoreAnswer<bool>> done) {
   done({Outcome::kOk, sessions_.users().Add(std::move(user))});
 }

@@ -68,6 +68,25 @@ class InteractionStore {
   // Admin: ends every session and forgets every lockout; value: the sessions ended.
   virtual void ClearSessions(Done<StoreAnswer<size_t>> done) = 0;
 
+  // The sign-in flow (core/sign_in_flow.h).
+  // GET /oidc/auth: a new session whose interaction the sign-in page starts (PUT
+  // /api/experience); submit answers `redirect_to` when it is not empty.
+  virtual void StartAuthorization(std::string redirect_to, Done<StoreAnswer<Session>> done) = 0;
+  // The user Logto's findUserByIdentifier finds (UserMatches), or nullopt.
+  virtual void FindUser(SignInIdentifier type, std::string value,
+                        Done<StoreAnswer<std::optional<User>>> done) = 0;
+  // Sets the interaction's password record (replacing the last): kOk, kSessionNotFound or
+  // kInteractionNotFound.
+  virtual void SetPasswordRecord(std::string_view session_id, PasswordRecord record,
+                                 Done<Outcome> done) = 0;
+  // Ends a live session (submit): it and its records are gone. kOk or kSessionNotFound.
+  virtual void EndSession(std::string_view session_id, Done<Outcome> done) = 0;
+  // The sentinel outside the code records (the password step), by key (SignInSentinelKey):
+  // the remaining block in ms (0 = not blocked) ...
+  virtual void SentinelBlockedFor(std::string key, Done<StoreAnswer<int64_t>> done) = 0;
+  // ... and one failure, with the config's lockout policy: the block it started in ms (0 = none).
+  virtual void SentinelFail(std::string key, Done<StoreAnswer<int64_t>> done) = 0;
+
   // Admin: users. AddUser's value is false when the id is taken.
   virtual void AddUser(User user, Done<StoreAnswer<bool>> done) = 0;
   virtual void GetUser(std::string_view id, Done<StoreAnswer<std::optional<User>>> done) = 0;
@@ -93,6 +112,14 @@ class MemoryInteractionStore final : public InteractionStore {
                      Done<StoreAnswer<Session>> done) override;
   void Identify(std::string_view session_id, std::string_view user_id, Done<Outcome> done) override;
   void ClearSessions(Done<StoreAnswer<size_t>> done) override;
+  void StartAuthorization(std::string redirect_to, Done<StoreAnswer<Session>> done) override;
+  void FindUser(SignInIdentifier type, std::string value,
+                Done<StoreAnswer<std::optional<User>>> done) override;
+  void SetPasswordRecord(std::string_view session_id, PasswordRecord record,
+                         Done<Outcome> done) override;
+  void EndSession(std::string_view session_id, Done<Outcome> done) override;
+  void SentinelBlockedFor(std::string key, Done<StoreAnswer<int64_t>> done) override;
+  void SentinelFail(std::string key, Done<StoreAnswer<int64_t>> done) override;
   void AddUser(User user, Done<StoreAnswer<bool>> done) override;
   void GetUser(std::string_view id, Done<StoreAnswer<std::optional<User>>> done) override;
   void ListUsers(Done<StoreAnswer<std::vector<User>>> done) override;

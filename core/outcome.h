@@ -22,6 +22,14 @@ enum class Outcome : uint8_t {
   kCodeMismatch,          // verification_code.code_mismatch
   kRateLimited,           // request.message_rate_limited
   kConnectorNotFound,     // connector.not_found
+  kNotIdentified,         // session.identifier_not_found, 404 (submit; send's is 400)
+  kInvalidCredentials,    // session.invalid_credentials (unknown user or wrong password)
+  kVerificationFailed,    // session.verification_failed (record not verified)
+  kIdentityConflict,      // session.identity_conflict (identified as another user)
+  kMfaRequired,           // session.mfa.require_mfa_verification (submit before the MFA step)
+  kMissingMfa,            // user.missing_mfa (Mandatory policy, user has no factor)
+  kUserNotFound,          // entity.not_found (the identified user was deleted)
+  kNotModelled,           // mfa-mock: a Logto path the mock does not model (registration)
   kStoreFull,             // mfa-mock: --max-records reached
   kStoreUnavailable,      // mfa-mock: the shared store (Redis) did not answer in time
   kStoreBusy,             // mfa-mock: too many calls wait for the shared store on this node

@@ -87,8 +87,7 @@ std::pair<std::string, bool> SessionService::StartInteraction(std::string_view s
         s.interaction_started = true;
         s.event = event;
         s.user_id.clear();
-        s.password_verified = false;
-        s.password_user_id.clear();
+        s.password = PasswordRecord{};
         for (std::string& id : s.record_ids) {
           if (!id.empty()) wiped.push_back(std::move(id));
           id.clear();
@@ -129,6 +128,38 @@ Outcome SessionService::Identify(std::string_view session_id, std::string_view u
   const bool found = sessions_.Update(session_id, mfa_.clock().NowMs(),
                                       [&](Session& s) { s.user_id = std::string(user_id); });
   return found ? Outcome::kOk : Outcome::kSessionNotFound;
+}
+
+Session SessionService::StartAuthorization(std::string redirect_to) {
+  return sessions_.Create(mfa_.clock().NowMs(), TtlMs(), /*interaction_started=*/false,
+                          InteractionEvent::kSignIn, "", std::move(redirect_to));
+}
+
+Outcome SessionService::SetPasswordRecord(std::string_view session_id, PasswordRecord record) {
+  bool started = false;
+  const bool live = sessions_.Update(session_id, mfa_.clock().NowMs(), [&](Session& s) {
+    started = s.interaction_started;
+    if (started) s.password = std::move(record);
+  });
+  if (!live) return Outcome::kSessionNotFound;
+  return started ? Outcome::kOk : Outcome::kInteractionNotFound;
+}
+
+Outcome SessionService::EndSession(std::string_view session_id) {
+  std::optional<Session> ended = sessions_.Take(session_id, mfa_.clock().NowMs());
+  if (!ended) return Outcome::kSessionNotFound;
+  for (const std::string& id : ended->record_ids) {
+    if (!id.empty()) mfa_.store().Erase(id);
+  }
+  return Outcome::kOk;
+}
+
+int64_t SessionService::SentinelFail(std::string_view key) {
+  const LockoutPolicy& lockout = mfa_.config().Get().config.lockout;
+  const int64_t block_ms = int64_t{lockout.duration_seconds} * 1000;
+  const bool blocked = sentinel_.RecordFailure(key, mfa_.clock().NowMs(), lockout.max_failures,
+                                               int64_t{lockout.window_seconds} * 1000, block_ms);
+  return blocked ? block_ms : 0;
 }
 
 size_t SessionService::Sweep() {

@@ -53,6 +53,13 @@ class SessionService {
   // Admin: marks the session's user. kSessionNotFound, kIdentifierNotFound (no such user), kOk.
   Outcome Identify(std::string_view session_id, std::string_view user_id);
 
+  // The sign-in flow's steps (see InteractionStore).
+  Session StartAuthorization(std::string redirect_to);
+  Outcome SetPasswordRecord(std::string_view session_id, PasswordRecord record);
+  Outcome EndSession(std::string_view session_id);
+  // One failure of `key` under the config's lockout policy: the block it started in ms, or 0.
+  int64_t SentinelFail(std::string_view key);
+
   size_t Sweep();
   // Admin: ends every session and forgets every lockout. Returns the sessions ended.
   size_t ClearSessions();

@@ -20,20 +20,10 @@ std::optional<User> UserDirectory::Get(std::string_view id) const {
   return it->second;
 }
 
-std::optional<User> UserDirectory::FindByUsernameOrAddress(std::string_view identifier) const {
-  const std::string email = NormalizeRecipient(IdentifierType::kEmail, identifier);
-  const std::string phone = NormalizeRecipient(IdentifierType::kPhone, identifier);
+std::optional<User> UserDirectory::Find(SignInIdentifier type, std::string_view value) const {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [id, user] : users_) {
-    if (!user.username.empty() && user.username == identifier) return user;
-    if (!user.primary_email.empty() &&
-        NormalizeRecipient(IdentifierType::kEmail, user.primary_email) == email) {
-      return user;
-    }
-    if (!user.primary_phone.empty() && !phone.empty() &&
-        NormalizeRecipient(IdentifierType::kPhone, user.primary_phone) == phone) {
-      return user;
-    }
+    if (UserMatches(user, type, value)) return user;
   }
   return std::nullopt;
 }
@@ -76,8 +66,9 @@ std::optional<InteractionEvent> ParseInteractionEvent(std::string_view s) {
 }
 
 Session SessionStore::Create(int64_t now_ms, int64_t ttl_ms, bool interaction_started,
-                             InteractionEvent event, std::string user_id) {
+                             InteractionEvent event, std::string user_id, std::string redirect_to) {
   Session s;
+  s.redirect_to = std::move(redirect_to);
   s.expires_ms = now_ms + ttl_ms;
   s.interaction_started = interaction_started;
   s.event = event;
@@ -95,6 +86,15 @@ std::optional<Session> SessionStore::Get(std::string_view id, int64_t now_ms) co
   auto it = sessions_.find(std::string(id));
   if (it == sessions_.end() || it->second.expires_ms <= now_ms) return std::nullopt;
   return it->second;
+}
+
+std::optional<Session> SessionStore::Take(std::string_view id, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sessions_.find(std::string(id));
+  if (it == sessions_.end() || it->second.expires_ms <= now_ms) return std::nullopt;
+  Session taken = std::move(it->second);
+  sessions_.erase(it);
+  return taken;
 }
 
 bool SessionStore::Remove(std::string_view id) {
@@ -148,9 +148,9 @@ std::optional<int64_t> Sentinel::BlockedFor(std::string_view key, int64_t now_ms
   return it->second - now_ms;
 }
 
-void Sentinel::RecordFailure(std::string_view key, int64_t now_ms, uint32_t threshold,
+bool Sentinel::RecordFailure(std::string_view key, int64_t now_ms, uint32_t threshold,
                              int64_t window_ms, int64_t block_ms) {
-  if (threshold == 0) return;
+  if (threshold == 0) return false;
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<int64_t>& times = failures_[std::string(key)];
   times.erase(times.begin(), std::upper_bound(times.begin(), times.end(), now_ms - window_ms));
@@ -158,7 +158,9 @@ void Sentinel::RecordFailure(std::string_view key, int64_t now_ms, uint32_t thre
   if (times.size() >= threshold) {
     blocked_until_[std::string(key)] = now_ms + block_ms;
     times.clear();
+    return true;
   }
+  return false;
 }
 
 size_t Sentinel::Sweep(int64_t now_ms, int64_t window_ms) {

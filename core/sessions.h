@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/sign_in.h"
 #include "core/types.h"
 
 namespace mfa {
@@ -28,7 +29,8 @@ class UserDirectory {
   // False if the id is taken. `user.id` must be set.
   bool Add(User user);
   std::optional<User> Get(std::string_view id) const;
-  std::optional<User> FindByUsernameOrAddress(std::string_view identifier) const;
+  // The user Logto's findUserByIdentifier finds (UserMatches), or nullopt.
+  std::optional<User> Find(SignInIdentifier type, std::string_view value) const;
   bool Remove(std::string_view id);
   std::vector<User> List() const;
   void Clear();
@@ -49,8 +51,8 @@ struct Session {
   InteractionEvent event = InteractionEvent::kSignIn;
   std::string user_id;                           // empty = not identified
   std::string record_ids[kIdentifierTypeCount];  // current MFA code record per type
-  bool password_verified = false;                // POST /verification/password succeeded
-  std::string password_user_id;
+  PasswordRecord password;                       // POST /verification/password's record
+  std::string redirect_to;  // submit's redirectTo (from /oidc/auth); "" = config
 };
 
 // Thread-safe: `mu_` guards the map. Sessions serve interactive sign-in flows (a handful of
@@ -60,7 +62,7 @@ class SessionStore {
  public:
   // A fresh session with a secure random id.
   Session Create(int64_t now_ms, int64_t ttl_ms, bool interaction_started, InteractionEvent event,
-                 std::string user_id);
+                 std::string user_id, std::string redirect_to = {});
   // The live session, or nullopt if unknown or expired.
   std::optional<Session> Get(std::string_view id, int64_t now_ms) const;
   // Applies `fn(Session&)` under the lock; false if unknown or expired.
@@ -73,6 +75,8 @@ class SessionStore {
     return true;
   }
   bool Remove(std::string_view id);
+  // Removes and returns the live session; nullopt if unknown or expired.
+  std::optional<Session> Take(std::string_view id, int64_t now_ms);
   // Removes the expired sessions (every session); appends their records' ids to *records (if not
   // null), which live as long as their session. Returns the sessions removed.
   size_t Sweep(int64_t now_ms, std::vector<std::string>* records = nullptr);
@@ -91,7 +95,8 @@ class Sentinel {
   // If blocked now, returns the remaining block in ms.
   std::optional<int64_t> BlockedFor(std::string_view key, int64_t now_ms) const;
   // Records one failure; blocks the key when `threshold` failures fall within `window_ms`.
-  void RecordFailure(std::string_view key, int64_t now_ms, uint32_t threshold, int64_t window_ms,
+  // Returns true when this failure blocked it.
+  bool RecordFailure(std::string_view key, int64_t now_ms, uint32_t threshold, int64_t window_ms,
                      int64_t block_ms);
   size_t Sweep(int64_t now_ms, int64_t window_ms);
   void Clear();

@@ -14,6 +14,14 @@ void SetError(Reply& reply, Outcome outcome, IdentifierType type, int64_t remain
   reply.translatable = TranslatableFor(outcome, type, remaining_ms);
 }
 
+void SetErrorWithData(Reply& reply, Outcome outcome, std::string_view data_json) {
+  const HttpError& e = ErrorFor(outcome);
+  reply.status = e.status;
+  reply.body = ErrorBodyWithData(outcome, data_json);
+  reply.error_code.assign(e.code);
+  reply.translatable = TranslatableFor(outcome);
+}
+
 void SetError(Reply& reply, ApiError error, std::string_view message) {
   const HttpError& e = ErrorFor(error);
   reply.status = e.status;

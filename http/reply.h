@@ -54,6 +54,8 @@ struct Reply {
 // REQUIRES: outcome != Outcome::kOk.
 void SetError(Reply& reply, Outcome outcome, IdentifierType type = IdentifierType::kEmail,
               int64_t remaining_ms = -1);
+// The error answer of an outcome whose body carries `data` (a JSON value).
+void SetErrorWithData(Reply& reply, Outcome outcome, std::string_view data_json);
 // The error answer of the HTTP layer or the admin API; `message` replaces the default.
 void SetError(Reply& reply, ApiError error, std::string_view message = {});
 

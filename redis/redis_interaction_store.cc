@@ -34,6 +34,31 @@ std::optional<User> DecodeUser(std::string_view in) {
               std::string(password)};
 }
 
+std::string EncodePassword(const PasswordRecord& r) {
+  std::string out;
+  AppendField(out, r.id);
+  AppendField(out, ToString(r.identifier_type));
+  AppendField(out, r.identifier);
+  AppendField(out, r.verified ? "1" : "0");
+  return out;
+}
+
+PasswordRecord DecodePassword(std::string_view in) {
+  std::string_view id, type, identifier, verified;
+  PasswordRecord r;
+  if (!NextField(in, &id) || !NextField(in, &type) || !NextField(in, &identifier) ||
+      !NextField(in, &verified)) {
+    return r;  // unreadable: as if there were none
+  }
+  const std::optional<SignInIdentifier> parsed = ParseSignInIdentifier(type);
+  if (!parsed) return r;
+  r.id = std::string(id);
+  r.identifier_type = *parsed;
+  r.identifier = std::string(identifier);
+  r.verified = verified == "1";
+  return r;
+}
+
 bool IsCodeFailure(Outcome o) {
   return o == Outcome::kCodeNotFound || o == Outcome::kCodeExpired || o == Outcome::kExceedMaxTry ||
          o == Outcome::kCodeMismatch;
@@ -47,6 +72,8 @@ struct RedisInteractionStore::Scripts {
   Script record{EmbeddedScript(kSessionRecordLua, kSessionRecordLua_size)};
   Script identify{EmbeddedScript(kSessionIdentifyLua, kSessionIdentifyLua_size)};
   Script sentinel_fail{EmbeddedScript(kSentinelFailLua, kSentinelFailLua_size)};
+  Script password{EmbeddedScript(kSessionPasswordLua, kSessionPasswordLua_size)};
+  Script end{EmbeddedScript(kSessionEndLua, kSessionEndLua_size)};
 };
 
 // A session as its hash holds it, with the sentinel key of each type's record.
@@ -106,6 +133,10 @@ void RedisInteractionStore::ReadSession(
             s.event = ParseInteractionEvent(value).value_or(InteractionEvent::kSignIn);
           } else if (field == "u") {
             s.user_id = value;
+          } else if (field == "pw") {
+            s.password = DecodePassword(value);
+          } else if (field == "rt") {
+            s.redirect_to = value;
           } else if (field.size() == 2 && (field[1] == '0' || field[1] == '1')) {
             const int type = field[1] - '0';
             if (field[0] == 'r') s.record_ids[type] = value;
@@ -259,7 +290,7 @@ void RedisInteractionStore::EraseRecords(std::vector<std::string> ids,
 void RedisInteractionStore::StartInteraction(std::string_view session_id, InteractionEvent event,
                                              Done<StoreAnswer<StartedInteraction>> done) {
   auto create = [this, event](Done<StoreAnswer<StartedInteraction>> done) {
-    NewSession("", /*start_interaction=*/true, event, 3,
+    NewSession("", /*start_interaction=*/true, event, "", 3,
                [done = std::move(done)](StoreAnswer<Session> created) {
                  done({created.outcome, StartedInteraction{created.value.id, true}});
                });
@@ -286,18 +317,22 @@ void RedisInteractionStore::StartInteraction(std::string_view session_id, Intera
 }
 
 void RedisInteractionStore::NewSession(std::string user_id, bool start_interaction,
-                                       InteractionEvent event, int attempts_left,
-                                       Done<StoreAnswer<Session>> done) {
+                                       InteractionEvent event, std::string redirect_to,
+                                       int attempts_left, Done<StoreAnswer<Session>> done) {
   Session s;
   s.id = SecureRandom::NewId();
   s.expires_ms = clock_.NowMs() + TtlMs();
   s.interaction_started = start_interaction;
   s.event = event;
   s.user_id = std::move(user_id);
+  s.redirect_to = std::move(redirect_to);
   const std::string key = SessionKey(s.id);
-  std::vector<std::string> args{Decimal(s.expires_ms), start_interaction ? "1" : "0",
-                                std::string(ToString(event)), s.user_id,
-                                Decimal(TtlMs() + kExpirySlackMs)};
+  std::vector<std::string> args{Decimal(s.expires_ms),
+                                start_interaction ? "1" : "0",
+                                std::string(ToString(event)),
+                                s.user_id,
+                                Decimal(TtlMs() + kExpirySlackMs),
+                                s.redirect_to};
   client_.CallScript(
       scripts_->create, {key}, std::move(args), "session_create",
       [this, s = std::move(s), attempts_left, done = std::move(done)](CallResult&& r) mutable {
@@ -307,8 +342,8 @@ void RedisInteractionStore::NewSession(std::string user_id, bool start_interacti
         }
         // A random 21-character id already taken: draw another.
         if (outcome == Outcome::kOk && attempts_left > 1) {
-          return NewSession(std::move(s.user_id), s.interaction_started, s.event, attempts_left - 1,
-                            std::move(done));
+          return NewSession(std::move(s.user_id), s.interaction_started, s.event,
+                            std::move(s.redirect_to), attempts_left - 1, std::move(done));
         }
         if (outcome == Outcome::kOk) outcome = Outcome::kInternal;
         done({outcome, {}});
@@ -352,7 +387,7 @@ void RedisInteractionStore::ReadViewRecord(std::shared_ptr<ViewFlow> flow, int t
 void RedisInteractionStore::CreateSession(std::string user_id, bool start_interaction,
                                           InteractionEvent event, Done<StoreAnswer<Session>> done) {
   if (user_id.empty()) {
-    return NewSession(std::move(user_id), start_interaction, event, 3, std::move(done));
+    return NewSession(std::move(user_id), start_interaction, event, "", 3, std::move(done));
   }
   client_.Call(
       {"HEXISTS", UsersKey(), user_id}, "user_get",
@@ -360,7 +395,7 @@ void RedisInteractionStore::CreateSession(std::string user_id, bool start_intera
         const Outcome failure = Failure(r);
         if (failure != Outcome::kOk) return done({failure, {}});
         if (r.value.integer != 1) return done({Outcome::kIdentifierNotFound, {}});
-        NewSession(std::move(user_id), start_interaction, event, 3, std::move(done));
+        NewSession(std::move(user_id), start_interaction, event, "", 3, std::move(done));
       });
 }
 
@@ -393,6 +428,79 @@ void RedisInteractionStore::ClearSessions(Done<StoreAnswer<size_t>> done) {
                                     done(sessions);
                                   });
                  });
+}
+
+void RedisInteractionStore::StartAuthorization(std::string redirect_to,
+                                               Done<StoreAnswer<Session>> done) {
+  NewSession("", /*start_interaction=*/false, InteractionEvent::kSignIn, std::move(redirect_to), 3,
+             std::move(done));
+}
+
+void RedisInteractionStore::FindUser(SignInIdentifier type, std::string value,
+                                     Done<StoreAnswer<std::optional<User>>> done) {
+  // Users are few (a test's or a demo's): a scan of the one hash is what Logto's index is here.
+  ListUsers([type, value = std::move(value),
+             done = std::move(done)](StoreAnswer<std::vector<User>> users) mutable {
+    StoreAnswer<std::optional<User>> found{users.outcome, std::nullopt};
+    for (User& user : users.value) {
+      if (UserMatches(user, type, value)) {
+        found.value = std::move(user);
+        break;
+      }
+    }
+    done(std::move(found));
+  });
+}
+
+void RedisInteractionStore::SetPasswordRecord(std::string_view session_id, PasswordRecord record,
+                                              Done<Outcome> done) {
+  client_.CallScript(
+      scripts_->password, {SessionKey(session_id)},
+      {Decimal(clock_.NowMs()), EncodePassword(record)}, "session_password",
+      [done = std::move(done)](CallResult&& r) {
+        const Outcome failure = Failure(r);
+        if (failure != Outcome::kOk) return done(failure);
+        if (r.value.integer == 1) return done(Outcome::kOk);
+        done(r.value.integer == 2 ? Outcome::kInteractionNotFound : Outcome::kSessionNotFound);
+      });
+}
+
+void RedisInteractionStore::EndSession(std::string_view session_id, Done<Outcome> done) {
+  client_.CallScript(scripts_->end, {SessionKey(session_id)}, {Decimal(clock_.NowMs())},
+                     "session_end", [this, done = std::move(done)](CallResult&& r) mutable {
+                       const Outcome failure = Failure(r);
+                       if (failure != Outcome::kOk) return done(failure);
+                       if (r.value.type != Value::Type::kArray) {
+                         return done(Outcome::kSessionNotFound);
+                       }
+                       std::vector<std::string> records;
+                       for (Value& id : r.value.elements) records.push_back(std::move(id.str));
+                       EraseRecords(std::move(records), std::move(done));
+                     });
+}
+
+void RedisInteractionStore::SentinelBlockedFor(std::string key, Done<StoreAnswer<int64_t>> done) {
+  client_.Call({"HGET", SentinelKey(key), "b"}, "sentinel_get",
+               [done = std::move(done), now = clock_.NowMs()](CallResult&& r) {
+                 const Outcome failure = Failure(r);
+                 if (failure != Outcome::kOk) return done({failure, 0});
+                 const int64_t until = r.value.is_nil() ? 0 : ParseInt(r.value.str);
+                 done({Outcome::kOk, until > now ? until - now : 0});
+               });
+}
+
+void RedisInteractionStore::SentinelFail(std::string key, Done<StoreAnswer<int64_t>> done) {
+  const LockoutPolicy& lockout = config_.Get().config.lockout;
+  const int64_t block_ms = int64_t{lockout.duration_seconds} * 1000;
+  client_.CallScript(scripts_->sentinel_fail, {SentinelKey(key)},
+                     {Decimal(clock_.NowMs()), Decimal(lockout.max_failures),
+                      Decimal(int64_t{lockout.window_seconds} * 1000), Decimal(block_ms)},
+                     "sentinel_fail", [block_ms, done = std::move(done)](CallResult&& r) {
+                       const Outcome failure = Failure(r);
+                       if (failure != Outcome::kOk) return done({failure, 0});
+                       // The script answers 0 failures left in the window when this one blocked.
+                       done({Outcome::kOk, r.value.integer == 0 ? block_ms : 0});
+                     });
 }
 
 void RedisInteractionStore::AddUser(User user, Done<StoreAnswer<bool>> done) {

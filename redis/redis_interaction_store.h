@@ -43,6 +43,14 @@ class RedisInteractionStore final : public InteractionStore {
                      Done<StoreAnswer<Session>> done) override;
   void Identify(std::string_view session_id, std::string_view user_id, Done<Outcome> done) override;
   void ClearSessions(Done<StoreAnswer<size_t>> done) override;
+  void StartAuthorization(std::string redirect_to, Done<StoreAnswer<Session>> done) override;
+  void FindUser(SignInIdentifier type, std::string value,
+                Done<StoreAnswer<std::optional<User>>> done) override;
+  void SetPasswordRecord(std::string_view session_id, PasswordRecord record,
+                         Done<Outcome> done) override;
+  void EndSession(std::string_view session_id, Done<Outcome> done) override;
+  void SentinelBlockedFor(std::string key, Done<StoreAnswer<int64_t>> done) override;
+  void SentinelFail(std::string key, Done<StoreAnswer<int64_t>> done) override;
   void AddUser(User user, Done<StoreAnswer<bool>> done) override;
   void GetUser(std::string_view id, Done<StoreAnswer<std::optional<User>>> done) override;
   void ListUsers(Done<StoreAnswer<std::vector<User>>> done) override;
@@ -66,7 +74,7 @@ class RedisInteractionStore final : public InteractionStore {
   void ReadSession(std::string_view session_id,
                    std::function<void(Outcome, std::optional<LiveSession>)> then);
   void NewSession(std::string user_id, bool start_interaction, InteractionEvent event,
-                  int attempts_left, Done<StoreAnswer<Session>> done);
+                  std::string redirect_to, int attempts_left, Done<StoreAnswer<Session>> done);
   void ReadViewRecord(std::shared_ptr<ViewFlow> flow, int type);
   void EraseRecords(std::vector<std::string> ids, std::function<void(Outcome)> then);
   void VerifyUnblocked(std::string record_id, IdentifierType type, std::string code,

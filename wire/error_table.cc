@@ -45,6 +45,27 @@ constexpr std::array<HttpError, kOutcomeCount> kOutcomes = {{
      "Too many messages sent to this recipient. Please try again later."},
     /* kConnectorNotFound */
     {501, "connector.not_found", "Cannot find any available connector for type: {type}."},
+    /* kNotIdentified */
+    {404, "session.identifier_not_found",
+     "User identifier not found. Please go back and sign in again."},
+    /* kInvalidCredentials */
+    {422, "session.invalid_credentials", "Incorrect account or password. Please check your input."},
+    /* kVerificationFailed */
+    {400, "session.verification_failed",
+     "The verification was not successful. Restart the verification flow and try again."},
+    /* kIdentityConflict */
+    {409, "session.identity_conflict",
+     "Identity mismatch detected. Please initiate a new session to proceed with a different "
+     "identity."},
+    /* kMfaRequired */
+    {403, "session.mfa.require_mfa_verification", "Mfa verification is required to sign in."},
+    /* kMissingMfa */
+    {422, "user.missing_mfa", "You need to bind additional MFA before signing-in."},
+    /* kUserNotFound */ {404, "entity.not_found", "The resource does not exist."},
+    /* kNotModelled */
+    {501, "mock.not_modelled",
+     "mfa-mock does not model this step of Logto's flow (registration through the experience "
+     "API)."},
     /* kStoreFull */
     {503, "mock.store_full",
      "The mock's record store is full (--max-records, or the shared store's maxmemory). Delete "
@@ -103,6 +124,19 @@ std::string ErrorBody(Outcome outcome, IdentifierType type, int64_t remaining_ms
     message.replace(at, 16, i18n::MinutesFromNow(remaining_ms, i18n::EnglishLocale()));
   }
   return SimpleErrorBody(e.code, message);
+}
+
+std::string ErrorBodyWithData(Outcome outcome, std::string_view data_json) {
+  const HttpError& e = ErrorFor(outcome);
+  std::string body;
+  JsonWriter(body)
+      .BeginObject()
+      .String("code", e.code)
+      .Key("data")
+      .Raw(data_json)
+      .String("message", e.message)
+      .EndObject();
+  return body;
 }
 
 std::string ErrorBody(ApiError error, std::string_view message) {

@@ -50,6 +50,9 @@ const HttpError& ErrorFor(ApiError error);
 // `remaining_ms` (the lockout's remaining time) fills {{relativeTime}} as Logto does: "in 60
 // minutes" (i18n/relative_time.h).
 std::string ErrorBody(Outcome outcome, IdentifierType type, int64_t remaining_ms = -1);
+// {"code", "data", "message"}: an outcome whose answer carries data (Logto's RequestError with
+// data, e.g. the MFA guard's factors). `data_json` is a JSON value.
+std::string ErrorBodyWithData(Outcome outcome, std::string_view data_json);
 // The body of `error`; `message` replaces the table's default when not empty.
 std::string ErrorBody(ApiError error, std::string_view message = {});
 // session.not_found as Logto sends it: with OIDC's "error" and "error_description" too.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "wire/public_request.h"
 
+#include <algorithm>
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
@@ -293,10 +295,108 @@ bool PublicRequestParser::ParseInteractionEvent(std::string_view content_type,
   return true;
 }
 
+namespace {
+
+void AddEnumIssue(GuardFailure* f, std::string path, std::vector<std::string> options,
+                  std::string received) {
+  std::string expected;
+  for (const std::string& option : options) {
+    expected += (expected.empty() ? "'" : " | '") + option + "'";
+  }
+  GuardIssue issue;
+  issue.code = "invalid_enum_value";
+  issue.path = std::move(path);
+  issue.received = std::move(received);
+  issue.options = std::move(options);
+  issue.message =
+      "Invalid enum value. Expected " + expected + ", received '" + issue.received + "'";
+  f->issues.push_back(std::move(issue));
+}
+
+}  // namespace
+
+bool PublicRequestParser::ParsePassword(std::string_view content_type, std::string_view body,
+                                        SignInIdentifier* type, std::string* value,
+                                        std::string* password, GuardFailure* failure) {
+  ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
+  Document& doc = scope.doc();
+  const Value* obj = ParseObject(doc, content_type, body, failure);
+  if (obj == nullptr) return false;
+  constexpr const char* kTypes = "'username' | 'email' | 'phone'";
+  auto identifier = obj->FindMember("identifier");
+  if (identifier == obj->MemberEnd() || !identifier->value.IsObject()) {
+    AddTypeIssue(failure, "identifier", "object",
+                 identifier == obj->MemberEnd() ? "undefined" : ZodTypeName(identifier->value));
+  } else {
+    const Value& id = identifier->value;
+    auto t = id.FindMember("type");
+    if (t == id.MemberEnd() || !t->value.IsString()) {
+      AddTypeIssue(failure, "identifier.type", kTypes,
+                   t == id.MemberEnd() ? "undefined" : ZodTypeName(t->value));
+    } else {
+      const std::string_view name(t->value.GetString(), t->value.GetStringLength());
+      if (auto parsed = ParseSignInIdentifier(name)) {
+        *type = *parsed;
+      } else {
+        AddEnumIssue(failure, "identifier.type", {"username", "email", "phone"}, std::string(name));
+      }
+    }
+    auto v = id.FindMember("value");
+    if (v == id.MemberEnd() || !v->value.IsString()) {
+      AddTypeIssue(failure, "identifier.value", "string",
+                   v == id.MemberEnd() ? "undefined" : ZodTypeName(v->value));
+    } else {
+      value->assign(v->value.GetString(), v->value.GetStringLength());
+    }
+  }
+  auto p = obj->FindMember("password");
+  if (p == obj->MemberEnd() || !p->value.IsString()) {
+    AddTypeIssue(failure, "password", "string",
+                 p == obj->MemberEnd() ? "undefined" : ZodTypeName(p->value));
+  } else if (p->value.GetStringLength() == 0) {
+    GuardIssue issue;
+    issue.code = "too_small";
+    issue.path = "password";
+    issue.minimum = 1;
+    issue.message = "String must contain at least 1 character(s)";
+    failure->issues.push_back(std::move(issue));
+  } else {
+    password->assign(p->value.GetString(), p->value.GetStringLength());
+  }
+  return failure->issues.empty();
+}
+
+bool PublicRequestParser::ParseIdentification(std::string_view content_type, std::string_view body,
+                                              std::string* verification_id, GuardFailure* failure) {
+  ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
+  Document& doc = scope.doc();
+  const Value* obj = ParseObject(doc, content_type, body, failure);
+  if (obj == nullptr) return false;
+  auto id = obj->FindMember("verificationId");
+  if (id != obj->MemberEnd()) {
+    if (id->value.IsString()) {
+      verification_id->assign(id->value.GetString(), id->value.GetStringLength());
+    } else {
+      AddTypeIssue(failure, "verificationId", "string", ZodTypeName(id->value));
+    }
+  }
+  auto link = obj->FindMember("linkSocialIdentity");
+  if (link != obj->MemberEnd() && !link->value.IsBool()) {
+    AddTypeIssue(failure, "linkSocialIdentity", "boolean", ZodTypeName(link->value));
+  }
+  return failure->issues.empty();
+}
+
 std::string GuardFailureBody(const GuardFailure& failure) {
   std::string body;
   JsonWriter json(body);
   json.BeginObject().String("code", "guard.invalid_input");
+  if (!failure.details_only.empty()) {
+    json.String("details", failure.details_only)
+        .String("message", "The request body is invalid.")
+        .EndObject();
+    return body;
+  }
   if (failure.malformed_json) {
     json.String("details", failure.parse_error)
         .String("message", "The request body is not valid JSON.")
@@ -310,13 +410,22 @@ std::string GuardFailureBody(const GuardFailure& failure) {
     json.BeginObject().String("code", issue.code);
     if (issue.code == "invalid_type") {
       json.String("expected", issue.expected).String("received", issue.received);
+    } else if (issue.code == "too_small") {
+      json.Int("minimum", issue.minimum)
+          .String("type", "string")
+          .Bool("inclusive", true)
+          .Bool("exact", false);
     } else {
       json.String("received", issue.received).Key("options").BeginArray();
       for (const std::string& option : issue.options) json.String(option);
       json.EndArray();
     }
     json.Key("path").BeginArray();
-    if (!issue.path.empty()) json.String(issue.path);
+    for (size_t from = 0; from < issue.path.size();) {
+      const size_t dot = std::min(issue.path.find('.', from), issue.path.size());
+      json.String(std::string_view(issue.path).substr(from, dot - from));
+      from = dot + 1;
+    }
     json.EndArray().String("message", issue.message).EndObject();
     details += "Error in key path \"" + issue.path + "\": (" + issue.code + ") " + issue.message;
   }

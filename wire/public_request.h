@@ -6,17 +6,19 @@
 #include <string_view>
 #include <vector>
 
+#include "core/sign_in.h"
 #include "core/types.h"
 
 namespace mfa {
 
 struct GuardIssue {
-  std::string code;      // "invalid_type" or "invalid_enum_value"
-  std::string path;      // the key, or empty for the body itself
+  std::string code;      // "invalid_type", "invalid_enum_value" or "too_small" (strings)
+  std::string path;      // the key path joined by '.', or empty for the body itself
   std::string expected;  // invalid_type only
   std::string received;  // invalid_type: a zod type name; invalid_enum_value: the value
   std::string message;
   std::vector<std::string> options;  // invalid_enum_value only
+  int minimum = 0;                   // too_small only
 };
 
 struct GuardFailure {
@@ -24,6 +26,8 @@ struct GuardFailure {
   std::string parse_error;  // malformed_json only
   std::vector<GuardIssue> issues;
   std::string hint;  // mfa-mock's own advice, appended to `details`
+  // A route's own check after the guard passed (Logto's RequestError with only `details`).
+  std::string details_only;
 };
 
 // A validated send or verify body. The views point into the body or into the parser's buffers:
@@ -52,6 +56,14 @@ class PublicRequestParser {
   // PUT /api/experience {"interactionEvent": "SignIn" | "Register" | "ForgotPassword"}.
   bool ParseInteractionEvent(std::string_view content_type, std::string_view body,
                              std::string* event, GuardFailure* failure);
+  // POST /api/experience/verification/password {"identifier": {"type", "value"}, "password"}.
+  // Every issue is reported, as zod does.
+  bool ParsePassword(std::string_view content_type, std::string_view body, SignInIdentifier* type,
+                     std::string* value, std::string* password, GuardFailure* failure);
+  // POST /api/experience/identification {"verificationId"?, "linkSocialIdentity"?}.
+  // `verification_id` stays empty when absent.
+  bool ParseIdentification(std::string_view content_type, std::string_view body,
+                           std::string* verification_id, GuardFailure* failure);
 
  private:
   struct Impl;

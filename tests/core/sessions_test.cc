@@ -84,17 +84,21 @@ TEST(UserDirectoryTest, FindsByUsernameEmailCaseInsensitivelyAndPhoneByDigits) {
   UserDirectory users;
   users.Add(MakeUser("u1", "alice", "Alice@Example.com", "+1 (555) 555-0101"));
   users.Add(MakeUser("u2", "bob", "bob@example.com", ""));
+  using enum SignInIdentifier;
 
-  EXPECT_EQ(users.FindByUsernameOrAddress("alice")->id, "u1");
-  EXPECT_EQ(users.FindByUsernameOrAddress("alice@example.com")->id, "u1");
-  EXPECT_EQ(users.FindByUsernameOrAddress("ALICE@EXAMPLE.COM")->id, "u1");
-  EXPECT_EQ(users.FindByUsernameOrAddress("15555550101")->id, "u1");
-  EXPECT_EQ(users.FindByUsernameOrAddress("+15555550101")->id, "u1");
-  EXPECT_EQ(users.FindByUsernameOrAddress("bob")->id, "u2");
-  EXPECT_FALSE(users.FindByUsernameOrAddress("carol"));
-  EXPECT_FALSE(users.FindByUsernameOrAddress("Alice"));  // usernames compare exactly
+  EXPECT_EQ(users.Find(kUsername, "alice")->id, "u1");
+  EXPECT_EQ(users.Find(kEmail, "alice@example.com")->id, "u1");
+  EXPECT_EQ(users.Find(kEmail, "ALICE@EXAMPLE.COM")->id, "u1");
+  EXPECT_EQ(users.Find(kPhone, "15555550101")->id, "u1");
+  EXPECT_EQ(users.Find(kPhone, "+15555550101")->id, "u1");
+  EXPECT_EQ(users.Find(kUsername, "bob")->id, "u2");
+  EXPECT_FALSE(users.Find(kUsername, "carol"));
+  EXPECT_FALSE(users.Find(kUsername, "Alice"));  // usernames compare exactly
+  // Each type compares only its own field.
+  EXPECT_FALSE(users.Find(kUsername, "alice@example.com"));
+  EXPECT_FALSE(users.Find(kEmail, "alice"));
   // A user without a phone is not found by an empty digit string.
-  EXPECT_FALSE(users.FindByUsernameOrAddress("no-digits-here"));
+  EXPECT_FALSE(users.Find(kPhone, "no-digits-here"));
 }
 
 // ---------------------------------------------------------------- InteractionEvent
@@ -111,8 +115,8 @@ TEST(InteractionEventTest, ParsesLogtosThreeEventsAndPrintsThemBack) {
 }
 
 TEST(InteractionEventTest, RejectsOtherSpellings) {
-  for (std::string_view name : {"signIn", "signin", "SIGNIN", "register", "", "SignIn ", "Sign In",
-                                "ForgotPassword\n"}) {
+  for (std::string_view name :
+       {"signIn", "signin", "SIGNIN", "register", "", "SignIn ", "Sign In", "ForgotPassword\n"}) {
     EXPECT_FALSE(ParseInteractionEvent(name)) << "'" << name << "'";
   }
 }
@@ -264,7 +268,7 @@ TEST(SentinelTest, ThresholdOneBlocksOnTheFirstFailure) {
 TEST(SentinelTest, WindowSlidesFailuresOlderThanTheWindowDoNotCount) {
   Sentinel sentinel;
   const int64_t window = kMinute;
-  sentinel.RecordFailure("k", kStart, kThreshold, window, kBlock);                // t=0
+  sentinel.RecordFailure("k", kStart, kThreshold, window, kBlock);                 // t=0
   sentinel.RecordFailure("k", kStart + 30 * kSecond, kThreshold, window, kBlock);  // t=30s
   // At t=60s the t=0 failure is a full window old and falls out: two failures in the window.
   sentinel.RecordFailure("k", kStart + window, kThreshold, window, kBlock);

@@ -19,185 +19,12 @@
 #include "tests/support/json_helpers.h"
 #include "tests/support/mock_server.h"
 #include "tests/support/server_process.h"
+#include "tests/support/sessions_fixture.h"
 #include "tests/support/temp_files.h"
 #include "tests/support/test_values.h"
 
 namespace mfa_test {
 namespace {
-
-// Contract §2 strings for sessions (not in tests/support/contract.h), typed out from the spec.
-constexpr std::string_view kSessionNotFound = "session.not_found";
-constexpr std::string_view kSessionNotFoundMessage =
-    "Session not found. Please go back and sign in again.";
-constexpr std::string_view kInteractionNotFound = "session.interaction_not_found";
-constexpr std::string_view kInteractionNotFoundMessage =
-    "Interaction session not found. Please go back and start the session again.";
-constexpr std::string_view kBlocked = "session.verification_blocked_too_many_attempts";
-std::string BlockedMessage(std::string_view relative_time) {
-  return "Too many attempts in a short time. Please try again " + std::string(relative_time) + ".";
-}
-constexpr std::string_view kExperiencePath = "/api/experience";
-constexpr std::string_view kInteractionPath = "/api/experience/interaction";
-
-constexpr std::string_view kAliceEmail = "alice@example.com";
-constexpr std::string_view kAlicePhone = "+15555550101";
-constexpr std::string_view kBobEmail = "bob@example.com";
-constexpr std::string_view kCarolPhone = "+15555550103";
-
-// A body no guard accepts (for "session checks come before body validation").
-constexpr std::string_view kInvalidSendBody = R"({"identifierType":"fax"})";
-
-std::string SendBody(std::string_view type) {
-  return R"({"identifierType":)" + Quote(type) + "}";
-}
-std::string VerifyBody(std::string_view id, std::string_view code, std::string_view type) {
-  return R"({"verificationId":)" + Quote(id) + R"(,"code":)" + Quote(code) +
-         R"(,"identifierType":)" + Quote(type) + "}";
-}
-// A wrong code of the same shape.
-std::string Wrong(std::string code) {
-  for (char& c : code) c = c == '9' ? '0' : static_cast<char>(c + 1);
-  return code;
-}
-
-// The `_interaction=<id>` pair of a Set-Cookie header, or "".
-std::string CookiePair(const HttpResponse& r) {
-  for (const std::string& v : r.HeaderValues("Set-Cookie")) {
-    if (v.rfind("_interaction=", 0) != 0) continue;
-    return v.substr(0, v.find(';'));
-  }
-  return {};
-}
-std::string SessionIdOf(std::string_view cookie) {
-  const size_t eq = cookie.find('=');
-  return eq == std::string_view::npos ? std::string() : std::string(cookie.substr(eq + 1));
-}
-
-// Succeeds if `r` is the session.not_found answer, with Logto's OIDC-style extra fields.
-::testing::AssertionResult IsSessionNotFound(const HttpResponse& r) {
-  ::testing::AssertionResult e = IsError(r, 400, kSessionNotFound, kSessionNotFoundMessage);
-  if (!e) return e;
-  Json body(r.body);
-  if (body.String("/error") != std::optional<std::string>("invalid_request")) {
-    return ::testing::AssertionFailure() << "no \"error\":\"invalid_request\": " << r.body;
-  }
-  if (body.String("/error_description") !=
-      std::optional<std::string>(std::string(kSessionNotFoundMessage))) {
-    return ::testing::AssertionFailure() << "no matching error_description: " << r.body;
-  }
-  return ::testing::AssertionSuccess();
-}
-
-// A server shared by the suite, with the session state (sessions, sentinel, users, session
-// config) reset before every test and three users: alice (email + phone), bob (email only),
-// carol (phone only).
-class SessionsFixture : public MockServerTest {
- protected:
-  void SetUp() override {
-    MockServerTest::SetUp();
-    if (HasFatalFailure()) return;
-    ResetSessionState();
-    if (HasFatalFailure()) return;
-    if (manage_users_) {
-      AddUser(R"({"id":"alice","username":"alice","primaryEmail":"alice@example.com",)"
-              R"("primaryPhone":"+15555550101"})");
-      AddUser(R"({"id":"bob","primaryEmail":"bob@example.com"})");
-      AddUser(R"({"id":"carol","primaryPhone":"+15555550103"})");
-    }
-  }
-
-  void ResetSessionState() {
-    Json baseline(server().baseline_config());
-    std::string patch = "{";
-    for (const char* key : {"/sessions", "/sessionTtlSeconds", "/lockout"}) {
-      if (!baseline.Has(key)) continue;
-      if (patch.size() > 1) patch += ",";
-      patch += Quote(key + 1) + ":" + baseline.Dump(key);
-    }
-    patch += "}";
-    ASSERT_TRUE(HasStatus(server().PatchConfig(patch), 200)) << patch;
-    ASSERT_TRUE(HasStatus(server().AdminDelete("/admin/sessions"), 200));
-    if (!manage_users_) return;
-    HttpResponse users = server().AdminGet("/admin/users");
-    ASSERT_TRUE(HasStatus(users, 200));
-    Json list(users.body);
-    for (size_t i = 0; i < list.Size("/users").value_or(0); ++i) {
-      const std::string id = list.String("/users/" + std::to_string(i) + "/id").value_or("");
-      ASSERT_TRUE(HasStatus(server().AdminDelete("/admin/users/" + UrlEncode(id)), 204)) << id;
-    }
-  }
-
-  void AddUser(std::string_view json) {
-    ASSERT_TRUE(HasStatus(server().AdminPost("/admin/users", json), 201)) << json;
-  }
-
-  void UseProfile(std::string_view profile) {
-    ASSERT_TRUE(
-        HasStatus(server().PatchConfig(R"({"profile":)" + Quote(profile) + "}"), 200));
-  }
-
-  // --- public routes, with an optional cookie ("_interaction=<id>")
-  static Headers WithCookie(std::string_view cookie) {
-    if (cookie.empty()) return {};
-    return {{"Cookie", std::string(cookie)}};
-  }
-  HttpResponse PutExperience(std::string_view cookie, std::string_view event = "SignIn") {
-    return pub().Request("PUT", kExperiencePath, R"({"interactionEvent":)" + Quote(event) + "}",
-                         WithCookie(cookie));
-  }
-  HttpResponse SendIn(std::string_view cookie, std::string_view type) {
-    return pub().Post(kSendPath, SendBody(type), WithCookie(cookie));
-  }
-  HttpResponse VerifyIn(std::string_view cookie, std::string_view id, std::string_view code,
-                        std::string_view type) {
-    return pub().Post(kVerifyPath, VerifyBody(id, code, type), WithCookie(cookie));
-  }
-  HttpResponse Interaction(std::string_view cookie) {
-    return pub().Get(kInteractionPath, WithCookie(cookie));
-  }
-
-  // PUT /api/experience without a cookie; returns the new cookie pair.
-  std::string StartSession(std::string_view event = "SignIn") {
-    HttpResponse r = PutExperience("", event);
-    EXPECT_TRUE(HasStatus(r, 204));
-    std::string cookie = CookiePair(r);
-    EXPECT_FALSE(cookie.empty()) << r.Describe();
-    return cookie;
-  }
-  HttpResponse Identify(std::string_view cookie, std::string_view user_id) {
-    return server().AdminPost("/admin/sessions/" + SessionIdOf(cookie) + "/identify",
-                              R"({"userId":)" + Quote(user_id) + "}");
-  }
-  // A started session identified as `user_id`; returns its cookie pair.
-  std::string StartAs(std::string_view user_id) {
-    std::string cookie = StartSession();
-    EXPECT_TRUE(HasStatus(Identify(cookie, user_id), 200));
-    return cookie;
-  }
-
-  // The verificationId of a 200 answer, or "" (with a test failure).
-  static std::string IdOf(const HttpResponse& r) {
-    EXPECT_TRUE(HasStatus(r, 200));
-    std::optional<std::string> id = Json(r.body).String("/verificationId");
-    EXPECT_TRUE(id && IsVerificationId(*id)) << r.Describe();
-    return id.value_or("");
-  }
-  // The code the inbox holds for `id` (searched among the newest messages).
-  std::string CodeOf(std::string_view id) {
-    HttpResponse r = server().AdminGet("/admin/inbox?limit=1000");
-    Json inbox(r.body);
-    for (size_t i = 0; i < inbox.Size("/messages").value_or(0); ++i) {
-      const std::string at = "/messages/" + std::to_string(i);
-      if (inbox.String(at + "/verificationId") == std::optional<std::string>(std::string(id))) {
-        return inbox.String(at + "/code").value_or("");
-      }
-    }
-    ADD_FAILURE() << "no inbox message for " << id << ":\n" << r.Describe();
-    return {};
-  }
-
-  bool manage_users_ = true;
-};
 
 // ============================================================== default server (optional mode)
 
@@ -386,10 +213,10 @@ TEST_P(SessionsTest, TypeMismatchIs404) {
   const std::string cookie = StartAs("alice");
   const std::string email = IdOf(SendIn(cookie, "email"));
   const std::string phone = IdOf(SendIn(cookie, "phone"));
-  EXPECT_TRUE(IsError(VerifyIn(cookie, email, CodeOf(email), "phone"), 404,
-                      kVerificationNotFound, kVerificationNotFoundMessage));
-  EXPECT_TRUE(IsError(VerifyIn(cookie, phone, CodeOf(phone), "email"), 404,
-                      kVerificationNotFound, kVerificationNotFoundMessage));
+  EXPECT_TRUE(IsError(VerifyIn(cookie, email, CodeOf(email), "phone"), 404, kVerificationNotFound,
+                      kVerificationNotFoundMessage));
+  EXPECT_TRUE(IsError(VerifyIn(cookie, phone, CodeOf(phone), "email"), 404, kVerificationNotFound,
+                      kVerificationNotFoundMessage));
   // The mismatches cost nothing.
   EXPECT_TRUE(HasStatus(VerifyIn(cookie, email, CodeOf(email), "email"), 200));
   EXPECT_TRUE(HasStatus(VerifyIn(cookie, phone, CodeOf(phone), "phone"), 200));
@@ -403,8 +230,7 @@ TEST_P(SessionsTest, CodeMismatchIs400AndTheRightCodeStillWorks) {
                       kCodeMismatchMessage));
   HttpResponse record = server().AdminGet("/admin/verifications/" + id);
   EXPECT_EQ(Json(record.body).Int("/tryCount"), 1) << record.body;
-  EXPECT_TRUE(IsError(VerifyIn(cookie, id, "", "email"), 400, kCodeNotFound,
-                      kCodeNotFoundMessage));
+  EXPECT_TRUE(IsError(VerifyIn(cookie, id, "", "email"), 400, kCodeNotFound, kCodeNotFoundMessage));
   EXPECT_TRUE(HasStatus(VerifyIn(cookie, id, code, "email"), 200));
 }
 
@@ -429,8 +255,8 @@ TEST_P(SessionsTest, PutExperienceResetsRecordsAndIdentification) {
   EXPECT_EQ(v.String("/interactionEvent"), "Register");
   EXPECT_TRUE(v.IsNull("/userId")) << view.body;
   EXPECT_EQ(v.Size("/verificationRecords"), 0u) << view.body;
-  EXPECT_TRUE(IsError(SendIn(cookie, "email"), 400, kIdentifierNotFound,
-                      kIdentifierNotFoundMessage));
+  EXPECT_TRUE(
+      IsError(SendIn(cookie, "email"), 400, kIdentifierNotFound, kIdentifierNotFoundMessage));
 
   // Identified again, the flow works in the same session.
   ASSERT_TRUE(HasStatus(Identify(cookie, "alice"), 200));
@@ -462,10 +288,10 @@ TEST_P(SessionsTest, EleventhSendIs429WhileAnotherRecipientStillWorks) {
 
 TEST_P(SessionsTest, UnidentifiedSendIs400IdentifierNotFound) {
   const std::string cookie = StartSession();
-  EXPECT_TRUE(IsError(SendIn(cookie, "email"), 400, kIdentifierNotFound,
-                      kIdentifierNotFoundMessage));
-  EXPECT_TRUE(IsError(SendIn(cookie, "phone"), 400, kIdentifierNotFound,
-                      kIdentifierNotFoundMessage));
+  EXPECT_TRUE(
+      IsError(SendIn(cookie, "email"), 400, kIdentifierNotFound, kIdentifierNotFoundMessage));
+  EXPECT_TRUE(
+      IsError(SendIn(cookie, "phone"), 400, kIdentifierNotFound, kIdentifierNotFoundMessage));
   EXPECT_EQ(Json(server().AdminGet("/admin/inbox").body).Size("/messages"), 0u);
 }
 
@@ -481,8 +307,7 @@ TEST_P(SessionsTest, UserWithoutAnAddressOfThatTypeIs400FactorNotEnabled) {
   EXPECT_TRUE(IsError(SendIn(bob, "phone"), 400, kFactorNotEnabled, kFactorNotEnabledMessage));
   EXPECT_TRUE(HasStatus(SendIn(bob, "email"), 200));
   const std::string carol = StartAs("carol");
-  EXPECT_TRUE(
-      IsError(SendIn(carol, "email"), 400, kFactorNotEnabled, kFactorNotEnabledMessage));
+  EXPECT_TRUE(IsError(SendIn(carol, "email"), 400, kFactorNotEnabled, kFactorNotEnabledMessage));
   EXPECT_TRUE(HasStatus(SendIn(carol, "phone"), 200));
 }
 
@@ -507,16 +332,15 @@ TEST_P(SessionsTest, SessionWithoutInteractionIs404BeforeBodyValidation) {
   const std::string cookie = Json(created.body).String("/cookie").value_or("");
   ASSERT_EQ(cookie.rfind("_interaction=", 0), 0u) << created.body;
 
-  EXPECT_TRUE(IsError(SendIn(cookie, "email"), 404, kInteractionNotFound,
-                      kInteractionNotFoundMessage));
+  EXPECT_TRUE(
+      IsError(SendIn(cookie, "email"), 404, kInteractionNotFound, kInteractionNotFoundMessage));
   EXPECT_TRUE(IsError(pub().Post(kSendPath, kInvalidSendBody, WithCookie(cookie)), 404,
                       kInteractionNotFound, kInteractionNotFoundMessage));
   EXPECT_TRUE(IsError(VerifyIn(cookie, "aaaaaaaaaaaaaaaaaaaaa", "123456", "email"), 404,
                       kInteractionNotFound, kInteractionNotFoundMessage));
-  EXPECT_TRUE(IsError(pub().Post(kVerifyPath, "{}", WithCookie(cookie)), 404,
-                      kInteractionNotFound, kInteractionNotFoundMessage));
-  EXPECT_TRUE(IsError(Interaction(cookie), 404, kInteractionNotFound,
+  EXPECT_TRUE(IsError(pub().Post(kVerifyPath, "{}", WithCookie(cookie)), 404, kInteractionNotFound,
                       kInteractionNotFoundMessage));
+  EXPECT_TRUE(IsError(Interaction(cookie), 404, kInteractionNotFound, kInteractionNotFoundMessage));
   EXPECT_EQ(Json(server().AdminGet("/admin/inbox").body).Size("/messages"), 0u);
 
   // PUT /api/experience starts the interaction in that session (no new cookie).
@@ -544,8 +368,8 @@ TEST_P(SessionsTest, ConnectorOffIs501OnSendAndOnVerifyOnlyInDocumented) {
   const std::string id = IdOf(SendIn(cookie, "email"));
   const std::string code = CodeOf(id);
   ASSERT_TRUE(HasStatus(server().PatchConfig(R"({"connectors":{"email":false}})"), 200));
-  EXPECT_TRUE(IsError(SendIn(cookie, "email"), 501, kConnectorNotFound,
-                      kEmailConnectorNotFoundMessage));
+  EXPECT_TRUE(
+      IsError(SendIn(cookie, "email"), 501, kConnectorNotFound, kEmailConnectorNotFoundMessage));
   HttpResponse verified = VerifyIn(cookie, id, code, "email");
   if (documented()) {
     EXPECT_TRUE(IsError(verified, 501, kConnectorNotFound, kEmailConnectorNotFoundMessage));
@@ -556,8 +380,8 @@ TEST_P(SessionsTest, ConnectorOffIs501OnSendAndOnVerifyOnlyInDocumented) {
 
 TEST_P(SessionsTest, SendChecksIdentificationFactorLimitThenConnector) {
   // Contract §4 inside a session: 3 identification, 4 factor, 5 rate limit, 6 connector.
-  ASSERT_TRUE(HasStatus(server().PatchConfig(R"({"connectors":{"email":false,"phone":false}})"),
-                        200));
+  ASSERT_TRUE(
+      HasStatus(server().PatchConfig(R"({"connectors":{"email":false,"phone":false}})"), 200));
   EXPECT_TRUE(IsError(SendIn(StartSession(), "email"), 400, kIdentifierNotFound,
                       kIdentifierNotFoundMessage));
   EXPECT_TRUE(
@@ -566,8 +390,8 @@ TEST_P(SessionsTest, SendChecksIdentificationFactorLimitThenConnector) {
                       kEmailConnectorNotFoundMessage));
   EXPECT_TRUE(IsError(SendIn(StartAs("carol"), "phone"), 501, kConnectorNotFound,
                       kSmsConnectorNotFoundMessage));
-  ASSERT_TRUE(HasStatus(server().PatchConfig(R"({"connectors":{"email":true,"phone":true}})"),
-                        200));
+  ASSERT_TRUE(
+      HasStatus(server().PatchConfig(R"({"connectors":{"email":true,"phone":true}})"), 200));
   const std::string alice = StartAs("alice");
   for (int i = 1; i <= kDefaultMaxSends; ++i) {
     ASSERT_TRUE(HasStatus(SendIn(alice, "email"), 200)) << "send " << i;
@@ -665,10 +489,10 @@ TEST_P(SessionsTest, ConfigShowsTheSessionSettingsAndPatchChangesThem) {
   EXPECT_EQ(after.Int("/lockout/maxFailures"), 5);
   EXPECT_EQ(after.Int("/lockout/windowSeconds"), 3600);
   EXPECT_TRUE(IsSessionNotFound(server().Send("email")));
-  EXPECT_TRUE(IsErrorCode(server().PatchConfig(R"({"sessions":"sometimes"})"), 400,
-                          kAdminInvalidRequest));
-  EXPECT_TRUE(IsErrorCode(server().PatchConfig(R"({"sessionTtlSeconds":0})"), 400,
-                          kAdminInvalidRequest));
+  EXPECT_TRUE(
+      IsErrorCode(server().PatchConfig(R"({"sessions":"sometimes"})"), 400, kAdminInvalidRequest));
+  EXPECT_TRUE(
+      IsErrorCode(server().PatchConfig(R"({"sessionTtlSeconds":0})"), 400, kAdminInvalidRequest));
   EXPECT_TRUE(IsErrorCode(server().PatchConfig(R"({"lockout":{"windowSeconds":0}})"), 400,
                           kAdminInvalidRequest));
   EXPECT_TRUE(IsErrorCode(server().PatchConfig(R"({"lockout":{"maxAttempts":3}})"), 400,
@@ -875,14 +699,14 @@ TEST_P(SessionsLockoutTest, RelativeTimeCountsDownAndTheBlockEnds) {
   const std::string code = CodeOf(id);
   FailThreeTimes(cookie, id, code);
   ASSERT_TRUE(HasStatus(server().AdvanceClock(30 * 60), 200));
-  EXPECT_TRUE(IsError(VerifyIn(cookie, id, code, "email"), 400, kBlocked,
-                      BlockedMessage("in 30 minutes")));
+  EXPECT_TRUE(
+      IsError(VerifyIn(cookie, id, code, "email"), 400, kBlocked, BlockedMessage("in 30 minutes")));
   ASSERT_TRUE(HasStatus(server().AdvanceClock(29 * 60), 200));
-  EXPECT_TRUE(IsError(VerifyIn(cookie, id, code, "email"), 400, kBlocked,
-                      BlockedMessage("in 1 minute")));
+  EXPECT_TRUE(
+      IsError(VerifyIn(cookie, id, code, "email"), 400, kBlocked, BlockedMessage("in 1 minute")));
   ASSERT_TRUE(HasStatus(server().AdvanceClock(40), 200));  // about 20 s left: rounds to 0
-  EXPECT_TRUE(IsError(VerifyIn(cookie, id, code, "email"), 400, kBlocked,
-                      BlockedMessage("in 0 minutes")));
+  EXPECT_TRUE(
+      IsError(VerifyIn(cookie, id, code, "email"), 400, kBlocked, BlockedMessage("in 0 minutes")));
   ASSERT_TRUE(HasStatus(server().AdvanceClock(20), 200));
   // 60 minutes later: the session (3600 s) has ended too; a new one verifies again.
   const std::string later = StartAs("alice");
@@ -899,8 +723,9 @@ TEST_P(SessionsLockoutTest, DurationAndThresholdAreConfigurableAtRunTime) {
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(IsErrorCode(VerifyIn(cookie, id, Wrong(code), "email"), 400, kCodeMismatch));
   }
-  EXPECT_TRUE(IsError(VerifyIn(cookie, id, code, "email"), 400, kBlocked,
-                      BlockedMessage("in 1 minute")));  // 45 s, less a few ms: rounds to 1
+  // 45 s, less a few ms: rounds to 1.
+  EXPECT_TRUE(
+      IsError(VerifyIn(cookie, id, code, "email"), 400, kBlocked, BlockedMessage("in 1 minute")));
   ASSERT_TRUE(HasStatus(server().AdvanceClock(45), 200));
   EXPECT_TRUE(HasStatus(VerifyIn(cookie, id, code, "email"), 200));
 }
@@ -988,7 +813,6 @@ TEST_F(SessionsUsersFileTest, AFileUserRunsTheFlow) {
       IsError(SendIn(mail_only, "phone"), 400, kFactorNotEnabled, kFactorNotEnabledMessage));
 }
 
-
 TEST(SessionsUsersFileCliTest, ABadUsersFileStopsStartUpWithAUsageError) {
   TempDir dir;
   struct Case {
@@ -1003,8 +827,8 @@ TEST(SessionsUsersFileCliTest, ABadUsersFileStopsStartUpWithAUsageError) {
   for (const Case& c : cases) {
     const std::string path = dir.File("users.json");
     ASSERT_TRUE(WriteFile(path, c.content));
-    RunResult r = RunBinary({"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-                             "--users", path});
+    RunResult r =
+        RunBinary({"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--users", path});
     EXPECT_EQ(r.exit_code, 2) << c.content << "\n" << r.Describe();
     EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.content << "\n" << r.Describe();
   }

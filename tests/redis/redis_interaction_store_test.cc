@@ -341,6 +341,113 @@ TEST_P(InteractionStoreTest, FailuresOutsideTheWindowDoNotLock) {
   EXPECT_EQ(Verify(A(), session, sent.verification_id, sent.code).outcome, Outcome::kOk);
 }
 
+// ---- the sign-in flow's steps (core/sign_in_flow.h) over every backend
+
+TEST_P(InteractionStoreTest, AuthorizationSessionKeepsItsRedirectAndWaitsForAnInteraction) {
+  using Answer = StoreAnswer<Session>;
+  const Answer created = Await<Answer>(
+      [&](Done<Answer> done) { A().StartAuthorization("http://app.test/cb", std::move(done)); });
+  ASSERT_EQ(created.outcome, Outcome::kOk);
+  EXPECT_EQ(Check(B(), created.value.id), Outcome::kInteractionNotFound);
+  std::optional<SessionView> view = View(B(), created.value.id);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->session.redirect_to, "http://app.test/cb");
+  EXPECT_EQ(Start(B(), created.value.id), created.value.id);
+  view = View(A(), created.value.id);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->session.redirect_to, "http://app.test/cb");  // a new interaction keeps it
+}
+
+TEST_P(InteractionStoreTest, PasswordRecordIsSharedAndDroppedByANewInteraction) {
+  const std::string session = Start(A());
+  PasswordRecord record;
+  record.id = "pwrecord0000000000000";
+  record.identifier_type = SignInIdentifier::kEmail;
+  record.identifier = "Alice@Example.com";
+  record.verified = true;
+  auto set = [&](InteractionStore& s, std::string_view id) {
+    return Await<Outcome>(
+        [&](Done<Outcome> done) { s.SetPasswordRecord(id, record, std::move(done)); });
+  };
+  EXPECT_EQ(set(A(), session), Outcome::kOk);
+  std::optional<SessionView> view = View(B(), session);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->session.password.id, record.id);
+  EXPECT_EQ(view->session.password.identifier_type, SignInIdentifier::kEmail);
+  EXPECT_EQ(view->session.password.identifier, "Alice@Example.com");
+  EXPECT_TRUE(view->session.password.verified);
+  EXPECT_EQ(Start(B(), session), session);
+  view = View(A(), session);
+  ASSERT_TRUE(view);
+  EXPECT_TRUE(view->session.password.id.empty());
+  EXPECT_EQ(set(B(), "nosuchsession00000000"), Outcome::kSessionNotFound);
+  using Answer = StoreAnswer<Session>;
+  const Answer unstarted =
+      Await<Answer>([&](Done<Answer> done) { A().StartAuthorization("", std::move(done)); });
+  EXPECT_EQ(set(B(), unstarted.value.id), Outcome::kInteractionNotFound);
+}
+
+TEST_P(InteractionStoreTest, EndingASessionDeletesItAndItsRecords) {
+  const std::string session = IdentifiedSession();
+  const SendResult sent = Send(A(), session);
+  ASSERT_EQ(sent.outcome, Outcome::kOk);
+  auto end = [&](InteractionStore& s) {
+    return Await<Outcome>([&](Done<Outcome> done) { s.EndSession(session, std::move(done)); });
+  };
+  EXPECT_EQ(end(B()), Outcome::kOk);
+  EXPECT_EQ(Check(A(), session), Outcome::kSessionNotFound);
+  EXPECT_FALSE(RecordExists(sent.verification_id));
+  EXPECT_EQ(end(A()), Outcome::kSessionNotFound);
+}
+
+TEST_P(InteractionStoreTest, FindUserMatchesAsLogtosFindUserByIdentifier) {
+  AddUser(A(), User{"u1", "alice", "Alice@Example.com", "+1 (555) 555-0101", "pw"});
+  AddUser(A(), User{"u2", "bob", "bob@example.com", "", "pw"});
+  auto find = [&](SignInIdentifier type, std::string value) {
+    using Answer = StoreAnswer<std::optional<User>>;
+    const Answer found = Await<Answer>(
+        [&](Done<Answer> done) { B().FindUser(type, std::move(value), std::move(done)); });
+    EXPECT_EQ(found.outcome, Outcome::kOk);
+    return found.value ? found.value->id : std::string("none");
+  };
+  EXPECT_EQ(find(SignInIdentifier::kUsername, "alice"), "u1");
+  EXPECT_EQ(find(SignInIdentifier::kUsername, "Alice"), "none");
+  EXPECT_EQ(find(SignInIdentifier::kEmail, "alice@EXAMPLE.com"), "u1");
+  EXPECT_EQ(find(SignInIdentifier::kPhone, "+15555550101"), "u1");
+  EXPECT_EQ(find(SignInIdentifier::kEmail, "bob@example.com"), "u2");
+  EXPECT_EQ(find(SignInIdentifier::kPhone, "+15555550102"), "none");
+}
+
+TEST_P(InteractionStoreTest, SentinelFailBlocksAtTheThresholdOnEveryNode) {
+  Config config;
+  config.lockout.max_failures = 3;
+  config.lockout.window_seconds = 60;
+  config.lockout.duration_seconds = 120;
+  Build(config);
+  auto fail = [&](InteractionStore& s) {
+    const auto r = Await<StoreAnswer<int64_t>>(
+        [&](Done<StoreAnswer<int64_t>> done) { s.SentinelFail("username:dave", std::move(done)); });
+    EXPECT_EQ(r.outcome, Outcome::kOk);
+    return r.value;
+  };
+  auto blocked = [&](InteractionStore& s, std::string key) {
+    const auto r = Await<StoreAnswer<int64_t>>([&](Done<StoreAnswer<int64_t>> done) {
+      s.SentinelBlockedFor(std::move(key), std::move(done));
+    });
+    EXPECT_EQ(r.outcome, Outcome::kOk);
+    return r.value;
+  };
+  EXPECT_EQ(fail(A()), 0);
+  EXPECT_EQ(fail(B()), 0);
+  EXPECT_EQ(blocked(A(), "username:dave"), 0);
+  EXPECT_EQ(fail(A()), 120'000);  // the third failure blocks
+  clock_.AdvanceMs(20'000);
+  EXPECT_EQ(blocked(B(), "username:dave"), 100'000);
+  EXPECT_EQ(blocked(B(), "username:erin"), 0);
+  clock_.AdvanceMs(100'000);
+  EXPECT_EQ(blocked(A(), "username:dave"), 0);
+}
+
 TEST_P(InteractionStoreTest, ClearingSessionsEndsThemAndForgetsLockouts) {
   Config config;
   config.lockout.max_failures = 1;
