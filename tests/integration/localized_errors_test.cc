@@ -233,6 +233,47 @@ TEST_F(LocalizedErrorsTest, LockoutRelativeTimeInTheLanguage) {
   ASSERT_TRUE(HasStatus(server().AdminDelete("/admin/users/lena"), 204));
 }
 
+// The sign-in flow's codes (issue 14 part 1) come from the same table.
+TEST_F(LocalizedErrorsTest, SignInFlowErrors) {
+  HttpResponse put = pub().Request("PUT", kExperiencePath, R"({"interactionEvent":"SignIn"})");
+  ASSERT_TRUE(HasStatus(put, 204));
+  std::string cookie;
+  for (const std::string& v : put.HeaderValues("Set-Cookie")) {
+    if (v.rfind("_interaction=", 0) == 0) cookie = v.substr(0, v.find(';'));
+  }
+  ASSERT_FALSE(cookie.empty()) << put.Describe();
+  ExpectAll(
+      {
+          {"en", "Incorrect account or password. Please check your input."},
+          {"fr", "Informations d'identification non valides. Veuillez vérifier votre saisie."},
+          {"de", "Ungültige Zugangsdaten. Überprüfe deine Eingaben."},
+          {"ja", "アカウントまたはパスワードが正しくありません。入力内容を確認してください。"},
+          {"zh-CN", "账号或密码错误，请重新输入。"},
+      },
+      422, "session.invalid_credentials", [&](std::string_view lang) {
+        return pub().Post("/api/experience/verification/password",
+                          R"({"identifier":{"type":"username","value":"nobody"},"password":"x"})",
+                          {{"Accept-Language", std::string(lang)},
+                           {"Cookie", cookie},
+                           {"Content-Type", "application/json"}});
+      });
+  ExpectAll(
+      {
+          {"en", "User identifier not found. Please go back and sign in again."},
+          {"fr",
+           "Identifiant utilisateur introuvable. Veuillez retourner en arrière et vous connecter à "
+           "nouveau."},
+          {"de",
+           "Benutzerkennung nicht gefunden. Bitte gehen Sie zurück und melden Sie sich erneut an."},
+          {"ja", "ユーザー ID が見つかりません。戻って再度サインインしてください。"},
+          {"zh-CN", "找不到用户标识符。请返回并重新登录。"},
+      },
+      404, "session.identifier_not_found", [&](std::string_view lang) {
+        return pub().Post("/api/experience/submit", "", Lang(lang, cookie));
+      });
+  ASSERT_TRUE(HasStatus(server().AdminDelete("/admin/sessions"), 200));
+}
+
 TEST_F(LocalizedErrorsTest, LocaleQueryParameterComesFirst) {
   const std::string id = Seed(R"({"identifierType":"email","code":"123456"})");
   HttpResponse r = pub().Post(std::string(kVerifyPath) + "?locale=de",
