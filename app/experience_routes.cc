@@ -82,14 +82,17 @@ void AnswerSend(metrics::Metrics& metrics, IdentifierType type, const SendResult
   SetError(reply, result.outcome, type);
 }
 
-// GET /api/experience/interaction's body, as Logto shapes it.
+// GET /api/experience/interaction's body, as Logto shapes it (sanitizedInteractionStorageGuard,
+// in toJson's key order): no userId before identification, the profile and MFA data the mock does
+// not model as {}, the captcha never required. Records in toJson's order: the password record
+// {id, type, identifier, verified}, code records {id, type, identifier, templateType, verified}.
 void WriteInteraction(const SessionView& view, std::string& body) {
   JsonWriter json(body);
-  json.BeginObject()
-      .String("interactionEvent", ToString(view.session.event))
-      .StringOrNull("userId", view.session.user_id)
-      .Key("verificationRecords")
-      .BeginArray();
+  json.BeginObject().String("interactionEvent", ToString(view.session.event));
+  if (!view.session.user_id.empty()) json.String("userId", view.session.user_id);
+  json.Key("profile").BeginObject().EndObject();
+  json.Key("mfa").BeginObject().EndObject();
+  json.Key("verificationRecords").BeginArray();
   const PasswordRecord& password = view.session.password;
   if (!password.id.empty()) {
     json.BeginObject()
@@ -112,10 +115,17 @@ void WriteInteraction(const SessionView& view, std::string& body) {
         .String("type", ToString(r.type))
         .String("value", r.identifier)
         .EndObject()
+        .String("templateType", "MfaVerification")
         .Bool("verified", r.verified)
         .EndObject();
   }
-  json.EndArray().EndObject();
+  json.EndArray()
+      .Key("captcha")
+      .BeginObject()
+      .Bool("verified", false)
+      .Bool("skipped", false)
+      .EndObject()
+      .EndObject();
 }
 
 // The 403 of submit's MFA guard, or the 422 of the Mandatory policy: Logto's data.

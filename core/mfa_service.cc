@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/mfa_service.h"
 
+#include <algorithm>
+
 #include "core/derived_ids.h"
 #include "core/recipient.h"
 #include "core/secure_random.h"
@@ -170,22 +172,31 @@ Outcome MfaService::Verify(IdentifierType type, std::string_view verification_id
       outcome = documented ? Outcome::kIdentifierNotFound : Outcome::kVerificationNotFound;
       return;
     }
+    // Logto's withSentinel: the verification runs even while the identifier is blocked (a right
+    // code is used up, a wrong one counts a try and a failure), then the sentinel decides: blocked
+    // before, or blocked by this very failure, answers blocked.
     std::string sentinel_key;
+    int64_t blocked_ms = 0;
     if (scope.sentinel != nullptr && c.lockout.max_failures != 0) {
       sentinel_key = NormalizeRecipient(type, r.identifier.SharedView());
-      if (auto blocked = scope.sentinel->BlockedFor(sentinel_key, now)) {
-        outcome = Outcome::kVerificationBlocked;
-        if (scope.blocked_ms != nullptr) *scope.blocked_ms = *blocked;
-        return;
-      }
+      blocked_ms = scope.sentinel->BlockedFor(sentinel_key, now).value_or(0);
     }
+    auto answer_blocked = [&] {
+      outcome = Outcome::kVerificationBlocked;
+      if (scope.blocked_ms != nullptr) *scope.blocked_ms = blocked_ms;
+    };
+    // A failure while blocked is not counted (Logto records it with the decision "blocked", which
+    // its count leaves out).
     auto fail = [&](Outcome o) {
       outcome = o;
-      if (!sentinel_key.empty()) {
-        scope.sentinel->RecordFailure(sentinel_key, now, c.lockout.max_failures,
-                                      int64_t{c.lockout.window_seconds} * 1000,
-                                      int64_t{c.lockout.duration_seconds} * 1000);
+      if (sentinel_key.empty()) return;
+      if (blocked_ms > 0) return answer_blocked();
+      const int64_t block_ms = int64_t{c.lockout.duration_seconds} * 1000;
+      if (scope.sentinel->RecordFailure(sentinel_key, now, c.lockout.max_failures,
+                                        int64_t{c.lockout.window_seconds} * 1000, block_ms)) {
+        blocked_ms = std::max(blocked_ms, block_ms);
       }
+      if (blocked_ms > 0) answer_blocked();
     };
     if (code.empty() || r.consumed()) return fail(Outcome::kCodeNotFound);
     if (now > r.expires_ms()) return fail(Outcome::kCodeExpired);
@@ -194,11 +205,13 @@ Outcome MfaService::Verify(IdentifierType type, std::string_view verification_id
       if (r.try_count < UINT16_MAX) ++r.try_count;
       return fail(Outcome::kCodeMismatch);
     }
-    r.flags |= Record::kConsumed | Record::kVerified;
+    // While blocked the code is used up, but the interaction never learns it was verified.
+    r.flags |= blocked_ms > 0 ? Record::kConsumed : Record::kConsumed | Record::kVerified;
     // Rounded up so the retention after consumption is never cut short.
     const int64_t age_s = (now - r.created_ms + 999) / 1000;
     r.consumed_after_seconds =
         static_cast<uint32_t>(age_s < 0 ? 0 : (age_s > UINT32_MAX ? UINT32_MAX : age_s));
+    if (blocked_ms > 0) return answer_blocked();
     outcome = Outcome::kOk;
   });
   return outcome;

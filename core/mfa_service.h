@@ -94,7 +94,7 @@ MessageState StateOf(const RecordSnapshot* record, int64_t now_ms, uint32_t max_
 // Extra rules for a verify made inside an interaction session.
 struct VerifyScope {
   bool session = false;           // the record must be session-bound (and open mode: must not be)
-  Sentinel* sentinel = nullptr;   // lockout: checked before the code, fed with failures
+  Sentinel* sentinel = nullptr;   // lockout: fed with failures; blocked answers after the checks
   int64_t* blocked_ms = nullptr;  // out: remaining block when kVerificationBlocked
 };
 

@@ -80,19 +80,22 @@ void SignInFlow::CheckPassword(std::string session_id, SignInIdentifier type, st
         // Logto's verifyUserPassword: unknown user, no password and a wrong one are the same 422.
         const bool correct =
             user.value && !user.value->password.empty() && user.value->password == password;
+        // While blocked every attempt answers blocked, and a failure is not counted (Logto
+        // records it with the decision "blocked", which its count leaves out).
+        if (blocked_ms > 0) return done({Outcome::kVerificationBlocked, "", blocked_ms});
         const bool sentinel = config_.Get().config.lockout.max_failures != 0;
         if (!correct) {
           if (!sentinel) return done({Outcome::kInvalidCredentials, "", 0});
           return store_.SentinelFail(
               SignInSentinelKey(type, identifier),
-              [blocked_ms, done = std::move(done)](StoreAnswer<int64_t> started) {
+              [done = std::move(done)](StoreAnswer<int64_t> started) {
                 if (started.outcome != Outcome::kOk) return done({started.outcome, "", 0});
-                const int64_t remaining = std::max(blocked_ms, started.value);
-                if (remaining > 0) return done({Outcome::kVerificationBlocked, "", remaining});
+                if (started.value > 0) {
+                  return done({Outcome::kVerificationBlocked, "", started.value});
+                }
                 done({Outcome::kInvalidCredentials, "", 0});
               });
         }
-        if (blocked_ms > 0) return done({Outcome::kVerificationBlocked, "", blocked_ms});
         PasswordRecord record;
         record.id = SecureRandom::NewId();
         record.identifier_type = type;

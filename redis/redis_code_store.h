@@ -57,8 +57,9 @@ class RedisCodeStore final : public CodeStore {
 
   // Inside an interaction session (RedisInteractionStore): a send to the identified user's
   // address whose record is bound to sessions (limit, connector, record, inbox), and a verify
-  // of such a record; `blocked`: the sentinel blocks the record's identifier (answered
-  // kVerificationBlocked at its place in the check order).
+  // of such a record; `blocked`: the sentinel blocks the record's identifier (the checks still
+  // run, and a right code is used up without the record becoming verified; the caller answers
+  // blocked).
   void SendBound(IdentifierType type, std::string address, Done<SendResult> done);
   void VerifyRecord(IdentifierType type, std::string_view verification_id, std::string_view code,
                     bool session_bound, bool blocked, Done<Outcome> done);

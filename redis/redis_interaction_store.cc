@@ -254,26 +254,41 @@ void RedisInteractionStore::Verify(std::string_view session_id, IdentifierType t
 void RedisInteractionStore::VerifyUnblocked(std::string record_id, IdentifierType type,
                                             std::string code, std::string sentinel_key,
                                             int64_t blocked_ms, Done<SessionVerifyResult> done) {
-  codes_.VerifyRecord(type, record_id, code, /*session_bound=*/true, blocked_ms > 0,
-                      [this, blocked_ms, sentinel_key = std::move(sentinel_key),
-                       done = std::move(done)](Outcome outcome) mutable {
-                        if (outcome == Outcome::kVerificationBlocked)
-                          return done({outcome, blocked_ms});
-                        if (sentinel_key.empty() || !IsCodeFailure(outcome))
-                          return done({outcome, 0});
-                        const Config& c = config_.Get().config;
-                        client_.CallScript(
-                            scripts_->sentinel_fail, {sentinel_key},
-                            {Decimal(clock_.NowMs()), Decimal(c.lockout.max_failures),
-                             Decimal(int64_t{c.lockout.window_seconds} * 1000),
-                             Decimal(int64_t{c.lockout.duration_seconds} * 1000)},
-                            "sentinel_fail", [outcome, done = std::move(done)](CallResult&& r) {
-                              // A failure the sentinel did not count would be lost in silence: say
-                              // so instead.
-                              const Outcome failure = Failure(r);
-                              done({failure != Outcome::kOk ? failure : outcome, 0});
-                            });
-                      });
+  // Logto's withSentinel: the verify runs even while blocked (verify.lua then uses a right code
+  // up without marking the record verified); blocked before, or blocked by this very failure,
+  // answers blocked.
+  codes_.VerifyRecord(
+      type, record_id, code, /*session_bound=*/true, blocked_ms > 0,
+      [this, blocked_ms, sentinel_key = std::move(sentinel_key),
+       done = std::move(done)](Outcome outcome) mutable {
+        // A failure while blocked is not counted (Logto records it with the decision "blocked",
+        // which its count leaves out).
+        const bool counted = !sentinel_key.empty() && IsCodeFailure(outcome) && blocked_ms == 0;
+        if (!counted) {
+          const bool blocked =
+              blocked_ms > 0 && (outcome == Outcome::kOk || IsCodeFailure(outcome));
+          return done(
+              {blocked ? Outcome::kVerificationBlocked : outcome, blocked ? blocked_ms : 0});
+        }
+        const Config& c = config_.Get().config;
+        const int64_t block_ms = int64_t{c.lockout.duration_seconds} * 1000;
+        client_.CallScript(scripts_->sentinel_fail, {sentinel_key},
+                           {Decimal(clock_.NowMs()), Decimal(c.lockout.max_failures),
+                            Decimal(int64_t{c.lockout.window_seconds} * 1000), Decimal(block_ms)},
+                           "sentinel_fail",
+                           [outcome, block_ms, done = std::move(done)](CallResult&& r) {
+                             // A failure the sentinel did not count would be lost in silence: say
+                             // so instead.
+                             const Outcome failure = Failure(r);
+                             if (failure != Outcome::kOk) return done({failure, 0});
+                             // The script answers 0 failures left in the window when this one
+                             // blocked.
+                             if (r.value.integer == 0) {
+                               return done({Outcome::kVerificationBlocked, block_ms});
+                             }
+                             done({outcome, 0});
+                           });
+      });
 }
 
 void RedisInteractionStore::EraseRecords(std::vector<std::string> ids,

@@ -3,8 +3,10 @@
 -- MfaService::Verify, with the mock's clock passed in (Redis time is never read).
 -- KEYS[1]: the record's hash. ARGV: type, code, now_ms, max_attempts, documented (1|0),
 -- retention_ms, session (1|0: the verify is made inside an interaction session), blocked (1|0:
--- the sentinel blocks the record's identifier; read by the caller, in another slot).
--- Returns: ok, verification_not_found, identifier_not_found, blocked, code_not_found, expired,
+-- the sentinel blocks the record's identifier; read by the caller, in another slot). As in
+-- Logto, a blocked verify still runs: a right code is used up without the record becoming
+-- verified, a wrong one counts a try; the caller answers blocked.
+-- Returns: ok, verification_not_found, identifier_not_found, code_not_found, expired,
 -- exceed_max_try or code_mismatch.
 local r = redis.call('HMGET', KEYS[1], 't', 'f', 'c', 'x', 'n', 'ca', 'cr')
 if r[5] == false then r[5] = '0' end
@@ -29,7 +31,6 @@ if bit.band(flags, 1) == 0 then
   if ARGV[5] == '1' then return 'identifier_not_found' end
   return 'verification_not_found'
 end
-if ARGV[8] == '1' then return 'blocked' end
 if ARGV[2] == '' or consumed then return 'code_not_found' end
 if now > expires then return 'expired' end
 local tries = tonumber(r[5])
@@ -42,6 +43,8 @@ end
 local created = tonumber(r[7])
 local age_s = math.ceil((now - created) / 1000)
 if age_s < 0 then age_s = 0 end
-redis.call('HSET', KEYS[1], 'f', bit.bor(flags, 12), 'ca', string.format('%.0f', created + age_s * 1000))
+local settle = 12  -- consumed and verified
+if ARGV[8] == '1' then settle = 4 end  -- consumed only
+redis.call('HSET', KEYS[1], 'f', bit.bor(flags, settle), 'ca', string.format('%.0f', created + age_s * 1000))
 if not session_bound then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]) + 60000) end
 return 'ok'

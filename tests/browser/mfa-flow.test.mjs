@@ -264,7 +264,8 @@ describe('docs/examples/mfa-flow.html in headless Chromium', () => {
        assert.equal(result.visibleToScript, false, 'the cookie must be HttpOnly');
        assert.equal(result.view, 200);
        assert.deepEqual(result.body,
-                        { interactionEvent: 'Register', userId: null, verificationRecords: [] });
+                        { interactionEvent: 'Register', profile: {}, mfa: {}, verificationRecords: [],
+                          captcha: { verified: false, skipped: false } });
        const [cookie] = (await context.cookies(proxy.url)).filter((c) => c.name === '_interaction');
        assert.ok(cookie, 'no _interaction cookie stored');
        assert.equal(cookie.httpOnly, true);

@@ -77,7 +77,7 @@ class SessionServiceTest : public ::testing::TestWithParam<Profile> {
     c.profile = GetParam();
     h_ = std::make_unique<Harness>(std::move(c));
     ASSERT_TRUE(users().Add(MakeUser("alice", kAliceEmail, kAlicePhone)));
-    ASSERT_TRUE(users().Add(MakeUser("bob", kBobEmail, "")));     // no phone
+    ASSERT_TRUE(users().Add(MakeUser("bob", kBobEmail, "")));      // no phone
     ASSERT_TRUE(users().Add(MakeUser("carol", "", kCarolPhone)));  // no email
   }
 
@@ -149,8 +149,7 @@ TEST_P(SessionServiceTest, SessionWithoutInteractionIsInteractionNotFound) {
   Session s = svc().CreateSession("alice", /*start_interaction=*/false, InteractionEvent::kSignIn);
   EXPECT_EQ(svc().Check(s.id), Outcome::kInteractionNotFound);
   EXPECT_EQ(svc().Send(s.id, kEmail).outcome, Outcome::kInteractionNotFound);
-  EXPECT_EQ(Verify(s.id, kEmail, "aaaaaaaaaaaaaaaaaaaaa", "123456"),
-            Outcome::kInteractionNotFound);
+  EXPECT_EQ(Verify(s.id, kEmail, "aaaaaaaaaaaaaaaaaaaaa", "123456"), Outcome::kInteractionNotFound);
   EXPECT_EQ(inbox().size(), 0u);
   // PUT /api/experience in that session starts the interaction (same session, no new cookie).
   auto [id, created] = svc().StartInteraction(s.id, InteractionEvent::kSignIn);
@@ -598,25 +597,43 @@ TEST_P(SessionLockoutTest, DefaultPolicyIs100FailuresPerHourFor60Minutes) {
   EXPECT_EQ(defaults.duration_seconds, 3600u);
 }
 
-TEST_P(SessionLockoutTest, AtTheThresholdEveryVerifyIsBlockedEvenWithTheRightCode) {
+// Logto's withSentinel (basic-sentinel.test.ts: with maxAttempts 5, attempts 1-4 fail normally
+// and the 5th is blocked): the failure that reaches the threshold is answered blocked.
+TEST_P(SessionLockoutTest, TheFailureThatReachesTheThresholdIsAnsweredBlocked) {
   const std::string s = StartAs("alice");
   SendResult sent = SendOk(s, kEmail);
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 2; ++i) {
     ASSERT_EQ(Verify(s, kEmail, sent.verification_id, Wrong(sent.code)), Outcome::kCodeMismatch)
         << "failure " << i + 1;
   }
   int64_t blocked_ms = -1;
-  EXPECT_EQ(Verify(s, kEmail, sent.verification_id, sent.code, &blocked_ms),
+  EXPECT_EQ(Verify(s, kEmail, sent.verification_id, Wrong(sent.code), &blocked_ms),
             Outcome::kVerificationBlocked);
   EXPECT_EQ(blocked_ms, kHour);
-  // Blocked before the code is looked at: the record is neither consumed nor tried.
   EXPECT_EQ(store().Get(sent.verification_id)->try_count, 3u);
-  EXPECT_FALSE(store().Get(sent.verification_id)->consumed);
+}
 
-  // A fresh code for the same identifier is blocked as well.
+// While blocked, Logto still runs the verification (sentinel-guard.ts): a right code is used up
+// (the interaction does not learn it was verified), a wrong one still counts a try.
+TEST_P(SessionLockoutTest, WhileBlockedTheVerificationStillRuns) {
+  const std::string s = StartAs("alice");
+  SendResult sent = SendOk(s, kEmail);
+  for (int i = 0; i < 3; ++i) Verify(s, kEmail, sent.verification_id, Wrong(sent.code));
+  ASSERT_EQ(store().Get(sent.verification_id)->try_count, 3u);
+
   SendResult fresh = SendOk(s, kEmail);
-  EXPECT_EQ(Verify(s, kEmail, fresh.verification_id, fresh.code, &blocked_ms),
+  int64_t blocked_ms = -1;
+  EXPECT_EQ(Verify(s, kEmail, fresh.verification_id, Wrong(fresh.code), &blocked_ms),
             Outcome::kVerificationBlocked);
+  EXPECT_EQ(blocked_ms, kHour);
+  EXPECT_EQ(store().Get(fresh.verification_id)->try_count, 1u);
+  EXPECT_EQ(Verify(s, kEmail, fresh.verification_id, fresh.code), Outcome::kVerificationBlocked);
+  EXPECT_TRUE(store().Get(fresh.verification_id)->consumed);
+  EXPECT_FALSE(store().Get(fresh.verification_id)->verified);
+  std::optional<InteractionView> view = svc().View(s);
+  ASSERT_TRUE(view);
+  ASSERT_EQ(view->records.size(), 1u);
+  EXPECT_FALSE(view->records[0].verified);
 }
 
 TEST_P(SessionLockoutTest, RelativeTimeCountsDownAndTheBlockEnds) {
@@ -652,9 +669,9 @@ TEST_P(SessionLockoutTest, DurationIsConfigurable) {
   Configure([](Config& c) { c.lockout.duration_seconds = 30; });
   const std::string s = StartAs("alice");
   SendResult sent = SendOk(s, kEmail);
-  for (int i = 0; i < 3; ++i) Verify(s, kEmail, sent.verification_id, Wrong(sent.code));
+  for (int i = 0; i < 2; ++i) Verify(s, kEmail, sent.verification_id, Wrong(sent.code));
   int64_t blocked_ms = -1;
-  ASSERT_EQ(Verify(s, kEmail, sent.verification_id, sent.code, &blocked_ms),
+  ASSERT_EQ(Verify(s, kEmail, sent.verification_id, Wrong(sent.code), &blocked_ms),
             Outcome::kVerificationBlocked);
   EXPECT_EQ(blocked_ms, 30 * kSecond);
   clock().AdvanceMs(30 * kSecond);
@@ -682,10 +699,11 @@ TEST_P(SessionLockoutTest, BlockIsPerIdentifierValueAcrossSessions) {
 TEST_P(SessionLockoutTest, FailuresAcrossRecordsAndKindsAddUp) {
   const std::string s = StartAs("alice");
   SendResult a = SendOk(s, kEmail);
-  EXPECT_EQ(Verify(s, kEmail, a.verification_id, ""), Outcome::kCodeNotFound);            // 1
+  EXPECT_EQ(Verify(s, kEmail, a.verification_id, ""), Outcome::kCodeNotFound);             // 1
   EXPECT_EQ(Verify(s, kEmail, a.verification_id, Wrong(a.code)), Outcome::kCodeMismatch);  // 2
   SendResult b = SendOk(s, kEmail);  // replaces a
-  EXPECT_EQ(Verify(s, kEmail, b.verification_id, Wrong(b.code)), Outcome::kCodeMismatch);  // 3
+  EXPECT_EQ(Verify(s, kEmail, b.verification_id, Wrong(b.code)),
+            Outcome::kVerificationBlocked);  // 3
   EXPECT_EQ(Verify(s, kEmail, b.verification_id, b.code), Outcome::kVerificationBlocked);
 }
 
@@ -714,9 +732,8 @@ TEST_P(SessionLockoutTest, WindowSlides) {
   EXPECT_EQ(Verify(s, kEmail, "aaaaaaaaaaaaaaaaaaaaa", wrong), Outcome::kVerificationNotFound);
   clock().AdvanceMs(kSecond);
   // t=61: 30, 60, 61 are inside the window: this failure is the third and blocks.
-  ASSERT_EQ(Verify(s, kEmail, sent.verification_id, wrong), Outcome::kCodeMismatch);
   int64_t blocked_ms = -1;
-  EXPECT_EQ(Verify(s, kEmail, sent.verification_id, sent.code, &blocked_ms),
+  ASSERT_EQ(Verify(s, kEmail, sent.verification_id, wrong, &blocked_ms),
             Outcome::kVerificationBlocked);
   EXPECT_EQ(blocked_ms, kHour);
 }
@@ -754,8 +771,7 @@ TEST_P(SessionLockoutTest, OpenModeHasNoLockout) {
   Configure([](Config& c) { c.max_attempts = 100; });
   SendResult open = mfa().Send(kEmail);
   for (int i = 0; i < 10; ++i) {
-    ASSERT_EQ(mfa().Verify(kEmail, open.verification_id, Wrong(open.code)),
-              Outcome::kCodeMismatch);
+    ASSERT_EQ(mfa().Verify(kEmail, open.verification_id, Wrong(open.code)), Outcome::kCodeMismatch);
   }
   EXPECT_EQ(mfa().Verify(kEmail, open.verification_id, open.code), Outcome::kOk);
 }
@@ -785,9 +801,11 @@ TEST_P(SessionLockoutTest, SweepForgetsStaleFailures) {
 TEST_P(SessionLockoutTest, ClearSessionsEndsEverySessionAndLiftsEveryBlock) {
   const std::string s = StartAs("alice");
   SendResult sent = SendOk(s, kEmail);
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 2; ++i) {
     ASSERT_EQ(Verify(s, kEmail, sent.verification_id, Wrong(sent.code)), Outcome::kCodeMismatch);
   }
+  ASSERT_EQ(Verify(s, kEmail, sent.verification_id, Wrong(sent.code)),
+            Outcome::kVerificationBlocked);
   StartAs("bob");
   EXPECT_EQ(svc().ClearSessions(), 2u);
   EXPECT_EQ(svc().Check(s), Outcome::kSessionNotFound);

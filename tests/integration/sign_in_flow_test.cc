@@ -263,6 +263,31 @@ TEST_F(SignInFlowTest, TheInteractionListsThePasswordRecord) {
   EXPECT_EQ(view.Dump("/verificationRecords/0/verified"), "true");
 }
 
+// Logto's sanitizedInteractionStorageGuard, key for key and in order.
+TEST_F(SignInFlowTest, TheInteractionHasLogtosShapeAndKeyOrder) {
+  const std::string cookie = StartAuthorized();
+  HttpResponse fresh = Interaction(cookie);
+  ASSERT_TRUE(HasStatus(fresh, 200));
+  EXPECT_EQ(fresh.body,
+            R"({"interactionEvent":"SignIn","profile":{},"mfa":{},"verificationRecords":[],)"
+            R"("captcha":{"verified":false,"skipped":false}})");
+  const std::string pw = IdOf(PasswordIn(cookie, PasswordBody("username", "dave", kDavePassword)));
+  ASSERT_TRUE(HasStatus(IdentifyWith(cookie, pw), 204));
+  const std::string code = IdOf(SendIn(cookie, "email"));
+  HttpResponse later = Interaction(cookie);
+  ASSERT_TRUE(HasStatus(later, 200));
+  EXPECT_EQ(later.body,
+            R"({"interactionEvent":"SignIn","userId":"dave","profile":{},"mfa":{},)"
+            R"("verificationRecords":[{"id":")" +
+                pw +
+                R"(","type":"Password","identifier":{"type":"username","value":"dave"},)"
+                R"("verified":true},{"id":")" +
+                code +
+                R"(","type":"MfaEmailVerificationCode","identifier":{"type":"email",)"
+                R"("value":"dave.smith@example.com"},"templateType":"MfaVerification",)"
+                R"("verified":false}],"captcha":{"verified":false,"skipped":false}})");
+}
+
 TEST_F(SignInFlowTest, ANewInteractionDropsThePasswordRecordAndTheIdentity) {
   const std::string cookie = StartAuthorized();
   const std::string id = IdOf(PasswordIn(cookie, PasswordBody("username", "dave", kDavePassword)));

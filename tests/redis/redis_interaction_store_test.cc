@@ -317,14 +317,24 @@ TEST_P(InteractionStoreTest, LockoutCountsFailuresOnEveryNode) {
   EXPECT_EQ(Verify(A(), session, sent.verification_id, wrong).outcome, Outcome::kCodeMismatch);
   EXPECT_EQ(Verify(B(), session, sent.verification_id, wrong).outcome, Outcome::kCodeMismatch);
   clock_.AdvanceMs(1000);
-  EXPECT_EQ(Verify(A(), session, sent.verification_id, wrong).outcome, Outcome::kCodeMismatch);
+  // The failure that reaches the threshold is answered blocked (Logto's withSentinel).
+  const SessionVerifyResult third = Verify(A(), session, sent.verification_id, wrong);
+  EXPECT_EQ(third.outcome, Outcome::kVerificationBlocked);
+  EXPECT_EQ(third.blocked_ms, 120'000);
   clock_.AdvanceMs(1000);
-  // Blocked now, even with the right code, for the rest of the block.
+  // Blocked, even with the right code, for the rest of the block; the code is used up all the
+  // same, and the record does not become verified.
   const SessionVerifyResult blocked = Verify(B(), session, sent.verification_id, sent.code);
   EXPECT_EQ(blocked.outcome, Outcome::kVerificationBlocked);
   EXPECT_EQ(blocked.blocked_ms, 119'000);
+  std::optional<SessionView> view = View(A(), session);
+  ASSERT_TRUE(view);
+  ASSERT_EQ(view->records.size(), 1u);
+  EXPECT_FALSE(view->records[0].verified);
   clock_.AdvanceMs(119'000);
-  EXPECT_EQ(Verify(A(), session, sent.verification_id, sent.code).outcome, Outcome::kOk);
+  EXPECT_EQ(Verify(A(), session, sent.verification_id, sent.code).outcome, Outcome::kCodeNotFound);
+  const SendResult fresh = Send(B(), session);
+  EXPECT_EQ(Verify(A(), session, fresh.verification_id, fresh.code).outcome, Outcome::kOk);
 }
 
 TEST_P(InteractionStoreTest, FailuresOutsideTheWindowDoNotLock) {
@@ -455,7 +465,8 @@ TEST_P(InteractionStoreTest, ClearingSessionsEndsThemAndForgetsLockouts) {
   const std::string session = IdentifiedSession();
   const SendResult sent = Send(A(), session);
   const std::string wrong = sent.code == "111111" ? "222222" : "111111";
-  EXPECT_EQ(Verify(A(), session, sent.verification_id, wrong).outcome, Outcome::kCodeMismatch);
+  EXPECT_EQ(Verify(A(), session, sent.verification_id, wrong).outcome,
+            Outcome::kVerificationBlocked);  // the first failure reaches the threshold of 1
   Start(B());
   const auto cleared = Await<StoreAnswer<size_t>>(
       [&](Done<StoreAnswer<size_t>> done) { B().ClearSessions(std::move(done)); });
