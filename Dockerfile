@@ -12,7 +12,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake make pkg-config git dpkg-dev python3 python3-yaml \
-      libpistache-dev rapidjson-dev prometheus-cpp-dev libcli11-dev libspdlog-dev libhiredis-dev libssl-dev \
+      libpistache-dev rapidjson-dev prometheus-cpp-dev libcli11-dev libspdlog-dev libhiredis-dev libicu-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

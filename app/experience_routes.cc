@@ -17,6 +17,7 @@ void SetGuardFailure(Reply& reply, const GuardFailure& failure) {
   reply.status = 400;
   reply.body = GuardFailureBody(failure);
   reply.error_code.assign(ErrorFor(Outcome::kInvalidInput).code);
+  if (!failure.malformed_json) reply.translatable = TranslatableFor(Outcome::kInvalidInput);
 }
 
 void SetVerificationId(Reply& reply, std::string_view id) {
@@ -68,7 +69,7 @@ void AnswerVerify(metrics::Metrics& metrics, IdentifierType type, std::string_vi
                   Outcome outcome, int64_t blocked_ms, Reply& reply) {
   metrics.VerifyAttempt(type, outcome);
   if (outcome == Outcome::kOk) return SetVerificationId(reply, id);
-  SetError(reply, outcome, type, RelativeTimeEn(blocked_ms));
+  SetError(reply, outcome, type, blocked_ms);
 }
 
 void AnswerSend(metrics::Metrics& metrics, IdentifierType type, const SendResult& result,
@@ -212,7 +213,7 @@ struct Handlers {
         },
         [](Reply& out, const PasswordAnswer& answer) {
           if (answer.outcome == Outcome::kOk) return SetVerificationId(out, answer.verification_id);
-          SetError(out, answer.outcome, IdentifierType::kEmail, RelativeTimeEn(answer.blocked_ms));
+          SetError(out, answer.outcome, IdentifierType::kEmail, answer.blocked_ms);
         });
   }
 

@@ -186,13 +186,4 @@ void Sentinel::Clear() {
   blocked_until_.clear();
 }
 
-std::string RelativeTimeEn(int64_t remaining_ms) {
-  const int64_t seconds = (remaining_ms + 999) / 1000;
-  if (seconds < 60) {
-    return "in " + std::to_string(seconds) + (seconds == 1 ? " second" : " seconds");
-  }
-  const int64_t minutes = (seconds + 59) / 60;
-  return "in " + std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes");
-}
-
 }  // namespace mfa

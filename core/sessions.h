@@ -107,7 +107,4 @@ class Sentinel {
   std::unordered_map<std::string, int64_t> blocked_until_;          // GUARDED_BY(mu_)
 };
 
-// "in 60 minutes", "in 1 minute", "in 30 seconds": Intl.RelativeTimeFormat('en') as Logto uses.
-std::string RelativeTimeEn(int64_t remaining_ms);
-
 }  // namespace mfa

@@ -7,6 +7,7 @@
 #include "http/log.h"
 #include "http/request_journal.h"
 #include "http/timer_queue.h"
+#include "i18n/language.h"
 
 namespace mfa {
 
@@ -27,8 +28,13 @@ struct Exchange {
   bool preflight = false;
   std::vector<ReplyHeader> cors_headers;
   std::string session;  // the journal's session cookie, when there is a journal
+  // What picks the language of a Logto error (public listener only; read only for one).
+  std::string_view accept_language;
+  std::vector<std::string_view> locale_params;  // `locale` query values as sent; rarely any
   std::string owned_path;
   std::string owned_body;
+  std::string owned_accept_language;
+  std::vector<std::string> owned_locale_params;
 
   // Copies what the views point at, for an answer that outlives the transport's call.
   void Own(bool keep_body) {
@@ -36,8 +42,24 @@ struct Exchange {
     path = owned_path;
     if (keep_body) owned_body.assign(body);
     body = owned_body;
+    owned_accept_language.assign(accept_language);
+    accept_language = owned_accept_language;
+    owned_locale_params.assign(locale_params.begin(), locale_params.end());
+    for (size_t i = 0; i < locale_params.size(); ++i) locale_params[i] = owned_locale_params[i];
   }
 };
+
+// The language of the request (i18n/language.h): the decoded `locale` query values, then
+// Accept-Language. Runs only for an error answer in Logto's words.
+i18n::LocaleId RequestLocale(const Exchange& exchange) {
+  std::vector<std::string> query_locales;
+  for (std::string_view raw : exchange.locale_params) {
+    std::string plus_as_space(raw);  // Node's querystring reads '+' as a space
+    for (char& c : plus_as_space) c = c == '+' ? ' ' : c;
+    query_locales.push_back(PercentDecode(plus_as_space));
+  }
+  return i18n::NegotiateLocale(query_locales, exchange.accept_language);
+}
 
 // An exchange whose answer is sent after Dispatch returned: held back by an injected delay, or
 // completed by the handler through a PendingAnswer. Thread-safe: `decided_` makes the first
@@ -162,6 +184,12 @@ void Dispatcher::Dispatch(HttpRequest& request, ReplySink& sink, bool close_requ
   exchange.metric_route = routes_.unmatched_route();
   if (config_.journal != nullptr) {
     exchange.session.assign(request.Cookie(config_.journal->session_cookie()));
+  }
+  if (config_.kind == metrics::Listener::kPublic) {
+    exchange.accept_language = request.accept_language;
+    for (const auto& [name, value] : request.query) {
+      if (name == "locale") exchange.locale_params.push_back(value);
+    }
   }
   config_.lifecycle->Enter();
 
@@ -291,6 +319,12 @@ void Dispatcher::Answer(internal::Exchange& exchange, Reply& reply, ReplySink& s
 
 void Dispatcher::Finish(internal::Exchange& exchange, Reply& reply, ReplySink* sink) const {
   Lifecycle& lifecycle = *config_.lifecycle;
+  if (sink != nullptr && reply.status >= 400 && !reply.translatable.code.empty() &&
+      config_.kind == metrics::Listener::kPublic) {
+    // Logto words every error in the request's language (middleware/koa-i18next.ts) and sets
+    // neither Content-Language nor Vary on it; mfa-mock's own codes stay English.
+    LocalizeErrorBody(reply.body, reply.translatable, internal::RequestLocale(exchange));
+  }
   if (sink != nullptr) {
     if (!exchange.cors_headers.empty()) {
       reply.headers.insert(reply.headers.begin(),

@@ -32,6 +32,7 @@ bool ScanHeaderBlock(std::string_view headers, RawHeaders* raw) {
   std::string_view seen;
   bool have_content_type = false;
   bool have_origin = false;
+  bool have_accept_language = false;
   size_t pos = headers.find("\r\n");
   while (pos != std::string_view::npos) {
     const size_t start = pos + 2;
@@ -56,6 +57,9 @@ bool ScanHeaderBlock(std::string_view headers, RawHeaders* raw) {
     } else if (!have_origin && EqualsIgnoreCase(name, "origin")) {
       have_origin = true;
       raw->origin = value;
+    } else if (!have_accept_language && EqualsIgnoreCase(name, "accept-language")) {
+      have_accept_language = true;
+      raw->accept_language = value;
     }
   }
   return true;

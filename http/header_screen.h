@@ -19,6 +19,7 @@ struct RawHeaders {
   bool complete = false;  // the whole header block was in one chunk
   std::string_view content_type;
   std::string_view origin;
+  std::string_view accept_language;
 };
 
 enum class HeaderScreen { kOk, kTooLarge, kBadContentLength };

@@ -294,10 +294,14 @@ class Handler final : public Http::Handler {
     value.peer = peer_address;
     std::string content_type;  // formatted by Pistache when the raw block was not at hand
     std::string origin;
+    std::string accept_language;
     if (raw.complete) {
       value.content_type = raw.content_type;
       value.origin = raw.origin;
+      value.accept_language = raw.accept_language;
     } else {
+      accept_language = RawHeader(request, "Accept-Language");
+      value.accept_language = accept_language;
       content_type = ContentTypeOf(request);
       value.content_type = content_type;
       if (config.cors.mode != CorsPolicy::Mode::kOff) {

@@ -5,12 +5,13 @@
 
 namespace mfa {
 
-void SetError(Reply& reply, Outcome outcome, IdentifierType type, std::string_view relative_time) {
+void SetError(Reply& reply, Outcome outcome, IdentifierType type, int64_t remaining_ms) {
   const HttpError& e = ErrorFor(outcome);
   reply.status = e.status;
   reply.body = outcome == Outcome::kSessionNotFound ? SessionNotFoundBody()
-                                                    : ErrorBody(outcome, type, relative_time);
+                                                    : ErrorBody(outcome, type, remaining_ms);
   reply.error_code.assign(e.code);
+  reply.translatable = TranslatableFor(outcome, type, remaining_ms);
 }
 
 void SetErrorWithData(Reply& reply, Outcome outcome, std::string_view data_json) {
@@ -18,6 +19,7 @@ void SetErrorWithData(Reply& reply, Outcome outcome, std::string_view data_json)
   reply.status = e.status;
   reply.body = ErrorBodyWithData(outcome, data_json);
   reply.error_code.assign(e.code);
+  reply.translatable = TranslatableFor(outcome);
 }
 
 void SetError(Reply& reply, ApiError error, std::string_view message) {
@@ -25,6 +27,7 @@ void SetError(Reply& reply, ApiError error, std::string_view message) {
   reply.status = e.status;
   reply.body = ErrorBody(error, message);
   reply.error_code.assign(e.code);
+  reply.translatable = {};  // mfa-mock's own words: English
 }
 
 PendingAnswer& PendingAnswer::operator=(PendingAnswer&& other) {

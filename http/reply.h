@@ -41,15 +41,19 @@ struct Reply {
   // The Logto-style code of an error answer, for the journal, the access log and metrics;
   // empty on success. Set by the SetError helpers below.
   std::string error_code;
+  // Set with an error in Logto's words (SetError of an Outcome): the public listener rewords
+  // the body's message in the request's language when it sends it (Dispatcher::Finish).
+  TranslatableError translatable;
   // A streamed body (200, chunked): called until it returns false, each call appending the
   // next piece to *chunk. `body` is ignored when set.
   std::function<bool(std::string* chunk)> stream;
 };
 
-// The error answer of a domain outcome (with the {type} and {{relativeTime}} placeholders
-// filled). REQUIRES: outcome != Outcome::kOk.
+// The error answer of a domain outcome, in English (with the {type} and {{relativeTime}}
+// placeholders filled: `remaining_ms` is the lockout's remaining time), marked translatable.
+// REQUIRES: outcome != Outcome::kOk.
 void SetError(Reply& reply, Outcome outcome, IdentifierType type = IdentifierType::kEmail,
-              std::string_view relative_time = {});
+              int64_t remaining_ms = -1);
 // The error answer of an outcome whose body carries `data` (a JSON value).
 void SetErrorWithData(Reply& reply, Outcome outcome, std::string_view data_json);
 // The error answer of the HTTP layer or the admin API; `message` replaces the default.

@@ -37,6 +37,7 @@ struct HttpRequest {
   // an admin token, the Access-Control-Request-* pair on OPTIONS requests only.
   std::string_view content_type;
   std::string_view origin;
+  std::string_view accept_language;  // read only to word a Logto error (i18n/language.h)
   std::string_view authorization;
   std::string_view access_control_request_method;
   std::string_view access_control_request_headers;

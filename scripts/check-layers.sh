@@ -3,11 +3,12 @@
 # Fails on an #include that crosses the project's layers (docs/architecture.md):
 #   core     -> core                         (the domain: no HTTP, JSON, metrics or I/O library)
 #   metrics  -> metrics core                 (prometheus-cpp only here)
-#   wire     -> wire core                    (JSON in and out; RapidJSON only here)
-#   http     -> http wire metrics core       (the seam; Pistache only in http/pistache_listener.cc)
-#   admin    -> admin http wire metrics core
+#   i18n     -> i18n                         (Logto's phrases, language negotiation; ICU only here)
+#   wire     -> wire i18n core               (JSON in and out; RapidJSON only here)
+#   http     -> http wire i18n metrics core  (the seam; Pistache only in http/pistache_listener.cc)
+#   admin    -> admin http wire i18n metrics core
 #   redis    -> redis core                   (hiredis only here)
-#   app      -> app admin redis http wire metrics core
+#   app      -> app admin redis http wire i18n metrics core
 # Usage: scripts/check-layers.sh   (exit 1 and one line per violation)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,11 +16,12 @@ cd "$(dirname "$0")/.."
 declare -A allowed=(
   [core]="core"
   [metrics]="metrics core"
-  [wire]="wire core"
-  [http]="http wire metrics core"
-  [admin]="admin http wire metrics core"
+  [i18n]="i18n"
+  [wire]="wire i18n core"
+  [http]="http wire i18n metrics core"
+  [admin]="admin http wire i18n metrics core"
   [redis]="redis core"
-  [app]="app admin redis http wire metrics core"
+  [app]="app admin redis http wire i18n metrics core"
 )
 # Third-party headers and the only places that may include them.
 declare -A library_home=(
@@ -28,6 +30,7 @@ declare -A library_home=(
   [prometheus]="metrics/"
   [spdlog]="http/log.h http/log.cc http/access_log.cc"
   [CLI]="app/options.cc"
+  [unicode]="i18n/"
   [hiredis]="redis/ tests/support/redis_server.h tests/support/redis_server.cc"
 )
 

@@ -9,7 +9,7 @@
 #   image    package + what scripts/build-image.sh needs (buildah, podman, runc)
 set -euo pipefail
 
-want=(g++ cmake make pkg-config git libpistache-dev rapidjson-dev prometheus-cpp-dev libcli11-dev libspdlog-dev libhiredis-dev libssl-dev python3 python3-yaml)
+want=(g++ cmake make pkg-config git libpistache-dev rapidjson-dev prometheus-cpp-dev libcli11-dev libspdlog-dev libhiredis-dev libssl-dev libicu-dev python3 python3-yaml)
 case "${1:-build}" in
   build) ;;
   test)

@@ -9,7 +9,7 @@
 #   MFA_MOCK_SANITIZER_JOBS  compile jobs and ctest parallelism (default: nproc)
 #   MFA_MOCK_ASAN_LABELS     ctest label regex for the ASan run (default: every suite)
 #   MFA_MOCK_TSAN_LABELS     ctest label regex for the TSan run (default: every suite;
-#                            e.g. 'core|metrics|wire|http|redis|app|admin' for the unit suites only)
+#                            e.g. 'core|metrics|i18n|wire|http|redis|app|admin' for the unit suites only)
 #   MFA_MOCK_SANITIZER_CTEST_ARGS  extra ctest arguments (e.g. "-R Verify")
 #   MFA_MOCK_SANITIZER_BUILD_ONLY  1: configure and build, run nothing (scripts/test-under-load.sh)
 #
@@ -58,7 +58,7 @@ run_one() {
     local IFS='|'
     for label in $labels; do
       case "$label" in
-        core | metrics | wire | http | redis | app | admin)
+        core | metrics | i18n | wire | http | redis | app | admin)
           # A folder without *_test.cc files has no suite target (tests/CMakeLists.txt).
           if compgen -G "tests/$label/*_test.cc" >/dev/null; then targets+=("${label}_tests"); fi ;;
         integration) targets+=(integration_tests mfa-mock) ;;

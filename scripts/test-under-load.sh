@@ -57,8 +57,8 @@ done
   { echo "--one, --two and --round-timeout take whole numbers" >&2; exit 2; }
 
 # CI's label sets (.ci/run).
-export MFA_MOCK_ASAN_LABELS=${MFA_MOCK_ASAN_LABELS:-'core|metrics|wire|http|redis|app|admin|integration'}
-export MFA_MOCK_TSAN_LABELS=${MFA_MOCK_TSAN_LABELS:-'core|metrics|wire|http|redis|app|admin'}
+export MFA_MOCK_ASAN_LABELS=${MFA_MOCK_ASAN_LABELS:-'core|metrics|i18n|wire|http|redis|app|admin|integration'}
+export MFA_MOCK_TSAN_LABELS=${MFA_MOCK_TSAN_LABELS:-'core|metrics|i18n|wire|http|redis|app|admin'}
 default_build=${MFA_MOCK_TEST_BUILD_DIR:-build-test}
 jobs=$(nproc)
 

@@ -3,6 +3,9 @@
 
 #include <array>
 
+#include "i18n/message.h"
+#include "i18n/relative_time.h"
+#include "wire/json_util.h"
 #include "wire/json_writer.h"
 
 namespace mfa {
@@ -116,14 +119,14 @@ const HttpError& ErrorFor(Outcome outcome) { return kOutcomes[static_cast<size_t
 
 const HttpError& ErrorFor(ApiError error) { return kApiErrors[static_cast<size_t>(error)]; }
 
-std::string ErrorBody(Outcome outcome, IdentifierType type, std::string_view relative_time) {
+std::string ErrorBody(Outcome outcome, IdentifierType type, int64_t remaining_ms) {
   const HttpError& e = ErrorFor(outcome);
   std::string message(e.message);
   if (const size_t at = message.find("{type}"); at != std::string::npos) {
     message.replace(at, 6, ConnectorTypeName(type));
   }
   if (const size_t at = message.find("{{relativeTime}}"); at != std::string::npos) {
-    message.replace(at, 16, relative_time);
+    message.replace(at, 16, i18n::MinutesFromNow(remaining_ms, i18n::EnglishLocale()));
   }
   return SimpleErrorBody(e.code, message);
 }
@@ -164,6 +167,78 @@ std::string SimpleErrorBody(std::string_view code, std::string_view message) {
   body.reserve(32 + code.size() + message.size());
   JsonWriter(body).BeginObject().String("code", code).String("message", message).EndObject();
   return body;
+}
+
+TranslatableError TranslatableFor(Outcome outcome, IdentifierType type, int64_t remaining_ms) {
+  const HttpError& e = ErrorFor(outcome);
+  // koa-guard throws guard.invalid_input with {type: "body"}; connector.not_found names the
+  // connector type.
+  const std::string_view type_value =
+      outcome == Outcome::kInvalidInput ? std::string_view("body") : ConnectorTypeName(type);
+  return {e.code, type_value, remaining_ms};
+}
+
+namespace {
+
+// The end of the JSON string that starts at body[at] (a '"'), one past its closing quote.
+size_t StringEnd(std::string_view body, size_t at) {
+  for (size_t i = at + 1; i < body.size(); ++i) {
+    if (body[i] == '\\') {
+      ++i;
+    } else if (body[i] == '"') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Where the value of the top-level member "message" is (its quotes included), if it is a string.
+bool FindTopLevelMessage(std::string_view body, size_t* begin, size_t* end) {
+  int depth = 0;
+  bool expecting_key = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (c == '"') {
+      const size_t close = StringEnd(body, i);
+      if (close == std::string_view::npos) return false;
+      if (depth == 1 && expecting_key) {
+        const bool is_message = body.substr(i, close - i) == "\"message\"";
+        size_t value = close;
+        while (value < body.size() && (body[value] == ':' || body[value] == ' ')) ++value;
+        if (is_message && value < body.size() && body[value] == '"') {
+          *begin = value;
+          *end = StringEnd(body, value);
+          return *end != std::string_view::npos;
+        }
+        expecting_key = false;
+      }
+      i = close - 1;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+      expecting_key = depth == 1 && c == '{';
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == ',' && depth == 1) {
+      expecting_key = true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool LocalizeErrorBody(std::string& body, const TranslatableError& error, i18n::LocaleId locale) {
+  if (error.code.empty() || locale == i18n::EnglishLocale()) return false;
+  const std::optional<std::string> message =
+      i18n::LogtoMessage(error.code, locale, {error.type, error.remaining_ms});
+  if (!message) return false;
+  size_t begin = 0;
+  size_t end = 0;
+  if (!FindTopLevelMessage(body, &begin, &end)) return false;
+  std::string quoted;
+  AppendJsonString(quoted, *message);
+  body.replace(begin, end - begin, quoted);
+  return true;
 }
 
 }  // namespace mfa

@@ -9,6 +9,7 @@
 
 #include "core/outcome.h"
 #include "core/types.h"
+#include "i18n/phrases.h"
 
 namespace mfa {
 
@@ -46,9 +47,10 @@ inline constexpr int kApiErrorCount = static_cast<int>(ApiError::kTooManyWaiters
 const HttpError& ErrorFor(Outcome outcome);
 const HttpError& ErrorFor(ApiError error);
 
-// The JSON error body {"code","message"} with placeholders filled for `type`.
-// `relative_time` fills {{relativeTime}} (the lockout's remaining time, e.g. "in 60 minutes").
-std::string ErrorBody(Outcome outcome, IdentifierType type, std::string_view relative_time = {});
+// The JSON error body {"code","message"} in English with placeholders filled for `type`.
+// `remaining_ms` (the lockout's remaining time) fills {{relativeTime}} as Logto does: "in 60
+// minutes" (i18n/relative_time.h).
+std::string ErrorBody(Outcome outcome, IdentifierType type, int64_t remaining_ms = -1);
 // {"code", "data", "message"}: an outcome whose answer carries data (Logto's RequestError with
 // data, e.g. the MFA guard's factors). `data_json` is a JSON value.
 std::string ErrorBodyWithData(Outcome outcome, std::string_view data_json);
@@ -60,4 +62,20 @@ std::string SessionNotFoundBody();
 // faults); everything else goes through the table.
 std::string SimpleErrorBody(std::string_view code, std::string_view message);
 
+// What an error answer in Logto's words needs to be said again in another language: plain
+// views of static strings and a number, so a reply carries it at no cost. Empty `code`: the
+// answer is mfa-mock's own (admin.*, mock.*, route.*, injected faults) and stays English.
+struct TranslatableError {
+  std::string_view code;      // the Logto code (= the i18n key), a string literal
+  std::string_view type;      // {{type}}: "Email"/"Sms" (connector.not_found), "body" (guard)
+  int64_t remaining_ms = -1;  // {{relativeTime}}; < 0: none
+};
+TranslatableError TranslatableFor(Outcome outcome, IdentifierType type = IdentifierType::kEmail,
+                                  int64_t remaining_ms = -1);
+
+// Rewrites the top-level "message" of an English error `body` (any JSON object written by this
+// folder) into `locale`, as Logto's RequestError.toBody translates it; every other member stays
+// byte for byte. Returns false and leaves `body` alone for English, a code the phrase table
+// lacks, or a body without a top-level string "message".
+bool LocalizeErrorBody(std::string& body, const TranslatableError& error, i18n::LocaleId locale);
 }  // namespace mfa
