@@ -269,10 +269,7 @@ struct Handlers {
           .EndObject();
     }
     json.EndArray().EndObject().Key("mfa").BeginObject().Key("factors").BeginArray();
-    for (int f = 0; f < kMfaFactorCount; ++f) {
-      if (c.mfa.enabled(static_cast<MfaFactor>(f)))
-        json.String(ToString(static_cast<MfaFactor>(f)));
-    }
+    for (MfaFactor f : c.mfa.Enabled()) json.String(ToString(f));
     json.EndArray().String("policy", ToString(c.mfa.policy)).EndObject().EndObject();
     reply.status = 200;
   }

@@ -29,9 +29,9 @@ void MemoryInteractionStore::StartInteraction(std::string_view session_id, Inter
 void MemoryInteractionStore::View(std::string_view session_id,
                                   Done<StoreAnswer<std::optional<SessionView>>> done) {
   std::optional<Session> session = sessions_.sessions().Get(session_id, sessions_.NowMs());
-  std::optional<InteractionView> view = sessions_.View(session_id);
-  if (!session || !view) return done({Outcome::kOk, std::nullopt});
-  done({Outcome::kOk, SessionView{std::move(*session), std::move(view->records)}});
+  if (!session) return done({Outcome::kOk, std::nullopt});
+  std::vector<InteractionRecordView> records = sessions_.RecordsOf(*session);
+  done({Outcome::kOk, SessionView{std::move(*session), std::move(records)}});
 }
 
 void MemoryInteractionStore::CreateSession(std::string user_id, bool start_interaction,

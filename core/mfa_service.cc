@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/mfa_service.h"
 
-#include <algorithm>
-
 #include "core/derived_ids.h"
 #include "core/recipient.h"
 #include "core/secure_random.h"
@@ -195,11 +193,7 @@ Outcome MfaService::Verify(IdentifierType type, std::string_view verification_id
       outcome = o;
       if (sentinel_key.empty()) return;
       if (blocked_ms > 0) return answer_blocked();
-      const int64_t block_ms = int64_t{c.lockout.duration_seconds} * 1000;
-      if (scope.sentinel->RecordFailure(sentinel_key, now, c.lockout.max_failures,
-                                        int64_t{c.lockout.window_seconds} * 1000, block_ms)) {
-        blocked_ms = std::max(blocked_ms, block_ms);
-      }
+      blocked_ms = scope.sentinel->Fail(sentinel_key, now, c.lockout);
       if (blocked_ms > 0) answer_blocked();
     };
     if (code.empty() || r.consumed()) return fail(Outcome::kCodeNotFound);

@@ -108,17 +108,19 @@ std::pair<std::string, bool> SessionService::StartInteraction(std::string_view s
 std::optional<InteractionView> SessionService::View(std::string_view session_id) const {
   auto session = sessions_.Get(session_id, mfa_.clock().NowMs());
   if (!session) return std::nullopt;
-  InteractionView view;
-  view.event = session->event;
-  view.user_id = session->user_id;
-  for (const std::string& id : session->record_ids) {
+  return InteractionView{session->event, session->user_id, RecordsOf(*session)};
+}
+
+std::vector<InteractionRecordView> SessionService::RecordsOf(const Session& session) const {
+  std::vector<InteractionRecordView> records;
+  for (const std::string& id : session.record_ids) {
     if (id.empty()) continue;
     auto record = mfa_.store().Get(id);
     if (!record) continue;
-    view.records.push_back(
+    records.push_back(
         {record->verification_id, record->identifier_type, record->identifier, record->verified});
   }
-  return view;
+  return records;
 }
 
 Session SessionService::CreateSession(std::string user_id, bool start_interaction,
@@ -159,11 +161,7 @@ Outcome SessionService::EndSession(std::string_view session_id) {
 }
 
 int64_t SessionService::SentinelFail(std::string_view key) {
-  const LockoutPolicy& lockout = mfa_.config().Get().config.lockout;
-  const int64_t block_ms = int64_t{lockout.duration_seconds} * 1000;
-  const bool blocked = sentinel_.RecordFailure(key, mfa_.clock().NowMs(), lockout.max_failures,
-                                               int64_t{lockout.window_seconds} * 1000, block_ms);
-  return blocked ? block_ms : 0;
+  return sentinel_.Fail(key, mfa_.clock().NowMs(), mfa_.config().Get().config.lockout);
 }
 
 size_t SessionService::Sweep() {

@@ -47,6 +47,8 @@ class SessionService {
   std::pair<std::string, bool> StartInteraction(std::string_view session_id,
                                                 InteractionEvent event);
   std::optional<InteractionView> View(std::string_view session_id) const;
+  // The records of `session`'s interaction that still exist.
+  std::vector<InteractionRecordView> RecordsOf(const Session& session) const;
 
   // Admin: a session, optionally identified and with an interaction already started.
   Session CreateSession(std::string user_id, bool start_interaction, InteractionEvent event);

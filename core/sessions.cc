@@ -163,6 +163,13 @@ bool Sentinel::RecordFailure(std::string_view key, int64_t now_ms, uint32_t thre
   return false;
 }
 
+int64_t Sentinel::Fail(std::string_view key, int64_t now_ms, const LockoutPolicy& policy) {
+  const int64_t block_ms = int64_t{policy.duration_seconds} * 1000;
+  const bool blocked = RecordFailure(key, now_ms, policy.max_failures,
+                                     int64_t{policy.window_seconds} * 1000, block_ms);
+  return blocked ? block_ms : 0;
+}
+
 size_t Sentinel::Sweep(int64_t now_ms, int64_t window_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   size_t removed = 0;

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/config.h"
 #include "core/sign_in.h"
 #include "core/types.h"
 
@@ -98,6 +99,8 @@ class Sentinel {
   // Returns true when this failure blocked it.
   bool RecordFailure(std::string_view key, int64_t now_ms, uint32_t threshold, int64_t window_ms,
                      int64_t block_ms);
+  // One failure under `policy`: the block it started in ms, or 0.
+  int64_t Fail(std::string_view key, int64_t now_ms, const LockoutPolicy& policy);
   size_t Sweep(int64_t now_ms, int64_t window_ms);
   void Clear();
 

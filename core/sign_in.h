@@ -42,6 +42,14 @@ struct MfaSettings {
   MfaPolicy policy = MfaPolicy::kNoPrompt;
 
   bool enabled(MfaFactor f) const { return (factors >> static_cast<int>(f)) & 1u; }
+  // The enabled factors, in MfaFactor's order.
+  std::vector<MfaFactor> Enabled() const {
+    std::vector<MfaFactor> out;
+    for (int f = 0; f < kMfaFactorCount; ++f) {
+      if (enabled(static_cast<MfaFactor>(f))) out.push_back(static_cast<MfaFactor>(f));
+    }
+    return out;
+  }
   void set(MfaFactor f, bool on) {
     const auto bit = static_cast<uint8_t>(1u << static_cast<int>(f));
     factors = on ? (factors | bit) : (factors & ~bit);

@@ -201,11 +201,7 @@ void SignInFlow::Submit(std::string_view session_id, Done<SubmitAnswer> done) {
             }
           } else if (config.mfa.policy == MfaPolicy::kMandatory && config.mfa.factors != 0) {
             answer.outcome = Outcome::kMissingMfa;
-            for (int f = 0; f < kMfaFactorCount; ++f) {
-              if (config.mfa.enabled(static_cast<MfaFactor>(f))) {
-                answer.factors.push_back(static_cast<MfaFactor>(f));
-              }
-            }
+            answer.factors = config.mfa.Enabled();
             return done(std::move(answer));
           }
           std::string redirect_to =

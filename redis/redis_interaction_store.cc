@@ -236,26 +236,51 @@ void RedisInteractionStore::Verify(std::string_view session_id, IdentifierType t
     }
     std::string sentinel_key = live->sentinel_keys[TypeIndex(type)];
     if (c.lockout.max_failures == 0 || sentinel_key.empty()) {
-      return VerifyUnblocked(std::move(record_id), type, std::move(code), "", 0, std::move(done));
+      return VerifyUnderSentinel(std::move(record_id), type, std::move(code), "", 0,
+                                 std::move(done));
     }
     // The sentinel lives in another slot than the record: read first, then verify (as Logto
     // does, not atomically; two nodes may both let one failure past the threshold).
-    client_.Call(
-        {"HGET", sentinel_key, "b"}, "sentinel_get",
-        [this, type, done = std::move(done), record_id = std::move(record_id),
-         code = std::move(code), sentinel_key, now = clock_.NowMs()](CallResult&& r) mutable {
-          const Outcome failure = Failure(r);
-          if (failure != Outcome::kOk) return done({failure, 0});
-          const int64_t until = r.value.is_nil() ? 0 : ParseInt(r.value.str);
-          VerifyUnblocked(std::move(record_id), type, std::move(code), std::move(sentinel_key),
-                          until > now ? until - now : 0, std::move(done));
-        });
+    std::string read_key = sentinel_key;  // copied before the completion below takes it
+    ReadBlock(std::move(read_key),
+              [this, type, done = std::move(done), record_id = std::move(record_id),
+               code = std::move(code),
+               sentinel_key = std::move(sentinel_key)](StoreAnswer<int64_t> blocked) mutable {
+                if (blocked.outcome != Outcome::kOk) return done({blocked.outcome, 0});
+                VerifyUnderSentinel(std::move(record_id), type, std::move(code),
+                                    std::move(sentinel_key), blocked.value, std::move(done));
+              });
   });
 }
 
-void RedisInteractionStore::VerifyUnblocked(std::string record_id, IdentifierType type,
-                                            std::string code, std::string sentinel_key,
-                                            int64_t blocked_ms, Done<SessionVerifyResult> done) {
+void RedisInteractionStore::ReadBlock(std::string redis_key, Done<StoreAnswer<int64_t>> done) {
+  client_.Call({"HGET", std::move(redis_key), "b"}, "sentinel_get",
+               [done = std::move(done), now = clock_.NowMs()](CallResult&& r) {
+                 const Outcome failure = Failure(r);
+                 if (failure != Outcome::kOk) return done({failure, 0});
+                 const int64_t until = r.value.is_nil() ? 0 : ParseInt(r.value.str);
+                 done({Outcome::kOk, until > now ? until - now : 0});
+               });
+}
+
+void RedisInteractionStore::CountFailure(std::string redis_key, Done<StoreAnswer<int64_t>> done) {
+  const LockoutPolicy& lockout = config_.Get().config.lockout;
+  const int64_t block_ms = int64_t{lockout.duration_seconds} * 1000;
+  client_.CallScript(scripts_->sentinel_fail, {std::move(redis_key)},
+                     {Decimal(clock_.NowMs()), Decimal(lockout.max_failures),
+                      Decimal(int64_t{lockout.window_seconds} * 1000), Decimal(block_ms)},
+                     "sentinel_fail", [block_ms, done = std::move(done)](CallResult&& r) {
+                       const Outcome failure = Failure(r);
+                       if (failure != Outcome::kOk) return done({failure, 0});
+                       // The script answers 0 failures left in the window when this one blocked.
+                       done({Outcome::kOk, r.value.integer == 0 ? block_ms : 0});
+                     });
+}
+
+void RedisInteractionStore::VerifyUnderSentinel(std::string record_id, IdentifierType type,
+                                                std::string code, std::string sentinel_key,
+                                                int64_t blocked_ms,
+                                                Done<SessionVerifyResult> done) {
   // Logto's withSentinel: the verify runs even while blocked (verify.lua then uses a right code
   // up without marking the record verified); blocked before, or blocked by this very failure,
   // answers blocked.
@@ -272,24 +297,15 @@ void RedisInteractionStore::VerifyUnblocked(std::string record_id, IdentifierTyp
           return done(
               {blocked ? Outcome::kVerificationBlocked : outcome, blocked ? blocked_ms : 0});
         }
-        const Config& c = config_.Get().config;
-        const int64_t block_ms = int64_t{c.lockout.duration_seconds} * 1000;
-        client_.CallScript(scripts_->sentinel_fail, {sentinel_key},
-                           {Decimal(clock_.NowMs()), Decimal(c.lockout.max_failures),
-                            Decimal(int64_t{c.lockout.window_seconds} * 1000), Decimal(block_ms)},
-                           "sentinel_fail",
-                           [outcome, block_ms, done = std::move(done)](CallResult&& r) {
-                             // A failure the sentinel did not count would be lost in silence: say
-                             // so instead.
-                             const Outcome failure = Failure(r);
-                             if (failure != Outcome::kOk) return done({failure, 0});
-                             // The script answers 0 failures left in the window when this one
-                             // blocked.
-                             if (r.value.integer == 0) {
-                               return done({Outcome::kVerificationBlocked, block_ms});
-                             }
-                             done({outcome, 0});
-                           });
+        CountFailure(std::move(sentinel_key),
+                     [outcome, done = std::move(done)](StoreAnswer<int64_t> started) {
+                       // A failure the sentinel did not count would be lost in silence: say so
+                       // instead.
+                       if (started.outcome != Outcome::kOk) return done({started.outcome, 0});
+                       if (started.value > 0)
+                         return done({Outcome::kVerificationBlocked, started.value});
+                       done({outcome, 0});
+                     });
       });
 }
 
@@ -497,27 +513,11 @@ void RedisInteractionStore::EndSession(std::string_view session_id, Done<Outcome
 }
 
 void RedisInteractionStore::SentinelBlockedFor(std::string key, Done<StoreAnswer<int64_t>> done) {
-  client_.Call({"HGET", SentinelKey(key), "b"}, "sentinel_get",
-               [done = std::move(done), now = clock_.NowMs()](CallResult&& r) {
-                 const Outcome failure = Failure(r);
-                 if (failure != Outcome::kOk) return done({failure, 0});
-                 const int64_t until = r.value.is_nil() ? 0 : ParseInt(r.value.str);
-                 done({Outcome::kOk, until > now ? until - now : 0});
-               });
+  ReadBlock(SentinelKey(key), std::move(done));
 }
 
 void RedisInteractionStore::SentinelFail(std::string key, Done<StoreAnswer<int64_t>> done) {
-  const LockoutPolicy& lockout = config_.Get().config.lockout;
-  const int64_t block_ms = int64_t{lockout.duration_seconds} * 1000;
-  client_.CallScript(scripts_->sentinel_fail, {SentinelKey(key)},
-                     {Decimal(clock_.NowMs()), Decimal(lockout.max_failures),
-                      Decimal(int64_t{lockout.window_seconds} * 1000), Decimal(block_ms)},
-                     "sentinel_fail", [block_ms, done = std::move(done)](CallResult&& r) {
-                       const Outcome failure = Failure(r);
-                       if (failure != Outcome::kOk) return done({failure, 0});
-                       // The script answers 0 failures left in the window when this one blocked.
-                       done({Outcome::kOk, r.value.integer == 0 ? block_ms : 0});
-                     });
+  CountFailure(SentinelKey(key), std::move(done));
 }
 
 void RedisInteractionStore::AddUser(User user, Done<StoreAnswer<bool>> done) {

@@ -77,9 +77,14 @@ class RedisInteractionStore final : public InteractionStore {
                   std::string redirect_to, int attempts_left, Done<StoreAnswer<Session>> done);
   void ReadViewRecord(std::shared_ptr<ViewFlow> flow, int type);
   void EraseRecords(std::vector<std::string> ids, std::function<void(Outcome)> then);
-  void VerifyUnblocked(std::string record_id, IdentifierType type, std::string code,
-                       std::string sentinel_key, int64_t blocked_ms,
-                       Done<SessionVerifyResult> done);
+  // The verify of a session record with the sentinel around it (`sentinel_key` empty: none).
+  void VerifyUnderSentinel(std::string record_id, IdentifierType type, std::string code,
+                           std::string sentinel_key, int64_t blocked_ms,
+                           Done<SessionVerifyResult> done);
+  // The sentinel hash at `redis_key`: its remaining block in ms (0 = none), and one failure
+  // under the config's lockout policy (value: the block it started in ms, 0 = none).
+  void ReadBlock(std::string redis_key, Done<StoreAnswer<int64_t>> done);
+  void CountFailure(std::string redis_key, Done<StoreAnswer<int64_t>> done);
   int64_t TtlMs() const;
 
   const ConfigStore& config_;
