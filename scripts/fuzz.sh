@@ -22,6 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+source scripts/lib/build-flags.sh
 
 seconds=${1:-30}
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || ((seconds < 1)); then
@@ -42,6 +43,7 @@ done
 
 # tests/fuzz/project_include.cmake works around the top-level fuzz branch not finding Threads.
 CC=clang CXX=clang++ cmake -S . -B "$build" -DMFA_MOCK_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$MFA_MOCK_SANITIZER_CXX_FLAGS" \
   -DCMAKE_PROJECT_mfa_mock_INCLUDE="$root/tests/fuzz/project_include.cmake" >/dev/null
 cmake --build "$build" -j"$jobs" --target "${targets[@]}"
 

@@ -20,6 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+source scripts/lib/build-flags.sh
 which=${1:-all}
 jobs=${MFA_MOCK_SANITIZER_JOBS:-$(nproc)}
 
@@ -49,7 +50,8 @@ run_one() {
   local logs=$root/$build/sanitizer-logs
   echo "=== $kind: configure and build $build (-DMFA_MOCK_SANITIZE=$sanitize, -j$jobs)"
   local t0=$SECONDS
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMFA_MOCK_SANITIZE="$sanitize" >/dev/null
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMFA_MOCK_SANITIZE="$sanitize" \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$MFA_MOCK_SANITIZER_CXX_FLAGS" >/dev/null
   # With a label set made of suite names, only those suites' executables are built (plus the
   # server for the integration suite): TSan on the unit suites needs neither the integration
   # tests nor the server. Any other label (openapi, guides, browser) builds everything.

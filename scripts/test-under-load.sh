@@ -28,6 +28,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+source scripts/lib/build-flags.sh
 
 suites="default,asan,tsan"
 one=3
@@ -103,7 +104,8 @@ if ((do_build)); then
     case "$s" in
       default)
         log "building $default_build"
-        cmake -S . -B "$default_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+        cmake -S . -B "$default_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+          -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$MFA_MOCK_TEST_CXX_FLAGS" >/dev/null
         cmake --build "$default_build" -j"$jobs" >"$logdir/build-default.log" 2>&1 ||
           { tail -n 40 "$logdir/build-default.log"; exit 1; }
         ;;
