@@ -28,7 +28,12 @@ void WriteEntries(Reply& out, bool enabled, const std::vector<JournalEntry>& ent
         .String("body", e.body)
         .StringOrNull("sessionId", e.session_id)
         .StringOrNull("verificationId", e.verification_id)
-        .EndObject();
+        .Key("deviations")
+        .BeginArray();
+    for (Deviation kind : kAllDeviations) {
+      if (e.deviations.Has(kind)) json.String(ToString(kind));
+    }
+    json.EndArray().EndObject();
   }
   json.EndArray().EndObject();
 }
@@ -70,9 +75,12 @@ struct Handlers {
                       reply)) {
       return;
     }
+    int64_t deviations_only = 0;
+    if (!ReadIntQuery(request, "deviations", 0, 1, 0, "0 or 1", &deviations_only, reply)) return;
     JournalQuery query;
     query.limit = static_cast<size_t>(limit);
     query.status = static_cast<int>(status);
+    query.deviations_only = deviations_only == 1;
     if (auto session = request.Query("session")) query.session = *session;
     RequestJournal* const j = journal;
     WithRecipient(request, reply, std::move(query), [j](Reply& out, const JournalQuery& q) {

@@ -32,9 +32,27 @@ bool ReadSessionCookie(const Config& config, const HttpRequest& request,
                        std::string_view* session_id, Reply& reply) {
   if (config.sessions == SessionMode::kOff) return true;
   *session_id = request.Cookie(kSessionCookie);
-  if (!session_id->empty() || config.sessions == SessionMode::kOptional) return true;
+  if (!session_id->empty()) return true;
+  if (config.sessions == SessionMode::kOptional) {
+    request.NoteDeviation(Deviation::kOpenSession);
+    return true;
+  }
   SetError(reply, Outcome::kSessionNotFound);
   return false;
+}
+
+// The parse rules of the current config, and what they let through that Logto would not.
+BodyRules RulesOf(const Config& config) {
+  BodyRules rules(config.profile);
+  rules.json_without_json_type = !config.strict;
+  return rules;
+}
+
+void NoteParse(const HttpRequest& request) {
+  const DeviationSet noted = ThreadParser().noted();
+  for (Deviation kind : kAllDeviations) {
+    if (noted.Has(kind)) request.NoteDeviation(kind);
+  }
 }
 
 enum class BodyKind { kSend, kVerify };
@@ -42,10 +60,12 @@ enum class BodyKind { kSend, kVerify };
 bool ParseBody(BodyKind kind, const Config& config, const HttpRequest& request,
                PublicRequest* parsed, GuardFailure* failure) {
   PublicRequestParser& parser = ThreadParser();
-  return kind == BodyKind::kVerify ? parser.ParseVerify(request.content_type, request.body,
-                                                        config.profile, parsed, failure)
-                                   : parser.ParseSend(request.content_type, request.body,
-                                                      config.profile, parsed, failure);
+  const bool ok =
+      kind == BodyKind::kVerify
+          ? parser.ParseVerify(request.content_type, request.body, RulesOf(config), parsed, failure)
+          : parser.ParseSend(request.content_type, request.body, RulesOf(config), parsed, failure);
+  NoteParse(request);
+  return ok;
 }
 
 // A body that failed its guard: inside a session, the session is checked first (step 1 before
@@ -69,6 +89,7 @@ void AnswerVerify(metrics::Metrics& metrics, IdentifierType type, std::string_vi
                   Outcome outcome, int64_t blocked_ms, Reply& reply) {
   metrics.VerifyAttempt(type, outcome);
   if (outcome == Outcome::kOk) return SetVerificationId(reply, id);
+  if (outcome == Outcome::kConnectorNotFound) reply.deviations.Add(Deviation::kNotImplemented);
   SetError(reply, outcome, type, blocked_ms);
 }
 
@@ -201,10 +222,11 @@ struct Handlers {
     std::string value;
     std::string password;
     GuardFailure failure;
-    if (!ThreadParser().ParsePassword(request.content_type, request.body, &type, &value, &password,
-                                      &failure)) {
-      return AnswerBadBody(sessions, session_id, request, std::move(failure), reply);
-    }
+    const bool parsed =
+        ThreadParser().ParsePassword(request.content_type, request.body, &type, &value, &password,
+                                     &failure, RulesOf(service.config().Get().config));
+    NoteParse(request);
+    if (!parsed) return AnswerBadBody(sessions, session_id, request, std::move(failure), reply);
     AnswerWhenDone<PasswordAnswer>(
         request, reply,
         [&](Done<PasswordAnswer> done) {
@@ -222,10 +244,11 @@ struct Handlers {
     if (!RequireSessionCookie(request, &session_id, reply)) return;
     std::string verification_id;
     GuardFailure failure;
-    if (!ThreadParser().ParseIdentification(request.content_type, request.body, &verification_id,
-                                            &failure)) {
-      return AnswerBadBody(sessions, session_id, request, std::move(failure), reply);
-    }
+    const bool parsed =
+        ThreadParser().ParseIdentification(request.content_type, request.body, &verification_id,
+                                           &failure, RulesOf(service.config().Get().config));
+    NoteParse(request);
+    if (!parsed) return AnswerBadBody(sessions, session_id, request, std::move(failure), reply);
     if (verification_id.empty()) {
       // Optional in the guard, required by the sign-in route: Logto's own 400 with details.
       failure.details_only = "verificationId is missing";
@@ -326,31 +349,49 @@ struct Handlers {
   }
 
   void StartInteraction(const HttpRequest& request, Reply& reply) const {
+    const Config& config = service.config().Get().config;
     std::string event_name;
     std::string captcha_token;
     GuardFailure failure;
-    if (!ThreadParser().ParseInteractionEvent(request.content_type, request.body, &event_name,
-                                              &captcha_token, &failure)) {
-      return SetGuardFailure(reply, failure);
-    }
+    const bool parsed = ThreadParser().ParseInteractionEvent(
+        request.content_type, request.body, &event_name, &captcha_token, &failure, RulesOf(config));
+    NoteParse(request);
+    if (!parsed) return SetGuardFailure(reply, failure);
     // Logto verifies a token it is given with the tenant's captcha provider; the mock has none,
     // as a tenant without one answers.
     if (!captcha_token.empty()) return SetError(reply, Outcome::kCaptchaFailed);
+    const InteractionEvent event = *ParseInteractionEvent(event_name);
+    const std::string_view cookie = request.Cookie(kSessionCookie);
     using Answer = StoreAnswer<StartedInteraction>;
+    auto answer = [](Reply& out, const Answer& started) {
+      if (started.outcome != Outcome::kOk) return SetError(out, started.outcome);
+      if (started.value.created) {
+        out.cookies.push_back(SetCookie{.name = kSessionCookie, .value = started.value.session_id});
+        out.deviations.Add(Deviation::kSessionFromExperience);
+      }
+      out.status = 204;
+    };
+    if (!config.strict) {
+      return AnswerWhenDone<Answer>(
+          request, reply,
+          [&](Done<Answer> done) { sessions.StartInteraction(cookie, event, std::move(done)); },
+          answer);
+    }
+    // Strict: as Logto, only a session /oidc/auth started may begin an interaction.
+    if (cookie.empty()) return SetError(reply, Outcome::kSessionNotFound);
     AnswerWhenDone<Answer>(
         request, reply,
         [&](Done<Answer> done) {
-          sessions.StartInteraction(request.Cookie(kSessionCookie),
-                                    *ParseInteractionEvent(event_name), std::move(done));
+          sessions.Check(cookie, [store = &sessions, id = std::string(cookie), event,
+                                  done = std::move(done)](Outcome checked) mutable {
+            // A live session whose interaction has not begun is what /oidc/auth leaves.
+            if (checked != Outcome::kOk && checked != Outcome::kInteractionNotFound) {
+              return done(Answer{.outcome = checked});
+            }
+            store->StartInteraction(id, event, std::move(done));
+          });
         },
-        [](Reply& out, const Answer& started) {
-          if (started.outcome != Outcome::kOk) return SetError(out, started.outcome);
-          if (started.value.created) {
-            out.cookies.push_back(
-                SetCookie{.name = kSessionCookie, .value = started.value.session_id});
-          }
-          out.status = 204;
-        });
+        answer);
   }
 
   void Interaction(const HttpRequest& request, Reply& reply) const {

@@ -139,6 +139,12 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
       ->envname("MFA_MOCK_SHARDS")
       ->check(CLI::Range(size_t{1}, size_t{65536}))
       ->capture_default_str();
+  bool strict = false;
+  app.add_flag("--strict", strict,
+               "Every leniency Logto does not have off: --profile logto, --sessions required, "
+               "sessions only from /oidc/auth, JSON only with a JSON Content-Type, CORS without "
+               "credentials (no answer carries Mfa-Mock-Deviation)")
+      ->envname("MFA_MOCK_STRICT");
   app.add_option("--profile", profile, "Error profile: documented or logto")
       ->envname("MFA_MOCK_PROFILE")
       ->check(CLI::IsMember({"documented", "logto"}))
@@ -351,6 +357,17 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
   o->metrics_enabled = metrics == "on";
   o->threads =
       threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (strict) {
+    if (app.count("--profile") > 0 && profile != "logto") {
+      return usage("--strict needs --profile logto, got '" + profile + "'");
+    }
+    if (app.count("--sessions") > 0 && sessions_mode != "required") {
+      return usage("--strict needs --sessions required, got '" + sessions_mode + "'");
+    }
+    profile = "logto";
+    sessions_mode = "required";
+  }
+  c.strict = strict;
   c.profile = *ParseProfile(profile);
   c.sessions = *ParseSessionMode(sessions_mode);
   c.mfa.policy = *ParseMfaPolicy(mfa_policy);

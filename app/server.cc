@@ -391,6 +391,7 @@ Status Server::StartListeners() {
     return Status::InvalidArgument(
         "--cors-origin must be reflect, *, off or a comma-separated list of origins");
   }
+  cors.credentials = !options_.config.strict;
   ListenerConfig public_config{.name = "public",
                                .kind = metrics::Listener::kPublic,
                                .max_body_bytes = options_.public_max_body,

@@ -37,6 +37,9 @@ std::optional<SessionMode> ParseSessionMode(std::string_view s) {
 }
 
 std::string ValidateConfig(const Config& c) {
+  if (c.strict && (c.profile != Profile::kLogto || c.sessions != SessionMode::kRequired)) {
+    return "profile must be logto and sessions required while the mock is strict (--strict).";
+  }
   if (c.code_ttl_seconds < 1 || c.code_ttl_seconds > kMaxTtlSeconds) {
     return "codeTtlSeconds must be between 1 and " + std::to_string(kMaxTtlSeconds) + ".";
   }

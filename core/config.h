@@ -79,6 +79,10 @@ struct Config {
   MfaSettings mfa;
   std::string sign_in_url = "/sign-in";  // GET /oidc/auth redirects here
   std::string sign_in_redirect = "/";    // submit's redirectTo without /oidc/auth's redirect_uri
+  // --strict: every leniency Logto does not have is off (core/deviation.h). Requires the logto
+  // profile and required sessions; the body parser reads JSON only with a JSON Content-Type, and
+  // PUT /api/experience no longer creates sessions.
+  bool strict = false;
 
   bool connector_enabled(IdentifierType type) const {
     return type == IdentifierType::kEmail ? email_connector : phone_connector;

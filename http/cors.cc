@@ -38,9 +38,13 @@ CorsDecision DecideCors(const CorsPolicy& policy, const HttpRequest& request) {
   if (policy.mode != CorsPolicy::Mode::kAny) {
     decision.headers.push_back({"Vary", "Origin"});
     if (allowed) {
-      // A specific origin (reflected or listed) may send cookies: sessions need them.
+      // A specific origin (reflected or listed) may send cookies: sessions need them (a
+      // leniency: Logto's /api never allows it).
       decision.headers.push_back({"Access-Control-Allow-Origin", std::string(request.origin)});
-      decision.headers.push_back({"Access-Control-Allow-Credentials", "true"});
+      if (policy.credentials) {
+        decision.headers.push_back({"Access-Control-Allow-Credentials", "true"});
+        decision.credentialed = true;
+      }
     }
   }
   if (decision.preflight && allowed) {

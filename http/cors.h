@@ -14,11 +14,15 @@ namespace mfa {
 struct CorsPolicy {
   enum class Mode { kOff, kReflect, kAny, kList } mode = Mode::kOff;
   std::vector<std::string> origins = {};  // kList only
+  // Access-Control-Allow-Credentials for a reflected or listed origin (off under --strict:
+  // Logto's /api allows no credentialed cross-origin call).
+  bool credentials = true;
 };
 
 struct CorsDecision {
   bool preflight = false;            // an OPTIONS request with Access-Control-Request-Method
   std::vector<ReplyHeader> headers;  // to add to the answer, whatever it is
+  bool credentialed = false;         // Access-Control-Allow-Credentials is among them
 };
 
 // The CORS headers of the answer to `request`. A preflight is answered for any path (the

@@ -3,6 +3,7 @@
 
 #include "core/clock.h"
 #include "http/access_log.h"
+#include "http/etag.h"
 #include "http/faults.h"
 #include "http/log.h"
 #include "http/request_journal.h"
@@ -27,14 +28,20 @@ struct Exchange {
   bool close_requested = false;
   bool preflight = false;
   std::vector<ReplyHeader> cors_headers;
-  std::string session;  // the journal's session cookie, when there is a journal
+  DeviationSet deviations;  // the handler's and the CORS decision's
+  std::string session;      // the journal's session cookie, when there is a journal
   // What picks the language of a Logto error (public listener only; read only for one).
   std::string_view accept_language;
   std::vector<std::string_view> locale_params;  // `locale` query values as sent; rarely any
+  bool etag = false;               // a GET under /api on the public listener: Logto tags it
+  std::string_view if_none_match;  // with etag only
+  std::string_view cache_control;
   std::string owned_path;
   std::string owned_body;
   std::string owned_accept_language;
   std::vector<std::string> owned_locale_params;
+  std::string owned_if_none_match;
+  std::string owned_cache_control;
 
   // Copies what the views point at, for an answer that outlives the transport's call.
   void Own(bool keep_body) {
@@ -46,6 +53,10 @@ struct Exchange {
     accept_language = owned_accept_language;
     owned_locale_params.assign(locale_params.begin(), locale_params.end());
     for (size_t i = 0; i < locale_params.size(); ++i) locale_params[i] = owned_locale_params[i];
+    owned_if_none_match.assign(if_none_match);
+    if_none_match = owned_if_none_match;
+    owned_cache_control.assign(cache_control);
+    cache_control = owned_cache_control;
   }
 };
 
@@ -68,9 +79,10 @@ class PendingExchange final : public PendingAnswer::Target,
                               public std::enable_shared_from_this<PendingExchange> {
  public:
   PendingExchange(const Dispatcher& dispatcher, const Exchange& exchange,
-                  std::unique_ptr<ReplySink> sink)
+                  std::unique_ptr<ReplySink> sink, DeviationSet noted = {})
       : dispatcher_(dispatcher), exchange_(exchange), sink_(std::move(sink)) {
     exchange_.Own(dispatcher_.config_.journal != nullptr);
+    exchange_.deviations |= noted;
   }
   ~PendingExchange() override {
     // Never sent: dropped by a stopped timer queue at shutdown. The connection goes with it.
@@ -129,12 +141,12 @@ class Deferral {
   Deferral(const Dispatcher& dispatcher, const Exchange& exchange, ReplySink& sink)
       : dispatcher_(dispatcher), exchange_(exchange), sink_(sink) {}
 
-  PendingAnswer Defer() {
+  PendingAnswer Defer(DeviationSet noted) {
     if (pending_) {
       LogError("a handler deferred its answer twice");
       return PendingAnswer();
     }
-    pending_ = std::make_shared<PendingExchange>(dispatcher_, exchange_, sink_.Detach());
+    pending_ = std::make_shared<PendingExchange>(dispatcher_, exchange_, sink_.Detach(), noted);
     pending_->ArmDeadline();
     return PendingAnswer(pending_);
   }
@@ -154,7 +166,7 @@ PendingAnswer HttpRequest::Defer() const {
     LogError("HttpRequest::Defer called outside a handler");
     return PendingAnswer();
   }
-  return deferral->Defer();
+  return deferral->Defer(deviations);
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
@@ -190,6 +202,10 @@ void Dispatcher::Dispatch(HttpRequest& request, ReplySink& sink, bool close_requ
     for (const auto& [name, value] : request.query) {
       if (name == "locale") exchange.locale_params.push_back(value);
     }
+    // Logto's API app tags every GET it answers with a body (koa-body-etag.ts); /oidc is not in it.
+    exchange.etag = request.method == Method::kGet && request.path.rfind("/api/", 0) == 0;
+    exchange.if_none_match = request.if_none_match;
+    exchange.cache_control = request.cache_control;
   }
   config_.lifecycle->Enter();
 
@@ -199,6 +215,9 @@ void Dispatcher::Dispatch(HttpRequest& request, ReplySink& sink, bool close_requ
   CorsDecision cors = DecideCors(config_.cors, request);
   exchange.cors_headers = std::move(cors.headers);
   exchange.preflight = cors.preflight;
+  if (cors.credentialed && config_.kind == metrics::Listener::kPublic) {
+    exchange.deviations.Add(Deviation::kCredentialedCors);
+  }
 
   Reply reply;
   if (cors.preflight) {
@@ -230,6 +249,7 @@ void Dispatcher::Dispatch(HttpRequest& request, ReplySink& sink, bool close_requ
         RunHandler(*route, request, reply);
         request.deferral = nullptr;
         if (deferral.deferred()) return;  // the handler's PendingAnswer answers
+        exchange.deviations |= request.deviations;
       }
     }
   }
@@ -325,6 +345,31 @@ void Dispatcher::Finish(internal::Exchange& exchange, Reply& reply, ReplySink* s
     // neither Content-Language nor Vary on it; mfa-mock's own codes stay English.
     LocalizeErrorBody(reply.body, reply.translatable, internal::RequestLocale(exchange));
   }
+  exchange.deviations |= reply.deviations;
+  if (exchange.etag && reply.status >= 200 && reply.status < 300 && !reply.body.empty() &&
+      !reply.stream) {
+    std::string tag = EtagOf(reply.body);
+    if (IsFresh(exchange.if_none_match, exchange.cache_control, tag)) {
+      // koa drops the body and its headers on a 304.
+      reply.status = 304;
+      reply.body.clear();
+      reply.content_type = {};
+    }
+    reply.headers.push_back({"ETag", std::move(tag)});
+  }
+  const bool deviated = !exchange.deviations.empty() && reply.status != 0;
+  if (deviated) {
+    for (Deviation kind : kAllDeviations) {
+      if (!exchange.deviations.Has(kind)) continue;
+      reply.headers.push_back({kDeviationHeader, std::string(ToString(kind)) + "; " +
+                                                     std::string(LogtoWouldAnswer(kind))});
+      metrics_.DeviationAnswered(kind);
+    }
+    // A page on another origin may read the header (the inbox page and tests do).
+    if (!exchange.cors_headers.empty()) {
+      reply.headers.push_back({"Access-Control-Expose-Headers", std::string(kDeviationHeader)});
+    }
+  }
   if (sink != nullptr) {
     if (!exchange.cors_headers.empty()) {
       reply.headers.insert(reply.headers.begin(),
@@ -340,7 +385,8 @@ void Dispatcher::Finish(internal::Exchange& exchange, Reply& reply, ReplySink* s
   metrics_.HttpRequest(config_.kind, exchange.metric_route, method, reply.status, seconds);
   if (config_.journal != nullptr && !exchange.preflight) {
     config_.journal->Record(config_.clock->NowMs(), method, exchange.path, reply.status, seconds,
-                            error_code, exchange.body, exchange.session, reply.body);
+                            error_code, exchange.body, exchange.session, reply.body,
+                            deviated ? exchange.deviations : DeviationSet{});
   }
   if (config_.access_log != nullptr) {
     config_.access_log->Write(config_.name, method,

@@ -325,9 +325,17 @@ class Handler final : public Http::Handler {
       value.access_control_request_headers = acr_headers;
     }
     std::string last_event_id;
+    std::string if_none_match;
+    std::string cache_control;
     if (value.method == Method::kGet) {
       last_event_id = RawHeader(request, "Last-Event-ID");
       value.last_event_id = last_event_id;
+      if_none_match = RawHeader(request, "If-None-Match");
+      value.if_none_match = if_none_match;
+      if (!if_none_match.empty()) {
+        cache_control = RawHeader(request, "Cache-Control");
+        value.cache_control = cache_control;
+      }
     }
     const Http::Uri::Query& query = request.query();
     for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/deviation.h"
 #include "core/outcome.h"
 #include "core/types.h"
 #include "wire/error_table.h"
@@ -17,6 +18,8 @@
 namespace mfa {
 
 inline constexpr std::string_view kJsonContentType = "application/json; charset=utf-8";
+// On a public answer that relied on a leniency: "<kind>; <what Logto would answer>".
+inline constexpr std::string_view kDeviationHeader = "Mfa-Mock-Deviation";
 
 struct SetCookie {
   std::string name = {};
@@ -44,6 +47,9 @@ struct Reply {
   // Set with an error in Logto's words (SetError of an Outcome): the public listener rewords
   // the body's message in the request's language when it sends it (Dispatcher::Finish).
   TranslatableError translatable;
+  // Leniencies the answer relied on (with those the handler noted on the request before it
+  // deferred): the dispatcher adds the Mfa-Mock-Deviation header, counts and journals them.
+  DeviationSet deviations;
   // A streamed body (200, chunked): called until it returns false, each call appending the
   // next piece to *chunk. `body` is ignored when set.
   std::function<bool(std::string* chunk)> stream;

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/deviation.h"
+
 namespace mfa {
 
 enum class Method : uint8_t { kGet, kPost, kPut, kPatch, kDelete, kOptions, kHead, kOther };
@@ -42,6 +44,8 @@ struct HttpRequest {
   std::string_view access_control_request_method;
   std::string_view access_control_request_headers;
   std::string_view last_event_id;  // Last-Event-ID (server-sent events), on GET requests only
+  std::string_view if_none_match;  // on GET requests only (Logto's ETag on /api)
+  std::string_view cache_control;  // on GET requests with If-None-Match only
   Pairs query;                     // as sent (percent-encoded); the first of repeated names wins
   Pairs cookies;                   // the first of repeated names wins
 
@@ -56,6 +60,12 @@ struct HttpRequest {
   // returned handle completes it later, from any thread (once). The listener's answer deadline
   // applies. REQUIRES: called from the handler, at most once.
   PendingAnswer Defer() const;
+
+  // Says the answer relies on a leniency Logto does not have. Call before Defer(): the
+  // dispatcher adds the Mfa-Mock-Deviation header, counts it and journals it.
+  void NoteDeviation(Deviation kind) const { deviations.Add(kind); }
+  // What the handler noted; written only by the one thread running the handler.
+  mutable DeviationSet deviations;
 
   internal::Deferral* deferral = nullptr;  // set by the dispatcher
 };

@@ -12,6 +12,7 @@ constexpr size_t kMaxVerificationId = 128;
 bool Passes(const JournalQuery& query, const JournalEntry& e) {
   if (query.status != 0 && e.status != query.status) return false;
   if (!query.session.empty() && e.session_id != query.session) return false;
+  if (query.deviations_only && e.deviations.empty()) return false;
   return !query.verification_ids || query.verification_ids->count(e.verification_id) != 0;
 }
 }  // namespace
@@ -42,7 +43,7 @@ std::string_view FindVerificationId(std::string_view json) {
 void RequestJournal::Record(int64_t time_ms, std::string_view method, std::string_view path,
                             int status, double duration_seconds, std::string_view error_code,
                             std::string_view request_body, std::string_view session_id,
-                            std::string_view reply_body) {
+                            std::string_view reply_body, DeviationSet deviations) {
   std::string_view verification_id = FindVerificationId(request_body);
   if (verification_id.empty()) verification_id = FindVerificationId(reply_body);
   log_.AddInPlace([&](JournalEntry& e) {
@@ -58,6 +59,7 @@ void RequestJournal::Record(int64_t time_ms, std::string_view method, std::strin
     e.truncated = request_body.size() > kMaxStoredBody;
     e.session_id.assign(session_id.substr(0, kMaxStoredBody));
     e.verification_id.assign(verification_id);
+    e.deviations = deviations;
   });
 }
 

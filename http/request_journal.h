@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/bounded_log.h"
+#include "core/deviation.h"
 
 namespace mfa {
 
@@ -26,6 +27,7 @@ struct JournalEntry {
   // The verificationId the request body named, or else the one its answer named (a send's new
   // record); empty = none. The `to` filter goes through it (the inbox says who it was sent to).
   std::string verification_id;
+  DeviationSet deviations;  // the leniencies the answer relied on (Mfa-Mock-Deviation)
 };
 
 // Which entries List returns and Erase removes.
@@ -35,6 +37,7 @@ struct JournalQuery {
   std::string session;  // exact session id; empty = any
   // Only entries whose verification_id is one of these; nullopt = any.
   std::optional<std::unordered_set<std::string>> verification_ids;
+  bool deviations_only = false;  // only answers that relied on a leniency
 };
 
 // Thread-safe (BoundedLog).
@@ -45,7 +48,8 @@ class RequestJournal {
       : log_(capacity), show_codes_(show_codes), session_cookie_(std::move(session_cookie)) {}
   void Record(int64_t time_ms, std::string_view method, std::string_view path, int status,
               double duration_seconds, std::string_view error_code, std::string_view request_body,
-              std::string_view session_id = {}, std::string_view reply_body = {});
+              std::string_view session_id = {}, std::string_view reply_body = {},
+              DeviationSet deviations = {});
   // Newest first.
   std::vector<JournalEntry> List(const JournalQuery& query) const;
   std::vector<JournalEntry> List(size_t limit, int status) const {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/deviation.h"
 #include "core/outcome.h"
 #include "core/types.h"
 
@@ -100,6 +101,8 @@ class Metrics {
   // implementation to known methods plus "OTHER").
   virtual void HttpRequest(Listener listener, RouteId route, std::string_view method, int status,
                            double seconds) = 0;
+  // A public answer that relied on a leniency Logto does not have (core/deviation.h).
+  virtual void DeviationAnswered(Deviation kind) {}
 
   // The shared store (--store redis): one finished call by operation (kStoreOperations) and
   // error kind ("" when Redis answered; e.g. "timeout", "unavailable"), and each reconnection.

@@ -266,6 +266,10 @@ class PrometheusMetrics final : public Metrics {
     cells.errors[kind].fetch_add(1, std::memory_order_relaxed);
   }
 
+  void DeviationAnswered(Deviation kind) override {
+    deviations_[static_cast<size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
+  }
+
   void StoreReconnected() override { store_reconnects_.fetch_add(1, std::memory_order_relaxed); }
 
   void StoreClusterEvent(std::string_view event) override {
@@ -332,6 +336,7 @@ class PrometheusMetrics final : public Metrics {
     families.reserve(20);
     RenderBuildInfo(families);
     RenderDomain(families);
+    RenderDeviations(families);
     ScrapeSources sources;
     {
       std::lock_guard lock(mutex_);
@@ -434,6 +439,20 @@ class PrometheusMetrics final : public Metrics {
   }
 
   // REQUIRES: mutex_ held.
+  // Every kind from the first scrape, so a dashboard's increase() sees the first one.
+  void RenderDeviations(std::vector<prom::MetricFamily>& families) const {
+    auto family = Family("mfa_mock_deviations_total",
+                         "Public answers that relied on a leniency Logto does not have (the "
+                         "Mfa-Mock-Deviation header), by kind. Always 0 with --strict.",
+                         prom::MetricType::Counter);
+    for (Deviation kind : kAllDeviations) {
+      AddCounter(family, {Label("kind", ToString(kind))},
+                 static_cast<double>(
+                     deviations_[static_cast<size_t>(kind)].load(std::memory_order_relaxed)));
+    }
+    families.push_back(std::move(family));
+  }
+
   void RenderHttp(std::vector<prom::MetricFamily>& families) const {
     auto requests = Family("mfa_mock_http_requests_total",
                            "Finished HTTP requests by listener, route template, method and status "
@@ -606,6 +625,7 @@ class PrometheusMetrics final : public Metrics {
   };
   std::array<StoreCells, kStoreOpCount> store_{};
   std::atomic<uint64_t> store_reconnects_{0};
+  std::array<std::atomic<uint64_t>, kDeviationCount> deviations_{};
   std::array<std::atomic<uint64_t>, std::size(kStoreClusterEvents)> store_cluster_events_{};
   // Lock-free views of routes_ for the record path; written once per id under mutex_.
   std::array<std::atomic<Route*>, kMaxRoutes> route_by_id_{};

@@ -8,7 +8,10 @@
 
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cstdint>
+#include <cstdio>
+#include <optional>
 
 #include "wire/flat_json.h"
 #include "wire/json_util.h"
@@ -45,9 +48,18 @@ const char* ZodTypeName(const Value& v) {
 
 char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
-// application/json or any +json type, parameters ignored, case-insensitive, blanks dropped.
-bool IsJsonContentType(std::string_view ct) {
-  if (ct.empty()) return true;
+// How koa-body 8 (Logto's body parser, defaults) reads a body of that Content-Type.
+enum class BodyType {
+  kJson,         // one of its JSON types
+  kLenientJson,  // read as JSON by the mock only: no Content-Type, or another +json type
+  kText,         // text/*: a string (forms too: koa-body parses them, the mock does not)
+  kNotParsed     // anything else: the guard sees {}
+};
+
+// Type and subtype compared case-insensitively, parameters and blanks ignored.
+BodyType ClassifyContentType(std::string_view ct, const BodyRules& rules) {
+  if (ct.empty())
+    return rules.json_without_json_type ? BodyType::kLenientJson : BodyType::kNotParsed;
   const std::string_view type = ct.substr(0, ct.find(';'));
   char small[64];  // every real media type fits: no allocation on the request path
   std::string large;
@@ -61,21 +73,49 @@ bool IsJsonContentType(std::string_view ct) {
     if (c != ' ' && c != '\t') lower[len++] = AsciiLower(c);
   }
   const std::string_view name(lower, len);
-  return name == "application/json" || (name.size() > 5 && name.substr(name.size() - 5) == "+json");
+  for (std::string_view json :
+       {"application/json", "application/json-patch+json", "application/vnd.api+json",
+        "application/csp-report", "application/reports+json"}) {
+    if (name == json) return BodyType::kJson;
+  }
+  if (name.size() > 5 && name.substr(name.size() - 5) == "+json") {
+    return rules.json_without_json_type ? BodyType::kLenientJson : BodyType::kNotParsed;
+  }
+  if (name.substr(0, 5) == "text/" || name == "application/x-www-form-urlencoded") {
+    return BodyType::kText;
+  }
+  return BodyType::kNotParsed;
+}
+
+// The member `key` of `obj`: of repeated keys the last, as JSON.parse keeps it; or MemberEnd().
+Value::ConstMemberIterator LastMember(const Value& obj, const char* key) {
+  Value::ConstMemberIterator found = obj.MemberEnd();
+  const size_t length = std::char_traits<char>::length(key);
+  for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
+    if (it->name.GetStringLength() == length &&
+        std::char_traits<char>::compare(it->name.GetString(), key, length) == 0) {
+      found = it;
+    }
+  }
+  return found;
+}
+
+bool ReadsAsJson(BodyType type) {
+  return type == BodyType::kJson || type == BodyType::kLenientJson;
 }
 
 // identifierType's accepted values: the documented profile also takes the capitalised ones.
-bool ReadTypeName(std::string_view s, Profile profile, IdentifierType* out) {
+bool ReadTypeName(std::string_view s, Profile profile, IdentifierType* out, DeviationSet* noted) {
   const bool documented = profile == Profile::kDocumented;
   if (s == "email" || (documented && s == "Email")) {
     *out = IdentifierType::kEmail;
-    return true;
-  }
-  if (s == "phone" || (documented && s == "Phone")) {
+  } else if (s == "phone" || (documented && s == "Phone")) {
     *out = IdentifierType::kPhone;
-    return true;
+  } else {
+    return false;
   }
-  return false;
+  if (s[0] == 'E' || s[0] == 'P') noted->Add(Deviation::kCapitalisedType);
+  return true;
 }
 
 // The plain-shape bodies (see flat_json.h), read without building a document: true only when
@@ -103,10 +143,11 @@ bool ScanPlainBody(std::string_view body, const std::array<std::string_view, N>&
   return true;
 }
 
-bool ScanVerifyBody(std::string_view body, Profile profile, PublicRequest* out) {
+bool ScanVerifyBody(std::string_view body, Profile profile, PublicRequest* out,
+                    DeviationSet* noted) {
   std::array<std::string_view, 3> values;
   if (!ScanPlainBody<3>(body, {"verificationId", "code", "identifierType"}, &values) ||
-      !ReadTypeName(values[2], profile, &out->type)) {
+      !ReadTypeName(values[2], profile, &out->type, noted)) {
     return false;
   }
   out->verification_id = values[0];
@@ -114,10 +155,10 @@ bool ScanVerifyBody(std::string_view body, Profile profile, PublicRequest* out) 
   return true;
 }
 
-bool ScanSendBody(std::string_view body, Profile profile, PublicRequest* out) {
+bool ScanSendBody(std::string_view body, Profile profile, PublicRequest* out, DeviationSet* noted) {
   std::array<std::string_view, 1> values;
   return ScanPlainBody<1>(body, {"identifierType"}, &values) &&
-         ReadTypeName(values[0], profile, &out->type);
+         ReadTypeName(values[0], profile, &out->type, noted);
 }
 
 void AddTypeIssue(GuardFailure* f, std::string path, std::string expected, std::string received) {
@@ -165,15 +206,26 @@ PublicRequestParser::~PublicRequestParser() { delete impl_; }
 
 namespace {
 
-// Parses `body` into `doc`; on success checks it is an object. Returns the object or null.
+// Parses `body` into `doc` as koa-body would read it; on success checks it is an object.
+// Returns the object or null.
 const Value* ParseObject(Document& doc, std::string_view content_type, std::string_view body,
-                         GuardFailure* failure) {
-  if (!IsJsonContentType(content_type)) {
-    // Logto's body parser leaves a non-JSON body as text: the guard then sees a string.
+                         const BodyRules& rules, GuardFailure* failure, DeviationSet* noted) {
+  const BodyType type = ClassifyContentType(content_type, rules);
+  if (!ReadsAsJson(type)) {
+    failure->hint = "Content-Type must be application/json, got " +
+                    (content_type.empty() ? std::string("none") : std::string(content_type)) + ".";
+  }
+  if (type == BodyType::kText) {
+    // A text body stays a string: the guard then sees a string.
     AddTypeIssue(failure, "", "object", "string");
-    failure->hint = "Content-Type must be application/json, got " + std::string(content_type) + ".";
     return nullptr;
   }
+  if (type == BodyType::kNotParsed) {
+    // Not parsed at all: Logto's guard falls back to {}, and names the missing keys.
+    doc.SetObject();
+    return &doc;
+  }
+  if (type == BodyType::kLenientJson) noted->Add(Deviation::kJsonWithoutJsonType);
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     doc.SetObject();  // an empty body is {} to Logto's body parser
     return &doc;
@@ -200,7 +252,7 @@ const Value* ParseObject(Document& doc, std::string_view content_type, std::stri
 }
 
 bool ReadString(const Value& obj, const char* key, std::string_view* out, GuardFailure* f) {
-  auto it = obj.FindMember(key);
+  auto it = LastMember(obj, key);
   if (it == obj.MemberEnd()) {
     AddTypeIssue(f, key, "string", "undefined");
     return false;
@@ -213,10 +265,11 @@ bool ReadString(const Value& obj, const char* key, std::string_view* out, GuardF
   return true;
 }
 
-bool ReadType(const Value& obj, Profile profile, IdentifierType* out, GuardFailure* f) {
+bool ReadType(const Value& obj, Profile profile, IdentifierType* out, GuardFailure* f,
+              DeviationSet* noted) {
   const bool documented = profile == Profile::kDocumented;
   const char* options = documented ? "'email' | 'phone' | 'Email' | 'Phone'" : "'email' | 'phone'";
-  auto it = obj.FindMember("identifierType");
+  auto it = LastMember(obj, "identifierType");
   if (it == obj.MemberEnd()) {
     AddTypeIssue(f, "identifierType", options, "undefined");
     return false;
@@ -226,7 +279,7 @@ bool ReadType(const Value& obj, Profile profile, IdentifierType* out, GuardFailu
     return false;
   }
   const std::string_view s(it->value.GetString(), it->value.GetStringLength());
-  if (ReadTypeName(s, profile, out)) return true;
+  if (ReadTypeName(s, profile, out, noted)) return true;
   GuardIssue issue;
   issue.code = "invalid_enum_value";
   issue.path = "identifierType";
@@ -239,117 +292,138 @@ bool ReadType(const Value& obj, Profile profile, IdentifierType* out, GuardFailu
   return false;
 }
 
+// "'a' | 'b'", as zod joins an enum's values.
+std::string JoinedOptions(const std::vector<std::string>& options) {
+  std::string joined;
+  for (const std::string& option : options)
+    joined += (joined.empty() ? "'" : " | '") + option + "'";
+  return joined;
+}
+
+// A z.nativeEnum of strings at `prefix` + `key`: the value, or nullopt with zod's issue. A
+// string or a number outside the values is invalid_enum_value (a number reported as itself);
+// any other type, or none, invalid_type.
+std::optional<std::string_view> ReadNativeEnum(const Value& obj, const char* key,
+                                               std::vector<std::string> options, GuardFailure* f,
+                                               std::string_view prefix = {}) {
+  const std::string path = std::string(prefix) + key;
+  auto it = LastMember(obj, key);
+  if (it == obj.MemberEnd() || !(it->value.IsString() || it->value.IsNumber())) {
+    AddTypeIssue(f, path, JoinedOptions(options),
+                 it == obj.MemberEnd() ? "undefined" : ZodTypeName(it->value));
+    return std::nullopt;
+  }
+  std::string received;
+  if (it->value.IsString()) {
+    const std::string_view s(it->value.GetString(), it->value.GetStringLength());
+    for (const std::string& option : options) {
+      if (s == option) return s;
+    }
+    received.assign(s);
+  }
+  GuardIssue issue;
+  issue.code = "invalid_enum_value";
+  issue.path = path;
+  if (it->value.IsNumber()) {
+    char number[32];
+    const auto end =
+        it->value.IsInt64()
+            ? std::to_chars(number, number + sizeof(number), it->value.GetInt64()).ptr
+            : std::to_chars(number, number + sizeof(number), it->value.GetDouble()).ptr;
+    received.assign(number, end);  // the shortest form, as JavaScript prints most numbers
+    issue.received_number = received;
+  }
+  issue.message =
+      "Invalid enum value. Expected " + JoinedOptions(options) + ", received '" + received + "'";
+  issue.received = std::move(received);
+  issue.options = std::move(options);
+  f->issues.push_back(std::move(issue));
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool PublicRequestParser::ParseSend(std::string_view content_type, std::string_view body,
-                                    Profile profile, PublicRequest* out, GuardFailure* failure) {
-  if (IsJsonContentType(content_type) && ScanSendBody(body, profile, out)) return true;
+                                    const BodyRules& rules, PublicRequest* out,
+                                    GuardFailure* failure) {
+  noted_ = {};
+  const Profile profile = rules.profile;
+  const BodyType type = ClassifyContentType(content_type, rules);
+  if (ReadsAsJson(type) && ScanSendBody(body, profile, out, &noted_)) {
+    if (type == BodyType::kLenientJson) noted_.Add(Deviation::kJsonWithoutJsonType);
+    return true;
+  }
   ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
   Document& doc = scope.doc();
-  const Value* obj = ParseObject(doc, content_type, body, failure);
+  const Value* obj = ParseObject(doc, content_type, body, rules, failure, &noted_);
   if (obj == nullptr) return false;
-  return ReadType(*obj, profile, &out->type, failure);
+  return ReadType(*obj, profile, &out->type, failure, &noted_);
 }
 
 bool PublicRequestParser::ParseVerify(std::string_view content_type, std::string_view body,
-                                      Profile profile, PublicRequest* out, GuardFailure* failure) {
-  if (IsJsonContentType(content_type) && ScanVerifyBody(body, profile, out)) return true;
+                                      const BodyRules& rules, PublicRequest* out,
+                                      GuardFailure* failure) {
+  noted_ = {};
+  const Profile profile = rules.profile;
+  const BodyType type = ClassifyContentType(content_type, rules);
+  if (ReadsAsJson(type) && ScanVerifyBody(body, profile, out, &noted_)) {
+    if (type == BodyType::kLenientJson) noted_.Add(Deviation::kJsonWithoutJsonType);
+    return true;
+  }
   ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
   Document& doc = scope.doc();
-  const Value* obj = ParseObject(doc, content_type, body, failure);
+  const Value* obj = ParseObject(doc, content_type, body, rules, failure, &noted_);
   if (obj == nullptr) return false;
   // zod reports every failing key, in the schema's order.
   bool ok = ReadString(*obj, "verificationId", &out->verification_id, failure);
   ok = ReadString(*obj, "code", &out->code, failure) && ok;
-  ok = ReadType(*obj, profile, &out->type, failure) && ok;
+  ok = ReadType(*obj, profile, &out->type, failure, &noted_) && ok;
   return ok;
 }
 
 bool PublicRequestParser::ParseInteractionEvent(std::string_view content_type,
                                                 std::string_view body, std::string* event,
-                                                std::string* captcha_token, GuardFailure* failure) {
+                                                std::string* captcha_token, GuardFailure* failure,
+                                                const BodyRules& rules) {
   ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
   Document& doc = scope.doc();
-  const Value* obj = ParseObject(doc, content_type, body, failure);
+  noted_ = {};
+  const Value* obj = ParseObject(doc, content_type, body, rules, failure, &noted_);
   if (obj == nullptr) return false;
-  constexpr const char* kOptions = "'SignIn' | 'Register' | 'ForgotPassword'";
-  auto it = obj->FindMember("interactionEvent");
-  if (it == obj->MemberEnd() || !it->value.IsString()) {
-    AddTypeIssue(failure, "interactionEvent", kOptions,
-                 it == obj->MemberEnd() ? "undefined" : ZodTypeName(it->value));
-    return false;
-  }
-  const std::string_view s(it->value.GetString(), it->value.GetStringLength());
-  if (s != "SignIn" && s != "Register" && s != "ForgotPassword") {
-    GuardIssue issue;
-    issue.code = "invalid_enum_value";
-    issue.path = "interactionEvent";
-    issue.received = std::string(s);
-    issue.options = {"SignIn", "Register", "ForgotPassword"};
-    issue.message = "Invalid enum value. Expected " + std::string(kOptions) + ", received '" +
-                    issue.received + "'";
-    failure->issues.push_back(std::move(issue));
-    return false;
-  }
-  auto captcha = obj->FindMember("captchaToken");
+  const std::optional<std::string_view> s =
+      ReadNativeEnum(*obj, "interactionEvent", {"SignIn", "Register", "ForgotPassword"}, failure);
+  if (s) *event = std::string(*s);
+  auto captcha = LastMember(*obj, "captchaToken");
   if (captcha != obj->MemberEnd()) {
     if (!captcha->value.IsString()) {
       AddTypeIssue(failure, "captchaToken", "string", ZodTypeName(captcha->value));
-      return false;
+    } else {
+      captcha_token->assign(captcha->value.GetString(), captcha->value.GetStringLength());
     }
-    captcha_token->assign(captcha->value.GetString(), captcha->value.GetStringLength());
   }
-  *event = std::string(s);
-  return true;
+  return failure->issues.empty();
 }
-
-namespace {
-
-void AddEnumIssue(GuardFailure* f, std::string path, std::vector<std::string> options,
-                  std::string received) {
-  std::string expected;
-  for (const std::string& option : options) {
-    expected += (expected.empty() ? "'" : " | '") + option + "'";
-  }
-  GuardIssue issue;
-  issue.code = "invalid_enum_value";
-  issue.path = std::move(path);
-  issue.received = std::move(received);
-  issue.options = std::move(options);
-  issue.message =
-      "Invalid enum value. Expected " + expected + ", received '" + issue.received + "'";
-  f->issues.push_back(std::move(issue));
-}
-
-}  // namespace
 
 bool PublicRequestParser::ParsePassword(std::string_view content_type, std::string_view body,
                                         SignInIdentifier* type, std::string* value,
-                                        std::string* password, GuardFailure* failure) {
+                                        std::string* password, GuardFailure* failure,
+                                        const BodyRules& rules) {
   ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
   Document& doc = scope.doc();
-  const Value* obj = ParseObject(doc, content_type, body, failure);
+  noted_ = {};
+  const Value* obj = ParseObject(doc, content_type, body, rules, failure, &noted_);
   if (obj == nullptr) return false;
-  constexpr const char* kTypes = "'username' | 'email' | 'phone'";
-  auto identifier = obj->FindMember("identifier");
+  auto identifier = LastMember(*obj, "identifier");
   if (identifier == obj->MemberEnd() || !identifier->value.IsObject()) {
     AddTypeIssue(failure, "identifier", "object",
                  identifier == obj->MemberEnd() ? "undefined" : ZodTypeName(identifier->value));
   } else {
     const Value& id = identifier->value;
-    auto t = id.FindMember("type");
-    if (t == id.MemberEnd() || !t->value.IsString()) {
-      AddTypeIssue(failure, "identifier.type", kTypes,
-                   t == id.MemberEnd() ? "undefined" : ZodTypeName(t->value));
-    } else {
-      const std::string_view name(t->value.GetString(), t->value.GetStringLength());
-      if (auto parsed = ParseSignInIdentifier(name)) {
-        *type = *parsed;
-      } else {
-        AddEnumIssue(failure, "identifier.type", {"username", "email", "phone"}, std::string(name));
-      }
+    if (const std::optional<std::string_view> name =
+            ReadNativeEnum(id, "type", {"username", "email", "phone"}, failure, "identifier.")) {
+      *type = *ParseSignInIdentifier(*name);
     }
-    auto v = id.FindMember("value");
+    auto v = LastMember(id, "value");
     if (v == id.MemberEnd() || !v->value.IsString()) {
       AddTypeIssue(failure, "identifier.value", "string",
                    v == id.MemberEnd() ? "undefined" : ZodTypeName(v->value));
@@ -357,7 +431,7 @@ bool PublicRequestParser::ParsePassword(std::string_view content_type, std::stri
       value->assign(v->value.GetString(), v->value.GetStringLength());
     }
   }
-  auto p = obj->FindMember("password");
+  auto p = LastMember(*obj, "password");
   if (p == obj->MemberEnd() || !p->value.IsString()) {
     AddTypeIssue(failure, "password", "string",
                  p == obj->MemberEnd() ? "undefined" : ZodTypeName(p->value));
@@ -375,12 +449,14 @@ bool PublicRequestParser::ParsePassword(std::string_view content_type, std::stri
 }
 
 bool PublicRequestParser::ParseIdentification(std::string_view content_type, std::string_view body,
-                                              std::string* verification_id, GuardFailure* failure) {
+                                              std::string* verification_id, GuardFailure* failure,
+                                              const BodyRules& rules) {
   ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
   Document& doc = scope.doc();
-  const Value* obj = ParseObject(doc, content_type, body, failure);
+  noted_ = {};
+  const Value* obj = ParseObject(doc, content_type, body, rules, failure, &noted_);
   if (obj == nullptr) return false;
-  auto id = obj->FindMember("verificationId");
+  auto id = LastMember(*obj, "verificationId");
   if (id != obj->MemberEnd()) {
     if (id->value.IsString()) {
       verification_id->assign(id->value.GetString(), id->value.GetStringLength());
@@ -388,7 +464,7 @@ bool PublicRequestParser::ParseIdentification(std::string_view content_type, std
       AddTypeIssue(failure, "verificationId", "string", ZodTypeName(id->value));
     }
   }
-  auto link = obj->FindMember("linkSocialIdentity");
+  auto link = LastMember(*obj, "linkSocialIdentity");
   if (link != obj->MemberEnd() && !link->value.IsBool()) {
     AddTypeIssue(failure, "linkSocialIdentity", "boolean", ZodTypeName(link->value));
   }
@@ -411,34 +487,60 @@ std::string GuardFailureBody(const GuardFailure& failure) {
         .EndObject();
     return body;
   }
+  // data is the ZodError as JSON.stringify writes it: its issues, each in the key order zod
+  // builds it for that schema type, then its name. details is Logto's formatZodError.
   std::string details;
   json.Key("data").BeginObject().Key("issues").BeginArray();
   for (const GuardIssue& issue : failure.issues) {
     if (!details.empty()) details += '\n';
-    json.BeginObject().String("code", issue.code);
+    auto path = [&] {
+      json.Key("path").BeginArray();
+      for (size_t from = 0; from < issue.path.size();) {
+        const size_t dot = std::min(issue.path.find('.', from), issue.path.size());
+        json.String(std::string_view(issue.path).substr(from, dot - from));
+        from = dot + 1;
+      }
+      json.EndArray();
+    };
+    json.BeginObject();
     if (issue.code == "invalid_type") {
+      // z.enum and z.nativeEnum put expected and received before code; other types after.
+      const bool enum_type = !issue.expected.empty() && issue.expected[0] == '\'';
+      if (!enum_type) json.String("code", issue.code);
       json.String("expected", issue.expected).String("received", issue.received);
+      if (enum_type) json.String("code", issue.code);
+      path();
+      json.String("message", issue.message);
     } else if (issue.code == "too_small") {
-      json.Int("minimum", issue.minimum)
+      json.String("code", issue.code)
+          .Int("minimum", issue.minimum)
           .String("type", "string")
           .Bool("inclusive", true)
-          .Bool("exact", false);
+          .Bool("exact", false)
+          .String("message", issue.message);
+      path();
     } else {
-      json.String("received", issue.received).Key("options").BeginArray();
+      json.Key("received");
+      if (issue.received_number.empty()) {
+        json.String(issue.received);
+      } else {
+        json.Raw(issue.received_number);
+      }
+      json.String("code", issue.code).Key("options").BeginArray();
       for (const std::string& option : issue.options) json.String(option);
       json.EndArray();
+      path();
+      json.String("message", issue.message);
     }
-    json.Key("path").BeginArray();
-    for (size_t from = 0; from < issue.path.size();) {
-      const size_t dot = std::min(issue.path.find('.', from), issue.path.size());
-      json.String(std::string_view(issue.path).substr(from, dot - from));
-      from = dot + 1;
-    }
-    json.EndArray().String("message", issue.message).EndObject();
-    details += "Error in key path \"" + issue.path + "\": (" + issue.code + ") " + issue.message;
+    json.EndObject();
+    details += "Error in key path \"" + issue.path + "\": (" + issue.code + ") ";
+    details += issue.code == "invalid_type"
+                   ? "Expected " + issue.expected + " but received " + issue.received + "."
+                   : issue.message;
   }
   if (!failure.hint.empty()) details += "\n" + failure.hint;
   json.EndArray()
+      .String("name", "ZodError")
       .EndObject()
       .String("details", details)
       .String("message", "The request body is invalid.")

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/deviation.h"
 #include "core/sign_in.h"
 #include "core/types.h"
 
@@ -19,6 +20,8 @@ struct GuardIssue {
   std::string message;
   std::vector<std::string> options;  // invalid_enum_value only
   int minimum = 0;                   // too_small only
+  // invalid_enum_value of a z.nativeEnum given a number: zod reports the number itself.
+  std::string received_number;
 };
 
 struct GuardFailure {
@@ -38,6 +41,16 @@ struct PublicRequest {
   std::string_view code;             // verify only
 };
 
+// What a parse accepts beyond Logto's own rules.
+struct BodyRules {
+  BodyRules() = default;
+  BodyRules(Profile p) : profile(p) {}     // NOLINT(google-explicit-constructor): most callers
+  Profile profile = Profile::kDocumented;  // documented: "Email" / "Phone" too
+  // A body without Content-Type, or with a +json type koa-body does not parse, is read as JSON
+  // (off under --strict: Logto reads it as {}).
+  bool json_without_json_type = true;
+};
+
 // Not thread-safe: one per worker thread (its buffers are reused across requests so small bodies
 // parse without touching the heap). Parsing is iterative, so nesting depth cannot overflow the
 // stack, and invalid UTF-8 is rejected.
@@ -49,26 +62,34 @@ class PublicRequestParser {
   PublicRequestParser& operator=(const PublicRequestParser&) = delete;
 
   // `content_type` empty = absent (accepted as JSON). False fills `failure`.
-  bool ParseSend(std::string_view content_type, std::string_view body, Profile profile,
+  bool ParseSend(std::string_view content_type, std::string_view body, const BodyRules& rules,
                  PublicRequest* out, GuardFailure* failure);
-  bool ParseVerify(std::string_view content_type, std::string_view body, Profile profile,
+  bool ParseVerify(std::string_view content_type, std::string_view body, const BodyRules& rules,
                    PublicRequest* out, GuardFailure* failure);
   // PUT /api/experience {"interactionEvent": "SignIn" | "Register" | "ForgotPassword",
   // "captchaToken"?}. `captcha_token` stays empty when absent.
   bool ParseInteractionEvent(std::string_view content_type, std::string_view body,
-                             std::string* event, std::string* captcha_token, GuardFailure* failure);
+                             std::string* event, std::string* captcha_token, GuardFailure* failure,
+                             const BodyRules& rules = {});
   // POST /api/experience/verification/password {"identifier": {"type", "value"}, "password"}.
   // Every issue is reported, as zod does.
   bool ParsePassword(std::string_view content_type, std::string_view body, SignInIdentifier* type,
-                     std::string* value, std::string* password, GuardFailure* failure);
+                     std::string* value, std::string* password, GuardFailure* failure,
+                     const BodyRules& rules = {});
   // POST /api/experience/identification {"verificationId"?, "linkSocialIdentity"?}.
   // `verification_id` stays empty when absent.
   bool ParseIdentification(std::string_view content_type, std::string_view body,
-                           std::string* verification_id, GuardFailure* failure);
+                           std::string* verification_id, GuardFailure* failure,
+                           const BodyRules& rules = {});
+
+  // The leniencies the last parse relied on (a capitalised identifierType, JSON without a JSON
+  // Content-Type), whether it succeeded or not.
+  DeviationSet noted() const { return noted_; }
 
  private:
   struct Impl;
   Impl* impl_;
+  DeviationSet noted_;
 };
 
 // The 400 body for a guard failure: Logto's key order code, data, details, message.

@@ -207,6 +207,12 @@ describe('inbox page', () => {
       const journalRow = inbox.locator('#journal tr[data-status="200"]').first();
       await journalRow.waitFor({ timeout: 30_000 });
       assert.match(await journalRow.innerText(), /mfa-verification-code/);
+      // The send relied on two leniencies Logto does not have (no session cookie, a credentialed
+      // cross-origin answer): the header said so, and so does the page.
+      assert.match(corsHeaders['mfa-mock-deviation'] ?? '', /open-session/);
+      const notLogto = await journalRow.locator('td[data-label="Not as Logto"]').innerText();
+      assert.match(notLogto, /open-session/);
+      assert.match(notLogto, /credentialed-cors/);
 
       // The UI verifies the pasted code through the public API (cross-origin again).
       const verified = await ui.evaluate(([base, p, body]) => call(base, p, body),

@@ -39,8 +39,18 @@ bool LooksLikeJsonContentType(std::string_view ct) {
       lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     }
   }
-  return lower == "application/json" ||
+  // koa-body 8's JSON types, and (the default, lenient rules) any other +json type.
+  return lower == "application/json" || lower == "application/csp-report" ||
          (lower.size() > 5 && lower.compare(lower.size() - 5, 5, "+json") == 0);
+}
+
+// Of repeated keys the last, as JSON.parse (and so Logto) keeps it.
+rapidjson::Value::ConstMemberIterator Last(const rapidjson::Value& obj, std::string_view key) {
+  auto found = obj.MemberEnd();
+  for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
+    if (std::string_view(it->name.GetString(), it->name.GetStringLength()) == key) found = it;
+  }
+  return found;
 }
 
 // Reads every byte so ASan sees a use of freed or out-of-bounds memory.
@@ -78,6 +88,9 @@ void CheckRenderedBody(const mfa::GuardFailure& failure) {
                 issue.HasMember("message") && issue["path"].IsArray(),
             body);
     }
+    const auto name = it->value.FindMember("name");  // the ZodError as JSON.stringify writes it
+    CHECK(name != it->value.MemberEnd() && name->value.IsString() && Str(name->value) == "ZodError",
+          body);
     ++it;
   }
   CHECK(it != doc.MemberEnd() && Str(it->name) == "details" && it->value.IsString(), body);
@@ -166,7 +179,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CHECK(reference_parsed && ref.IsObject(), body);
   CHECK(out.type == mfa::IdentifierType::kEmail || out.type == mfa::IdentifierType::kPhone);
 
-  const auto type_it = ref.FindMember("identifierType");
+  const auto type_it = Last(ref, "identifierType");
   CHECK(type_it != ref.MemberEnd() && type_it->value.IsString());
   const std::string_view type_text = Str(type_it->value);
   if (profile == mfa::Profile::kLogto) {
@@ -185,8 +198,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)sink;
     CHECK(out.verification_id.size() <= body.size());
     CHECK(out.code.size() <= body.size());
-    const auto id_it = ref.FindMember("verificationId");
-    const auto code_it = ref.FindMember("code");
+    const auto id_it = Last(ref, "verificationId");
+    const auto code_it = Last(ref, "code");
     CHECK(id_it != ref.MemberEnd() && id_it->value.IsString());
     CHECK(code_it != ref.MemberEnd() && code_it->value.IsString());
     CHECK(out.verification_id == Str(id_it->value), out.verification_id);

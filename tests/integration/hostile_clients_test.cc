@@ -849,13 +849,20 @@ TEST_F(HostileClientsTest, EmptyBodiesAreAnEmptyObject) {
   ExpectServesNormally();
 }
 
-TEST_F(HostileClientsTest, WrongContentTypeIsAStringBodyWithAHint) {
-  for (const char* type :
-       {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-        "application/xml", "text/json", "application/x-json"}) {
+TEST_F(HostileClientsTest, WrongContentTypeIsReadAsKoaBodyReadsItWithAHint) {
+  // koa-body (Logto's body parser): text is a string; other types are not parsed, so the guard
+  // sees {} and names the missing key.
+  for (const auto& [type, received] :
+       std::vector<std::pair<const char*, const char*>>{
+           {"text/plain", "string"},
+           {"application/x-www-form-urlencoded", "string"},
+           {"text/json", "string"},
+           {"multipart/form-data; boundary=x", "undefined"},
+           {"application/xml", "undefined"},
+           {"application/x-json", "undefined"}}) {
     HttpResponse r = pub().Post(kSendPath, kSendEmailBody, {{"Content-Type", type}});
     EXPECT_TRUE(IsError(r, 400, kInvalidInput, kInvalidInputMessage)) << type;
-    EXPECT_EQ(Json(r.body).String("/data/issues/0/received"), "string") << r.body;
+    EXPECT_EQ(Json(r.body).String("/data/issues/0/received"), received) << r.body;
     EXPECT_NE(Json(r.body).String("/details").value_or("").find("Content-Type must be"),
               std::string::npos)
         << r.body;
