@@ -226,9 +226,17 @@ const Value* ParseObject(Document& doc, std::string_view content_type, std::stri
     return &doc;
   }
   if (type == BodyType::kLenientJson) noted->Add(Deviation::kJsonWithoutJsonType);
-  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+  if (body.empty()) {
     doc.SetObject();  // an empty body is {} to Logto's body parser
     return &doc;
+  }
+  // co-body's strict mode checks, before JSON.parse, that the body opens an object or an array.
+  const size_t first = body.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || (body[first] != '{' && body[first] != '[')) {
+    failure->malformed_json = true;
+    failure->not_object_or_array = true;
+    failure->parse_error = std::string(kOnlyObjectAndArray);
+    return nullptr;
   }
   if (body.find('\0') != std::string_view::npos) {
     // RapidJSON would stop at the NUL and accept whatever came before it.
@@ -482,8 +490,10 @@ std::string GuardFailureBody(const GuardFailure& failure) {
     return body;
   }
   if (failure.malformed_json) {
+    // A body that is not an object or array gets koa-body's own message, as Logto answers it.
     json.String("details", failure.parse_error)
-        .String("message", "The request body is not valid JSON.")
+        .String("message", failure.not_object_or_array ? kOnlyObjectAndArray
+                                                       : "The request body is not valid JSON.")
         .EndObject();
     return body;
   }

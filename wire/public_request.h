@@ -12,6 +12,10 @@
 
 namespace mfa {
 
+// koa-body's answer to a JSON body that is not an object or an array (whitespace only included).
+inline constexpr std::string_view kOnlyObjectAndArray =
+    "invalid JSON, only supports object and array";
+
 struct GuardIssue {
   std::string code;      // "invalid_type", "invalid_enum_value" or "too_small" (strings)
   std::string path;      // the key path joined by '.', or empty for the body itself
@@ -26,6 +30,8 @@ struct GuardIssue {
 
 struct GuardFailure {
   bool malformed_json = false;
+  // Also malformed: not an object or array (co-body's strict mode); `message` is koa-body's.
+  bool not_object_or_array = false;
   std::string parse_error;  // malformed_json only
   std::vector<GuardIssue> issues;
   std::string hint;  // mfa-mock's own advice, appended to `details`

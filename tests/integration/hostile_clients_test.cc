@@ -440,7 +440,12 @@ TEST_F(HostileClientsTest, MalformedJsonAnswersGuardInvalidInputOnPublicAndInval
     for (std::string_view path : {kSendPath, kVerifyPath}) {
       HttpResponse r = pub().Post(path, body);
       EXPECT_TRUE(IsCleanJsonError(r, 400)) << path << " body: " << body;
-      EXPECT_TRUE(IsError(r, 400, kInvalidInput, kInvalidJsonMessage)) << path << " " << body;
+      // koa-body refuses a body that does not open an object or an array before parsing it.
+      const bool opens = body[0] == '{' || body[0] == '[';
+      EXPECT_TRUE(
+          IsError(r, 400, kInvalidInput,
+                  opens ? kInvalidJsonMessage : "invalid JSON, only supports object and array"))
+          << path << " " << body;
     }
     for (const char* path : {"/admin/verifications", "/admin/verifications/generate",
                              "/admin/clock/advance", "/admin/send"}) {
@@ -571,10 +576,6 @@ TEST_F(HostileClientsTest, WrongTypesGetZodStyleIssues) {
        "array"},
       {R"({"verificationId":"a","code":"1","identifierType":false})", "identifierType", "boolean"},
       {R"([{"verificationId":"a","code":"1","identifierType":"email"}])", "", "array"},
-      {R"("a string")", "", "string"},
-      {"42", "", "number"},
-      {"null", "", "null"},
-      {"true", "", "boolean"},
   };
   for (const Case& c : verify_cases) {
     HttpResponse r = pub().Post(kVerifyPath, c.body);
@@ -669,8 +670,8 @@ TEST_F(HostileClientsTest, EscapedNulBytesAreDataAndNeverMatch) {
   // Raw NUL bytes inside a string are not valid JSON.
   r = pub().Post(kSendPath, std::string("{\"identifierType\":\"em\0ail\"}", 27));
   EXPECT_TRUE(IsError(r, 400, kInvalidInput, kInvalidJsonMessage));
-  r = pub().Post(kSendPath, std::string("\0", 1));
-  EXPECT_TRUE(IsError(r, 400, kInvalidInput, kInvalidJsonMessage));
+  r = pub().Post(kSendPath, std::string("\0", 1));  // not even an object: koa-body's message
+  EXPECT_TRUE(IsError(r, 400, kInvalidInput, "invalid JSON, only supports object and array"));
   // Admin: escaped NUL in ids and codes is refused by the seed rules.
   EXPECT_TRUE(IsErrorCode(
       admin().Post("/admin/verifications", R"([{"identifierType":"email","code":"12\u00003"}])"),
@@ -799,9 +800,8 @@ TEST(HostileAdminHeaderTest, AnEightMegabyteHeaderBlockIsRefusedQuickly) {
   bool closed = false;
   std::string answer = ReadResponseFd(
       fd,
-      std::max(milliseconds(1),
-               milliseconds(kRefusedWithin) -
-                   std::chrono::duration_cast<milliseconds>(Clock::now() - t0)),
+      std::max(milliseconds(1), milliseconds(kRefusedWithin) -
+                                    std::chrono::duration_cast<milliseconds>(Clock::now() - t0)),
       &closed);
   const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
   ResetClose(fd);  // stops the server's work on it
@@ -814,7 +814,8 @@ TEST(HostileAdminHeaderTest, AnEightMegabyteHeaderBlockIsRefusedQuickly) {
             << "; /healthz on "
             << "another connection took " << other_s << " s\n";
   EXPECT_TRUE(r.ok() && r.status >= 400 && r.status < 500 && Json(r.body).valid())
-      << "no JSON 4xx within " << kRefusedWithin.count() << " s for an 8 MiB header block on the admin listener ("
+      << "no JSON 4xx within " << kRefusedWithin.count()
+      << " s for an 8 MiB header block on the admin listener ("
       << (written ? "the server read it all" : "the server had not even read it all")
       << "); got: " << (r.ok() ? r.Describe() : std::string("nothing"));
   EXPECT_TRUE(HasStatus(other->Get("/healthz"), 200));
@@ -838,8 +839,9 @@ TEST_F(HostileClientsTest, EmptyBodiesAreAnEmptyObject) {
     EXPECT_TRUE(IsError(r, 400, kInvalidInput, kInvalidInputMessage)) << r.Describe();
     EXPECT_EQ(Json(r.body).Size("/data/issues"), 3u) << r.body;
   }
-  // Whitespace only is empty too.
-  EXPECT_TRUE(IsError(pub().Post(kSendPath, " \r\n\t "), 400, kInvalidInput, kInvalidInputMessage));
+  // Whitespace only is not: koa-body parses only an object or an array.
+  EXPECT_TRUE(IsError(pub().Post(kSendPath, " \r\n\t "), 400, kInvalidInput,
+                      "invalid JSON, only supports object and array"));
   // Admin: an empty body is not JSON.
   for (const char* path :
        {"/admin/verifications", "/admin/verifications/generate", "/admin/clock/advance"}) {
@@ -852,8 +854,7 @@ TEST_F(HostileClientsTest, EmptyBodiesAreAnEmptyObject) {
 TEST_F(HostileClientsTest, WrongContentTypeIsReadAsKoaBodyReadsItWithAHint) {
   // koa-body (Logto's body parser): text is a string; other types are not parsed, so the guard
   // sees {} and names the missing key.
-  for (const auto& [type, received] :
-       std::vector<std::pair<const char*, const char*>>{
+  for (const auto& [type, received] : std::vector<std::pair<const char*, const char*>>{
            {"text/plain", "string"},
            {"application/x-www-form-urlencoded", "string"},
            {"text/json", "string"},
@@ -976,8 +977,8 @@ TEST_F(HostileClientsTest, HeaderOnlySlowlorisDoesNotStarveOtherClients) {
   std::cout << "[ slowloris] " << kConnections << " connections dripped " << bytes_sent
             << " bytes; " << rounds.load() << " send+verify rounds meanwhile, slowest " << worst_ms
             << " ms\n";
-  EXPECT_GE(rounds.load(), kMinRounds) << "the normal client was starved for " << kDripBound.count()
-                                << " s";
+  EXPECT_GE(rounds.load(), kMinRounds)
+      << "the normal client was starved for " << kDripBound.count() << " s";
   // A starved client waits for the slow connections' 10 s header timeout; a served one, however
   // busy the machine, answers well inside it.
   EXPECT_LT(worst_ms, 8000) << "a send+verify round waited as if behind the slow connections";
@@ -1082,7 +1083,7 @@ TEST_F(HostileClientsTest, AbruptResetsMidRequestLeaveNothingBehind) {
       std::string req =
           "POST /admin/verifications HTTP/1.1\r\nHost: x\r\nContent-Length: 8000000\r\n\r\n[" +
           std::string(4'000'000, ' ');
-      WriteAllFd(fd, req, seconds(5));  // unchecked: a partial write is as abrupt
+      WriteAllFd(fd, req, seconds(5));                // unchecked: a partial write is as abrupt
       std::this_thread::sleep_for(milliseconds(20));  // let the server buffer it
       ResetClose(fd);
     }
@@ -1233,8 +1234,8 @@ TEST_F(HostileClientsTest, TwoThousandConcurrentConnectionsAllGetCorrectAnswers)
   for (int i = 0; i < kConnections; ++i) {
     char code[8];
     snprintf(code, sizeof(code), "%06d", (i * 7919) % 1000000);
-    ASSERT_TRUE(
-        WriteAllFd(fds[i], RawRequest("POST", kVerifyPath, VerifyBody(ids[i], code)), kAnswerBound));
+    ASSERT_TRUE(WriteAllFd(fds[i], RawRequest("POST", kVerifyPath, VerifyBody(ids[i], code)),
+                           kAnswerBound));
   }
   int remaining = kConnections;
   const auto deadline = Clock::now() + seconds(120);

@@ -1,22 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 // Two mfa-mock nodes over one real redis-server (--store redis://): whichever node answers, the
 // answer is the one a single node would give; an outage is a bounded 503, and the nodes recover
-// by themselves.
+// by themselves. With MFA_TEST_SHARED_BACKEND=cluster (ctest's shared_cluster entries) the same
+// scenarios run over a local Redis Cluster of three masters instead (issue 13), except the two
+// that pause or kill the one redis-server (the cluster's failover: tests/redis/router_test.cc).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "tests/support/contract.h"
 #include "tests/support/mock_server.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/wait.h"
 
@@ -26,12 +31,20 @@ namespace {
 class SharedStoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    redis_ = RedisServer::Start();
-    if (!redis_) return;
+    const char* backend = std::getenv("MFA_TEST_SHARED_BACKEND");
+    if (backend != nullptr && std::string_view(backend) == "cluster") {
+      cluster_ = RedisCluster::Start(3);
+      if (!cluster_) return;
+      url_ = cluster_->url();
+    } else {
+      redis_ = RedisServer::Start();
+      if (!redis_) return;
+      url_ = redis_->url();
+    }
     for (auto* node : {&a_, &b_}) {
       *node = std::make_unique<MockServer>();
-      if (!(*node)->Start({"--store", redis_->url() + "?prefix=it", "--store-timeout-ms", "500",
-                           "--send-limit", "0"})) {
+      if (!(*node)->Start(
+              {"--store", url_ + "?prefix=it", "--store-timeout-ms", "500", "--send-limit", "0"})) {
         ADD_FAILURE() << (*node)->error();
         node->reset();
       }
@@ -41,9 +54,11 @@ class SharedStoreTest : public ::testing::Test {
     a_.reset();
     b_.reset();
     redis_.reset();
+    cluster_.reset();
+    url_.clear();
   }
   void SetUp() override {
-    ASSERT_NE(redis_, nullptr);
+    ASSERT_FALSE(url_.empty()) << "no Redis or Redis Cluster started";
     ASSERT_NE(a_, nullptr);
     ASSERT_NE(b_, nullptr);
     ASSERT_TRUE(WaitFor("both nodes ready", [] {
@@ -53,7 +68,9 @@ class SharedStoreTest : public ::testing::Test {
     ASSERT_EQ(b_->AdminDelete("/admin/inbox").status, 204);
   }
 
-  static inline std::unique_ptr<RedisServer> redis_;
+  static inline std::unique_ptr<RedisServer> redis_;     // one redis-server, or
+  static inline std::unique_ptr<RedisCluster> cluster_;  // three masters
+  static inline std::string url_;                        // --store's URL of either
   static inline std::unique_ptr<MockServer> a_, b_;
 };
 
@@ -92,7 +109,7 @@ TEST_F(SharedStoreTest, SendLimitCountsAcrossNodes) {
   // Two more nodes with a limit, on their own prefix.
   MockServer c, d;
   for (MockServer* node : {&c, &d}) {
-    ASSERT_TRUE(node->Start({"--store", redis_->url() + "?prefix=limit", "--send-limit", "3/600"}))
+    ASSERT_TRUE(node->Start({"--store", url_ + "?prefix=limit", "--send-limit", "3/600"}))
         << node->error();
   }
   ASSERT_TRUE(WaitFor("nodes ready", [&] {
@@ -309,6 +326,7 @@ TEST_F(SharedStoreTest, PausedRedisGivesBounded503ThenRecovers) {
   const Json seeded =
       a_->SeedOne(R"({"identifierType":"email","verificationId":"outage-1","code":"111111"})");
   ASSERT_TRUE(seeded.valid());
+  ASSERT_NE(redis_, nullptr) << "a scenario of the one redis-server";
   redis_->Pause();
   const auto started = std::chrono::steady_clock::now();
   const HttpResponse during = b_->Verify("outage-1", "111111", "email");
@@ -336,6 +354,7 @@ TEST_F(SharedStoreTest, PausedRedisGivesBounded503ThenRecovers) {
 }
 
 TEST_F(SharedStoreTest, KilledRedisReplacedOnTheSamePortIsReconnectedWithoutRestart) {
+  ASSERT_NE(redis_, nullptr) << "a scenario of the one redis-server";
   redis_->Kill();
   ASSERT_TRUE(WaitFor("node A not ready", [] { return a_->AdminGet("/readyz").status == 503; }));
   EXPECT_TRUE(IsErrorCode(a_->AdminGet("/readyz"), 503, "mock.store_unavailable"));
