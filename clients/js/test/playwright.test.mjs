@@ -19,7 +19,7 @@ test('each Playwright test gets its own mock state; one mock per worker, stopped
     const pidFile = path.join(dir, 'pids');
     const run = spawnSync(process.execPath,
       [path.join(root, 'node_modules/@playwright/test/cli.js'), 'test', '-c', 'test/playwright/playwright.config.mjs'],
-      { cwd: root, encoding: 'utf8', env: { ...process.env, FIXTURE_PID_FILE: pidFile }, timeout: 120_000 });
+      { cwd: root, encoding: 'utf8', env: { ...process.env, FIXTURE_PID_FILE: pidFile, FIXTURE_OUTPUT_DIR: path.join(dir, 'results') }, timeout: 120_000 });
     assert.equal(run.status, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /6 passed/);
     const lines = readFileSync(pidFile, 'utf8').trim().split('\n').map((l) => l.split(' '));

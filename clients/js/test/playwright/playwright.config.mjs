@@ -8,4 +8,6 @@ export default {
   retries: 0,
   reporter: 'line',
   timeout: 30_000,
+  // Playwright's results (none worth keeping here) out of the source tree.
+  outputDir: process.env.FIXTURE_OUTPUT_DIR ?? '/tmp/mfa-mock-fixture-results',
 };
