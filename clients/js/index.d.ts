@@ -13,7 +13,7 @@ export interface StartOptions {
   token?: string;
   /** Loopback address to listen on (default 127.0.0.1); the ports are free ones the mock picks. */
   host?: string;
-  /** Extra environment for the process. */
+  /** The process's environment is this one's without MFA_MOCK_* variables, plus these. */
   env?: Record<string, string>;
   /** How long to wait for the ready line and GET /readyz (default 30000). */
   timeoutMs?: number;
@@ -69,7 +69,7 @@ export interface ExportedRecord {
   identifier: string;
 }
 
-export type ExportFormat = 'csv' | 'ndjson';
+export type ExportFormat = 'csv' | 'ndjson' | 'json';
 
 export interface ExportOptions {
   /** A batchId from generate(); without it, every record. */
@@ -219,6 +219,15 @@ export interface Session {
   cookie: string;
 }
 
+export interface SessionState {
+  sessionId: string;
+  interactionStarted: boolean;
+  interactionEvent: string | null;
+  userId: string | null;
+  expiresAt: string;
+  verificationIds: string[];
+}
+
 export interface PublicAnswer<T = unknown> {
   status: number;
   body: T;
@@ -277,6 +286,7 @@ export class MfaMock {
 
   createUser(user?: NewUser): Promise<User>;
   createSession(options?: NewSession): Promise<Session>;
+  session(id: string): Promise<SessionState | null>;
   deleteSessions(): Promise<number>;
   reset(options?: { config?: boolean }): Promise<void>;
   rememberConfig(): Promise<void>;

@@ -114,9 +114,12 @@ export class MfaMock {
     const args = ['--listen', `${host}:0`, '--admin-listen', `${host}:0`];
     if (options.token) args.push('--admin-token', options.token);
     args.push(...(options.args ?? []));
+    // Only the arguments configure it: MFA_MOCK_* variables of this process (a token, ports) are
+    // not passed on, unless given in options.env.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MFA_MOCK_')));
     const child = spawn(binary, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...(options.env ?? {}) },
+      env: { ...inherited, ...(options.env ?? {}) },
     });
     // A mock started here never outlives this process, even when a test forgets stop().
     const killOnExit = () => { if (child.exitCode === null) child.kill('SIGKILL'); };
@@ -238,7 +241,7 @@ export class MfaMock {
     return (await this.#call('POST', '/admin/verifications/generate', { body: options, expect: [201] })).body;
   }
 
-  /** GET /admin/verifications/export as text (csv or ndjson); a whole store at once, so prefer exportToFile for big batches. */
+  /** GET /admin/verifications/export as text (csv, ndjson or json); all in memory: exportToFile for big batches. */
   async exportText({ batch, format = 'csv' } = {}) {
     const response = await this.#exportResponse(batch, format);
     return response.text();
@@ -442,6 +445,13 @@ export class MfaMock {
   /** POST /admin/sessions: { sessionId, cookie }. */
   async createSession(options = {}) {
     return (await this.#call('POST', '/admin/sessions', { body: options, expect: [201] })).body;
+  }
+
+  /** GET /admin/sessions/{id}: a live session, or null. */
+  async session(id) {
+    const { status, body } = await this.#call('GET', `/admin/sessions/${encodeURIComponent(id)}`,
+      { expect: [200, 404] });
+    return status === 200 ? body : null;
   }
 
   /** DELETE /admin/sessions: every session and lockout. */

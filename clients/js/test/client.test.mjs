@@ -174,6 +174,10 @@ describe('the admin API through the client', () => {
     const message = await mock.waitForCode({ session: session.sessionId, timeoutMs: 5000 });
     assert.equal(message.to, 'alice@js.example');
     assert.equal(message.sessionId, session.sessionId);
+    const state = await mock.session(session.sessionId);
+    assert.equal(state.userId, 'js-alice');
+    assert.deepEqual(state.verificationIds, [message.verificationId]);
+    assert.equal(await mock.session('nope'), null);
     assert.equal((await mock.requests({ session: session.sessionId })).length, 1);
   });
 

@@ -47,5 +47,5 @@ export async function usage(): Promise<void> {
 
 // @ts-expect-error identifierType is 'email' or 'phone'
 void ((m: MfaMock) => m.seed({ identifierType: 'fax' }));
-// @ts-expect-error the export has two formats
+// @ts-expect-error the export has three formats
 void ((m: MfaMock) => m.exportText({ format: 'xml' }));
