@@ -4,7 +4,7 @@
 // from an export (each row sent once), so every answer should be 200.
 //
 // Usage: node bench/load-tools/autocannon.mjs --url PUBLIC_URL --codes codes.ndjson
-//                                             [--duration 10] [--connections 64]
+//                                             [--duration 10s] [--connections 64]
 //   Prints autocannon's table, then one line:
 //   LOAD_RESULT {"requests":N,"rps":R,"p99Ms":P,"non200":0,"errors":0,"timeouts":0,"exhausted":false}
 //   Exit status 1 when any answer was not 200, a request failed, or the codes ran out.
@@ -24,7 +24,7 @@ let exhausted = false;
 
 const instance = autocannon({
   url,
-  duration: Number(opt('duration', '10')),
+  duration: Number(String(opt('duration', '10')).replace(/s$/, '')),  // 10 or 10s
   connections: Number(opt('connections', '64')),
   pipelining: 1,  // mfa-mock answers pipelined requests in order, but docs/api.md advises against it
   requests: [{
