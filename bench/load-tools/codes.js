@@ -10,15 +10,19 @@
 export const VERIFY_PATH = '/api/experience/verification/mfa-verification-code/verify';
 
 /**
- * Parses an export (GET /admin/verifications/export, NDJSON or CSV with its header line) into
- * rows { verificationId, code, identifierType }. Throws on a row it cannot read.
+ * Parses an export (GET /admin/verifications/export in any format: a JSON array, NDJSON, or CSV
+ * with its header line) into rows { verificationId, code, identifierType }. Throws on a row it
+ * cannot read (an export cut short by a store failure included).
  * @param {string} text
  * @returns {{ verificationId: string, code: string, identifierType: string }[]}
  */
 export function parseCodes(text) {
+  if (text.trimStart().startsWith('[')) {  // format=json: one array
+    return /** @type {unknown[]} */ (JSON.parse(text)).map((row, i) => checked(row, i + 1));
+  }
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length === 0) return [];
-  if (lines[0].trimStart().startsWith('{')) {
+  if (lines[0].trimStart().startsWith('{')) {  // format=ndjson
     return lines.map((line, i) => checked(JSON.parse(line), i + 1));
   }
   // CSV: the export's columns, any order; no field of an export row holds a comma or a quote

@@ -3,12 +3,12 @@
 // k6 against mfa-mock's verify route: every iteration a first-time correct (id, code) pair from
 // an export, each row used once (iterationInTest indexes the rows), so every answer should be 200.
 //
-//   k6 run -e CODES=codes.ndjson -e URL=http://127.0.0.1:3001 -e VUS=32 -e DURATION=10s \
+//   k6 run -e CODES=codes.json -e URL=http://127.0.0.1:3001 -e VUS=32 -e DURATION=10s \
 //     bench/load-tools/k6/verify.js
 //
-// CODES: an export in NDJSON or CSV (codes stay strings). The run stops when the rows run out
-// (shared-iterations over exactly the rows) or after DURATION; the thresholds fail it on any
-// non-200. Not run in this repository's CI (k6 is not a Debian package): tsc checks this file
+// CODES: an export, best format=json (one JSON.parse; NDJSON and CSV work too; codes stay
+// strings). The run stops when the rows run out (shared-iterations over exactly the rows) or
+// after DURATION; the thresholds fail it on any non-200. Not run in this repository's CI (k6 is not a Debian package): tsc checks this file
 // against @types/k6 and the node test runs codes.js, its data preparation.
 import http from 'k6/http';
 import { check } from 'k6';
@@ -16,7 +16,7 @@ import { SharedArray } from 'k6/data';
 import exec from 'k6/execution';
 import { VERIFY_PATH, parseCodes, verifyBody } from '../codes.js';
 
-const rows = new SharedArray('codes', () => parseCodes(open(__ENV.CODES || 'codes.ndjson')));
+const rows = new SharedArray('codes', () => parseCodes(open(__ENV.CODES || 'codes.json')));
 const url = (__ENV.URL || 'http://127.0.0.1:3001') + VERIFY_PATH;
 
 export const options = {
