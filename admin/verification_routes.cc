@@ -26,31 +26,78 @@ void AppendCsvField(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void AppendRow(std::string& out, bool csv, std::string_view id, std::string_view code,
-               IdentifierType type, std::string_view identifier) {
-  if (csv) {
-    AppendCsvField(out, id);
-    out += ',';
-    AppendCsvField(out, code);
-    out += ',';
-    out += ToString(type);
-    out += ',';
-    AppendCsvField(out, identifier);
-  } else {
-    JsonWriter(out)
-        .BeginObject()
-        .String("verificationId", id)
-        .String("code", code)
-        .String("identifierType", ToString(type))
-        .String("identifier", identifier)
-        .EndObject();
+// What the export writes: CSV (with a header line), NDJSON (one object a line; each line is also
+// a verify body), or one JSON array (what k6's SharedArray and Gatling's jsonFile read).
+enum class ExportFormat { kCsv, kNdjson, kJson };
+
+std::string_view ContentType(ExportFormat format) {
+  switch (format) {
+    case ExportFormat::kCsv:
+      return "text/csv; charset=utf-8";
+    case ExportFormat::kNdjson:
+      return "application/x-ndjson";
+    case ExportFormat::kJson:
+      return "application/json; charset=utf-8";
   }
-  out += '\n';
+  return "";
 }
 
-constexpr uint32_t kMaxSharedGenerateCount = 10'000'000;
+// The export's rows with what goes before, between and after them. Not thread-safe: one per
+// export, used by the thread that writes its body.
+class ExportWriter {
+ public:
+  explicit ExportWriter(ExportFormat format) : format_(format) {}
 
-constexpr std::string_view kCsvHeader = "verificationId,code,identifierType,identifier\n";
+  void Row(std::string& out, std::string_view id, std::string_view code, IdentifierType type,
+           std::string_view identifier) {
+    Start(out);
+    if (format_ == ExportFormat::kJson) out += rows_ == 0 ? "\n" : ",\n";
+    ++rows_;
+    if (format_ == ExportFormat::kCsv) {
+      AppendCsvField(out, id);
+      out += ',';
+      AppendCsvField(out, code);
+      out += ',';
+      out += ToString(type);
+      out += ',';
+      AppendCsvField(out, identifier);
+    } else {
+      JsonWriter(out)
+          .BeginObject()
+          .String("verificationId", id)
+          .String("code", code)
+          .String("identifierType", ToString(type))
+          .String("identifier", identifier)
+          .EndObject();
+    }
+    if (format_ != ExportFormat::kJson) out += '\n';
+  }
+
+  // The header (CSV) or the opening bracket (JSON), once, before the first row or the end.
+  void Start(std::string& out) {
+    if (started_) return;
+    started_ = true;
+    if (format_ == ExportFormat::kCsv) out.append(kCsvHeader);
+    if (format_ == ExportFormat::kJson) out += '[';
+  }
+
+  // After the last row. An export that failed midway is not finished: its JSON stays unclosed,
+  // so that no parser takes it for the whole batch.
+  void Finish(std::string& out) {
+    Start(out);
+    if (format_ == ExportFormat::kJson) out += "\n]\n";
+  }
+
+  ExportFormat format() const { return format_; }
+
+ private:
+  static constexpr std::string_view kCsvHeader = "verificationId,code,identifierType,identifier\n";
+  const ExportFormat format_;
+  bool started_ = false;
+  size_t rows_ = 0;
+};
+
+constexpr uint32_t kMaxSharedGenerateCount = 10'000'000;
 
 // Threads for exports from a shared store (their pages wait on the store, which a request worker
 // must never do): at most `max` at once, each joined before the next start or at destruction.
@@ -99,55 +146,54 @@ class ExportRunner {
 
 // The rows of an export from a shared store, a page at a time; a store failure midway ends the
 // body with one line that says so (the status was sent long before).
-bool NextSharedRows(RecordPager& pager, bool csv, bool* header_written, std::string* out) {
-  if (!*header_written) {
-    *header_written = true;
-    if (csv) out->append(kCsvHeader);
-  }
+bool NextSharedRows(RecordPager& pager, ExportWriter& writer, std::string* out) {
+  writer.Start(*out);
   std::vector<RecordSnapshot> rows;
   const bool more = pager.Next(512, &rows);
   for (const RecordSnapshot& r : rows) {
-    AppendRow(*out, csv, r.verification_id, r.code, r.identifier_type, r.identifier);
+    writer.Row(*out, r.verification_id, r.code, r.identifier_type, r.identifier);
   }
-  if (!more && pager.failure() != Outcome::kOk) {
-    const HttpError& error = ErrorFor(pager.failure());
-    if (csv) {
-      out->append("# export incomplete: ").append(error.code).append("\n");
-    } else {
-      JsonWriter(*out)
-          .BeginObject()
-          .String("code", error.code)
-          .String("message", "Export incomplete: the store stopped answering.")
-          .EndObject();
-      *out += '\n';
-    }
+  if (more) return true;
+  if (pager.failure() == Outcome::kOk) {
+    writer.Finish(*out);
+    return false;
   }
-  return more;
+  const HttpError& error = ErrorFor(pager.failure());
+  if (writer.format() == ExportFormat::kCsv) {
+    out->append("# export incomplete: ").append(error.code).append("\n");
+  } else {
+    if (writer.format() == ExportFormat::kJson) *out += '\n';
+    JsonWriter(*out)
+        .BeginObject()
+        .String("code", error.code)
+        .String("message", "Export incomplete: the store stopped answering.")
+        .EndObject();
+    *out += '\n';
+  }
+  return false;
 }
 
 // The rows of an export, produced from the store in slices of 512, one shard lock at a time.
 class ExportRows {
  public:
-  ExportRows(const VerificationStore& store, uint32_t batch, bool csv)
-      : store_(store), batch_(batch), csv_(csv) {}
+  ExportRows(const VerificationStore& store, uint32_t batch, ExportFormat format)
+      : store_(store), batch_(batch), writer_(format) {}
 
   // Appends the next slice to `out`; false once the last one is written.
   bool Next(std::string* out) {
-    if (!header_written_) {
-      header_written_ = true;
-      if (csv_) out->append(kCsvHeader);
-    }
+    writer_.Start(*out);
     store_.Scan(cursor_, batch_, 512, [&](const RecordView& r) {
-      AppendRow(*out, csv_, r.verification_id, r.code, r.identifier_type, r.identifier);
+      writer_.Row(*out, r.verification_id, r.code, r.identifier_type, r.identifier);
     });
-    return !cursor_.done;
+    if (!cursor_.done) return true;
+    writer_.Finish(*out);
+    return false;
   }
 
  private:
   const VerificationStore& store_;
   const uint32_t batch_;
-  const bool csv_;
-  bool header_written_ = false;
+  ExportWriter writer_;
   ScanCursor cursor_;
 };
 
@@ -222,27 +268,34 @@ struct Handlers {
   }
 
   void Export(const HttpRequest& request, Reply& reply) const {
-    const std::string format = request.Query("format").value_or("csv");
-    if (format != "csv" && format != "ndjson") {
-      return SetError(reply, ApiError::kInvalidRequest, "format must be \"csv\" or \"ndjson\".");
+    const std::string name = request.Query("format").value_or("csv");
+    ExportFormat format;
+    if (name == "csv") {
+      format = ExportFormat::kCsv;
+    } else if (name == "ndjson") {
+      format = ExportFormat::kNdjson;
+    } else if (name == "json") {
+      format = ExportFormat::kJson;
+    } else {
+      return SetError(reply, ApiError::kInvalidRequest,
+                      "format must be \"csv\", \"ndjson\" or \"json\".");
     }
-    const bool csv = format == "csv";
-    if (shared_exports) return SharedExport(request, reply, csv);
+    if (shared_exports) return SharedExport(request, reply, format);
     uint32_t batch = 0;
     if (auto batch_id = request.Query("batch"); batch_id && !batch_id->empty()) {
       batch = service.store().FindBatch(*batch_id);
       if (batch == 0) return SetNotFound(reply, "batch", *batch_id);
     }
-    reply.content_type = csv ? "text/csv; charset=utf-8" : "application/x-ndjson";
-    auto rows = std::make_shared<ExportRows>(service.store(), batch, csv);
+    reply.content_type = ContentType(format);
+    auto rows = std::make_shared<ExportRows>(service.store(), batch, format);
     reply.stream = [rows](std::string* chunk) { return rows->Next(chunk); };
   }
 
-  void SharedExport(const HttpRequest& request, Reply& reply, bool csv) const {
+  void SharedExport(const HttpRequest& request, Reply& reply, ExportFormat format) const {
     const std::string batch = request.Query("batch").value_or("");
     auto pending = std::make_shared<PendingAnswer>(request.Defer());
     using Answer = StoreAnswer<std::shared_ptr<RecordPager>>;
-    codes.OpenPager(batch, [pending, batch, csv, runner = shared_exports](Answer opened) {
+    codes.OpenPager(batch, [pending, batch, format, runner = shared_exports](Answer opened) {
       Reply out;
       if (opened.outcome != Outcome::kOk) {
         SetError(out, opened.outcome);
@@ -253,12 +306,12 @@ struct Handlers {
         return pending->Complete(std::move(out));
       }
       // The body is written on the export's own thread, which waits on the store page by page.
-      const bool started = runner->Run([pending, pager = opened.value, csv] {
+      const bool started = runner->Run([pending, pager = opened.value, format] {
         Reply streamed;
-        streamed.content_type = csv ? "text/csv; charset=utf-8" : "application/x-ndjson";
-        auto header_written = std::make_shared<bool>(false);
-        streamed.stream = [pager, csv, header_written](std::string* chunk) {
-          return NextSharedRows(*pager, csv, header_written.get(), chunk);
+        streamed.content_type = ContentType(format);
+        auto writer = std::make_shared<ExportWriter>(format);
+        streamed.stream = [pager, writer](std::string* chunk) {
+          return NextSharedRows(*pager, *writer, chunk);
         };
         pending->Complete(std::move(streamed));
       });

@@ -13,7 +13,7 @@ want=(g++ cmake make pkg-config git libpistache-dev rapidjson-dev prometheus-cpp
 case "${1:-build}" in
   build) ;;
   test)
-    want+=(libgtest-dev libgmock-dev libbenchmark-dev redis-server prometheus curl python3 python3-yaml wrk nginx-light clang libclang-rt-14-dev)
+    want+=(libgtest-dev libgmock-dev libbenchmark-dev redis-server prometheus curl python3 python3-yaml python3-locust wrk nginx-light clang libclang-rt-14-dev)
     # The browser and OpenAPI tests: installed here, before ctest runs them in parallel (each
     # installing its own would race for apt's lock). Node.js only when there is none (a machine
     # may have another distribution's nodejs, with its own npm).

@@ -14,13 +14,13 @@
 //      ARTIFACTS_DIR (default <repo>/artifacts); the same names as run.sh passes.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { MfaMock } from 'mfa-mock-client';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,46 +35,19 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-// Starts mfa-mock on free ports; resolves once the ready line arrives.
-function startMock(extraArgs = []) {
+// Starts mfa-mock on free loopback ports through the client (tests/browser/package.json links
+// clients/js), with a JSON access log on stderr.
+function startMock(options = {}) {
   assert.ok(binary, 'set MFA_MOCK_BINARY to the mfa-mock binary');
-  const child = spawn(binary, [
-    '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--access-log', 'json',
-    '--threads', '2', ...extraArgs,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mfa-mock did not print its ready line in 60 s; stderr:\n${stderr}`));
-    }, 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`mfa-mock exited with ${code}; stderr:\n${stderr}`));
-    });
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const m = stdout.match(/mfa-mock ready public=(\S+) admin=(\S+)/);
-      if (!m) return;
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      resolve({
-        child,
-        public: `http://${m[1]}`,
-        admin: `http://${m[2]}`,
-        stderr: () => stderr,
-        // Access-log lines (JSON) written so far.
-        accessLog: () => stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)),
-        stop: () => new Promise((res) => {
-          if (child.exitCode !== null) return res(child.exitCode);
-          child.once('exit', (code) => res(code));
-          child.kill('SIGTERM');
-        }),
-      });
-    });
+  return MfaMock.start({
+    binary, timeoutMs: 60_000, ...options,
+    args: ['--access-log', 'json', '--threads', '2', ...(options.args ?? [])],
   });
+}
+
+// The access-log lines (JSON) the mock has written so far.
+function accessLog(mock) {
+  return mock.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
 }
 
 // A page on another origin that calls the mock's public API from the browser.
@@ -131,12 +104,12 @@ describe('inbox page', () => {
   after(async () => {
     await client?.close();
     const code = await mock?.stop();
-    assert.equal(code, 0, `mfa-mock exit status; stderr:\n${mock?.stderr()}`);
+    assert.equal(code, 0, `mfa-mock exit status; stderr:\n${mock?.stderr}`);
   });
 
   test('a code sent from another origin appears live, is copied, verified and shown verified', async () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: mock.admin });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: mock.adminUrl });
     try {
       const inbox = await context.newPage();
       const pageErrors = [];
@@ -144,7 +117,7 @@ describe('inbox page', () => {
       // The page follows new codes through the inbox stream (server-sent events), not by polling.
       const streamRequest = inbox.waitForRequest((r) => r.url().includes('/admin/inbox/stream?'),
         { timeout: 30_000 });
-      const response = await inbox.goto(`${mock.admin}/`);
+      const response = await inbox.goto(`${mock.adminUrl}/`);
       assert.equal(response.status(), 200);
       assert.match(response.headers()['content-type'], /^text\/html/);
       await inbox.getByRole('heading', { name: 'mfa-mock inbox' }).waitFor();
@@ -159,10 +132,10 @@ describe('inbox page', () => {
       // The sign-in UI on another origin sends a code (preflight + POST, with credentials).
       const ui = await context.newPage();
       await ui.goto(client.url);
-      assert.notEqual(new URL(client.url).origin, new URL(mock.public).origin);
-      const sendResponse = ui.waitForResponse((r) => r.url() === mock.public + SEND);
+      assert.notEqual(new URL(client.url).origin, new URL(mock.publicUrl).origin);
+      const sendResponse = ui.waitForResponse((r) => r.url() === mock.publicUrl + SEND);
       const sent = await ui.evaluate(([base, p]) => call(base, p, { identifierType: 'email' }),
-        [mock.public, SEND]);
+        [mock.publicUrl, SEND]);
       assert.equal(sent.status, 200, JSON.stringify(sent));
       // The body was readable by the page, so CORS allowed it; the headers say why.
       const corsHeaders = await (await sendResponse).allHeaders();
@@ -172,10 +145,10 @@ describe('inbox page', () => {
       const id = sent.body.verificationId;
 
       // The preflight reached the mock and was answered 204 (the access log has it).
-      const preflights = mock.accessLog().filter((l) => l.listener === 'public' && l.method === 'OPTIONS');
-      assert.ok(preflights.length >= 1, `no preflight in the access log:\n${mock.stderr()}`);
+      const preflights = accessLog(mock).filter((l) => l.listener === 'public' && l.method === 'OPTIONS');
+      assert.ok(preflights.length >= 1, `no preflight in the access log:\n${mock.stderr}`);
       assert.ok(preflights.every((l) => l.status === 204), JSON.stringify(preflights));
-      const sends = mock.accessLog().filter((l) => l.listener === 'public' && l.method === 'POST');
+      const sends = accessLog(mock).filter((l) => l.listener === 'public' && l.method === 'POST');
       assert.equal(sends.length, 1);
       assert.equal(sends[0].status, 200);
 
@@ -193,7 +166,7 @@ describe('inbox page', () => {
       assert.match(shownCode, /^\d{6}$/);
 
       // The code matches what the admin API says was sent.
-      const latest = await (await fetch(`${mock.admin}/admin/inbox/latest`)).json();
+      const latest = await mock.latest();
       assert.equal(latest.verificationId, id);
       assert.equal(shownCode, latest.code);
 
@@ -216,7 +189,7 @@ describe('inbox page', () => {
 
       // The UI verifies the pasted code through the public API (cross-origin again).
       const verified = await ui.evaluate(([base, p, body]) => call(base, p, body),
-        [mock.public, VERIFY, { verificationId: id, code: clipboard, identifierType: 'email' }]);
+        [mock.publicUrl, VERIFY, { verificationId: id, code: clipboard, identifierType: 'email' }]);
       assert.equal(verified.status, 200, JSON.stringify(verified));
       assert.deepEqual(verified.body, { verificationId: id });
 
@@ -244,12 +217,9 @@ describe('inbox page', () => {
     const context = await browser.newContext({ viewport: { width: 420, height: 900 } });
     try {
       const page = await context.newPage();
-      const post = (path, body) => fetch(`${mock.admin}${path}`, {
-        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-      }).then((r) => r.json());
-      const alice = await post('/admin/send', { identifierType: 'email', identifier: 'Alice@Example.com' });
-      const bob = await post('/admin/send', { identifierType: 'phone', identifier: '+1 (555) 000-2222' });
-      await page.goto(`${mock.admin}/ui`);
+      const alice = await mock.send({ identifierType: 'email', identifier: 'Alice@Example.com' });
+      const bob = await mock.send({ identifierType: 'phone', identifier: '+1 (555) 000-2222' });
+      await page.goto(`${mock.adminUrl}/ui`);
       await page.locator(`tr[data-verification-id="${bob.verificationId}"]`).waitFor();
       await page.locator(`tr[data-verification-id="${alice.verificationId}"]`).waitFor();
 
@@ -271,20 +241,19 @@ describe('inbox page', () => {
       await dialog.waitFor();
       await dialog.getByRole('button', { name: 'Cancel' }).click();
       await dialog.waitFor({ state: 'hidden' });
-      const stats1 = await (await fetch(`${mock.admin}/admin/stats`)).json();
+      const stats1 = await mock.stats();
       assert.ok(stats1.records >= 2, JSON.stringify(stats1));
       await page.getByRole('button', { name: 'Reset store' }).click();
       await dialog.getByRole('button', { name: 'Reset store' }).click();
       await page.locator(`tr[data-verification-id="${alice.verificationId}"][data-state="gone"]`).waitFor();
-      const stats2 = await (await fetch(`${mock.admin}/admin/stats`)).json();
+      const stats2 = await mock.stats();
       assert.equal(stats2.records, 0);
 
       // Clear inbox, confirmed: the table empties.
       await page.getByRole('button', { name: 'Clear inbox' }).click();
       await page.getByRole('dialog', { name: 'Clear the inbox?' }).getByRole('button', { name: 'Clear inbox' }).click();
       await page.getByText('No code sent yet').waitFor();
-      const inbox = await (await fetch(`${mock.admin}/admin/inbox`)).json();
-      assert.deepEqual(inbox.messages, []);
+      assert.deepEqual(await mock.inbox(), []);
       await page.screenshot({ path: path.join(artifacts, 'inbox-page-narrow.png'), fullPage: true });
     } finally {
       await context.close();
@@ -295,7 +264,7 @@ describe('inbox page', () => {
 describe('inbox page with --admin-token', () => {
   let mock;
 
-  before(async () => { mock = await startMock(['--admin-token', 's3cret-token']); });
+  before(async () => { mock = await startMock({ token: 's3cret-token' }); });
   after(async () => { await mock?.stop(); });
 
   test('asks for the token, keeps it in sessionStorage and sends it as a Bearer token', async () => {
@@ -306,12 +275,8 @@ describe('inbox page with --admin-token', () => {
       page.on('request', (r) => {
         if (new URL(r.url()).pathname.startsWith('/admin/')) authHeaders.push(r.headers().authorization);
       });
-      await fetch(`${mock.admin}/admin/send`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: 'Bearer s3cret-token' },
-        body: JSON.stringify({ identifierType: 'email', identifier: 'carol@example.com' }),
-      });
-      await page.goto(`${mock.admin}/`);
+      await mock.send({ identifierType: 'email', identifier: 'carol@example.com' });  // with the token
+      await page.goto(`${mock.adminUrl}/`);
       const field = page.getByRole('textbox', { name: 'Admin token' });
       await field.waitFor();
 

@@ -8,12 +8,13 @@
 // ARTIFACTS_DIR (default <repo>/artifacts) for screenshots.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { MfaMock } from 'mfa-mock-client';
 import { chromium } from 'playwright-core';
 
 import { startServer } from '../../docs/examples/serve.mjs';
@@ -38,59 +39,6 @@ function hasCorsOption() {
   return /--cors-origin/.test(help.stdout || '');
 }
 
-// Starts mfa-mock on free loopback ports; resolves to { child, publicUrl, adminUrl, stderr() }.
-function startMock(extraArgs = []) {
-  assert.ok(binary, 'set MFA_MOCK_BINARY to the mfa-mock binary (tests/browser/run.sh does)');
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('MFA_MOCK_')));
-  const child = spawn(binary,
-                      ['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0',
-                       '--log-level', 'warn', ...extraArgs],
-                      { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (chunk) => { err += chunk; });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mfa-mock printed no ready line within 60 s.\nstdout: ${out}\nstderr: ${err}`));
-    }, 60_000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`mfa-mock exited (${code ?? signal}) before it was ready.\nstderr: ${err}`));
-    });
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const ready = /^mfa-mock ready public=(\S+) admin=(\S+)/m.exec(out);
-      if (!ready) return;
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      child.stdout.removeAllListeners('data');
-      child.stdout.resume();
-      resolve({
-        child,
-        publicUrl: `http://${ready[1]}`,
-        adminUrl: `http://${ready[2]}`,
-        stderr: () => err,
-      });
-    });
-  });
-}
-
-function stopMock(mock) {
-  if (!mock || mock.child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => mock.child.kill('SIGKILL'), 5_000);
-    mock.child.once('exit', () => { clearTimeout(timer); resolve(); });
-    mock.child.kill('SIGTERM');
-  });
-}
-
-async function adminGet(mock, target) {
-  const response = await fetch(mock.adminUrl + target);
-  return { status: response.status, json: await response.json() };
-}
-
 describe('docs/examples/mfa-flow.html in headless Chromium', () => {
   let mock;
   let proxy;
@@ -100,7 +48,10 @@ describe('docs/examples/mfa-flow.html in headless Chromium', () => {
   before(async () => {
     mkdirSync(artifacts, { recursive: true });
     cors = hasCorsOption();
-    mock = await startMock(cors ? ['--cors-origin', 'reflect'] : []);
+    assert.ok(binary, 'set MFA_MOCK_BINARY to the mfa-mock binary (tests/browser/run.sh does)');
+    mock = await MfaMock.start({
+      binary, args: ['--log-level', 'warn', ...(cors ? ['--cors-origin', 'reflect'] : [])], timeoutMs: 60_000,
+    });
     proxy = await startServer({ port: 0, publicUrl: mock.publicUrl, adminUrl: mock.adminUrl });
     browser = await chromium.launch({
       executablePath: chromiumPath,
@@ -113,7 +64,7 @@ describe('docs/examples/mfa-flow.html in headless Chromium', () => {
   after(async () => {
     await browser?.close();
     await proxy?.close();
-    await stopMock(mock);
+    await mock?.stop();
   });
 
   // Opens the page in a fresh context (no cookies), fills the form, runs the flow and waits for
@@ -151,7 +102,7 @@ describe('docs/examples/mfa-flow.html in headless Chromium', () => {
     const status = await page.textContent('#status');
     assert.equal(finalState, 'done',
                  `the flow ended in "${finalState}": ${status}\nconsole: ${consoleErrors.join('\n')}` +
-                 `\nmfa-mock stderr: ${mock.stderr()}`);
+                 `\nmfa-mock stderr: ${mock.stderr}`);
     assert.deepEqual(consoleErrors, []);
     const interaction = JSON.parse(await page.textContent('#interaction'));
     return { page, context, status, interaction };
@@ -179,13 +130,12 @@ describe('docs/examples/mfa-flow.html in headless Chromium', () => {
     const sessionId = await page.getAttribute('#status', 'data-session-id');
     const verificationId = await page.getAttribute('#status', 'data-verification-id');
     assert.equal(record.id, verificationId);
-    const session = await adminGet(mock, `/admin/sessions/${sessionId}`);
-    assert.equal(session.status, 200);
-    assert.equal(session.json.userId, 'browser-email');
-    assert.deepEqual(session.json.verificationIds, [verificationId]);
-    const stored = await adminGet(mock, `/admin/verifications/${verificationId}`);
-    assert.equal(stored.json.verified, true);
-    assert.equal(stored.json.consumed, true);
+    const session = await mock.session(sessionId);
+    assert.equal(session.userId, 'browser-email');
+    assert.deepEqual(session.verificationIds, [verificationId]);
+    const stored = await mock.verification(verificationId);
+    assert.equal(stored.verified, true);
+    assert.equal(stored.consumed, true);
 
     // The browser carried the _interaction cookie for the page's origin.
     const cookies = await context.cookies(proxy.url);

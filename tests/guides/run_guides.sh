@@ -4,27 +4,28 @@
 #
 # Every ```bash block of a guide carries a marker (see extract_blocks.py): <!-- test: run --> blocks
 # run in order, in one bash (set -euo pipefail), per guide; a block without a marker fails the
-# test. Each guide runs in its own scratch directory that looks like the repository root (bench/
-# and scripts/ are symlinks, docs/ a copy), with `mfa-mock` on PATH and fresh free ports:
+# test. Each guide runs in its own scratch directory that looks like the repository root (bench/,
+# clients/ and scripts/ are symlinks, docs/ a copy), with `mfa-mock` on PATH and fresh free ports:
 #
 #   MFA_MOCK_LISTEN / MFA_MOCK_ADMIN_LISTEN   where any mfa-mock the guide starts listens
 #   PUBLIC, ADMIN, PROM                       their URLs (the guides default to :3001, :3002, :9090)
 #   DURATION=2s, COUNT=300000                 a short load test instead of the guides' 10 s / 1M
 #
-# A guide fails on any non-zero exit, or when it runs longer than GUIDE_TIMEOUT seconds (40);
+# A guide fails on any non-zero exit, or when it runs longer than GUIDE_TIMEOUT seconds (60);
 # whatever it left running (its process group) is stopped afterwards.
 #
 # Usage: tests/guides/run_guides.sh [--binary PATH] [docs/guides/NAME.md ...]
 #   The binary may also come from MFA_MOCK_BINARY. Default guides: docs/guides/*.md.
 #   GUIDES_VERBOSE=1 prints every guide's output, not only a failing one's.
-# Needs: bash, curl, python3, wrk, promtool and prometheus (Debian `prometheus`), node.
+# Needs: bash, curl, python3, wrk, promtool and prometheus (Debian `prometheus`), node and npm,
+# locust (Debian `python3-locust`).
 # Exit status: 0 every guide passed, 1 a guide failed, 2 bad usage or a missing tool.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 binary=${MFA_MOCK_BINARY:-}
-guide_timeout=${GUIDE_TIMEOUT:-40}
+guide_timeout=${GUIDE_TIMEOUT:-60}
 guides=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,12 +48,12 @@ if [ -z "$binary" ] || [ ! -x "$binary" ]; then
 fi
 binary=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
 missing=()
-for tool in curl python3 wrk promtool prometheus node setsid; do
+for tool in curl python3 wrk promtool prometheus node npm locust setsid; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "missing tools: ${missing[*]} (scripts/install-deps.sh test installs curl, python3, wrk," \
-      "prometheus; node comes with the browser tests)"
+      "prometheus, python3-locust, and node and npm when there are none)"
   exit 2
 fi
 
@@ -94,7 +95,7 @@ for guide in "${guides[@]}"; do
   ln -s "$binary" "$work/bin/mfa-mock"
   # docs/ is copied, not linked: node resolves symlinks in import.meta.url, which would stop
   # docs/examples/serve.mjs from recognising itself as the main module.
-  for d in bench scripts; do ln -s "$root/$d" "$work/$d"; done
+  for d in bench clients scripts; do ln -s "$root/$d" "$work/$d"; done
   cp -R "$root/docs" "$work/docs"
   script="$work/.guide.sh"
   {

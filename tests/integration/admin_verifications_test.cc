@@ -372,6 +372,43 @@ TEST_F(AdminVerificationsTest, GenerateWithoutIdentifierUsesTheDefaultAddress) {
   for (const ExportRow& row : rows) EXPECT_EQ(row.identifier, std::string(kDefaultEmail));
 }
 
+TEST_F(AdminVerificationsTest, JsonExportIsOneArrayOfTheNdjsonRowsWithCodesAsStrings) {
+  HttpResponse r = server().AdminPost("/admin/verifications/generate",
+                                      R"({"count":300,"identifierType":"email",)"
+                                      R"("identifier":"j{n}@example.com"})");
+  ASSERT_TRUE(HasStatus(r, 201));
+  const std::string batch = UrlEncode(Json(r.body).String("/batchId").value_or(""));
+  HttpResponse json = server().AdminGet("/admin/verifications/export?format=json&batch=" + batch);
+  ASSERT_TRUE(HasStatus(json, 200));
+  EXPECT_EQ(json.Header("Content-Type"), "application/json; charset=utf-8");
+  Json array(json.body);
+  ASSERT_TRUE(array.IsArray()) << array.error();
+  ASSERT_EQ(array.Size(), 300u);
+  const std::vector<ExportRow> ndjson = Export("batch=" + batch + "&format=ndjson");
+  ASSERT_EQ(ndjson.size(), 300u);
+  bool leading_zero = false;
+  for (size_t i = 0; i < ndjson.size(); ++i) {
+    const std::string at = "/" + std::to_string(i);
+    EXPECT_EQ(array.String(at + "/verificationId"), ndjson[i].verification_id);
+    // A string, not a number: "075746" keeps its zero.
+    EXPECT_EQ(array.String(at + "/code"), ndjson[i].code);
+    EXPECT_EQ(array.String(at + "/identifierType"), "email");
+    EXPECT_EQ(array.String(at + "/identifier"), ndjson[i].identifier);
+    leading_zero = leading_zero || ndjson[i].code[0] == '0';
+  }
+  EXPECT_TRUE(leading_zero) << "one in ten random codes starts with 0";
+
+  HttpResponse empty =
+      server().AdminGet("/admin/verifications/export?format=json&batch=" + batch + "x");
+  EXPECT_TRUE(IsErrorCode(empty, 404, "admin.not_found"));
+  ASSERT_TRUE(HasStatus(server().AdminDelete("/admin/verifications"), 200));
+  HttpResponse none = server().AdminGet("/admin/verifications/export?format=json");
+  ASSERT_TRUE(HasStatus(none, 200));
+  EXPECT_EQ(none.body, "[\n]\n");
+  EXPECT_TRUE(IsErrorCode(server().AdminGet("/admin/verifications/export?format=xml"), 400,
+                          "admin.invalid_request"));
+}
+
 TEST_F(AdminVerificationsTest, ExportFiltersByBatchAndWithoutBatchListsEveryRecord) {
   ASSERT_TRUE(HasStatus(Seed(R"([{"verificationId":"s1","identifierType":"email"},)"
                              R"({"verificationId":"s2","identifierType":"phone"}])"),

@@ -267,6 +267,9 @@ TEST_F(SharedStoreTest, ExportFromEitherNodeStreamsTheWholeDeployment) {
   ASSERT_EQ(ndjson.status, 200) << ndjson.Describe();
   EXPECT_EQ(std::count(ndjson.body.begin(), ndjson.body.end(), '\n'), 700);
   EXPECT_EQ(ndjson.body.find("exp-"), std::string::npos);
+  const HttpResponse json = b_->AdminGet("/admin/verifications/export?format=json&batch=" + batch);
+  ASSERT_EQ(json.status, 200) << json.Describe();
+  EXPECT_EQ(Json(json.body).Size(), 700u) << json.body.substr(0, 200);
   EXPECT_TRUE(IsErrorCode(b_->AdminGet("/admin/verifications/export?batch=b_nope"), 404,
                           "admin.not_found"));
 }

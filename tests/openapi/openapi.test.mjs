@@ -430,6 +430,9 @@ describe('the running mock conforms to docs/openapi.yaml', () => {
     assert.equal(csv.text.trim().split('\n').length, 4);
     const nd = await call('GET', `${A}/admin/verifications/export?batch=${gen.json.batchId}&format=ndjson`);
     assert.equal(nd.text.trim().split('\n').length, 3);
+    const js = await call('GET', `${A}/admin/verifications/export?batch=${gen.json.batchId}&format=json`);
+    assert.equal(js.status, 200);
+    assert.equal(js.json.length, 3);
     assert.equal((await call('GET', `${A}/admin/verifications/export?format=xml`)).status, 400);
     assert.equal((await call('GET', `${A}/admin/verifications/export?batch=nope`)).status, 404);
     assert.equal((await call('GET', `${A}/admin/verifications/oas-1`)).status, 200);
