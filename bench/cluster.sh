@@ -83,6 +83,18 @@ sum_ticks() {
   done
   echo "$t"
 }
+# usc PID...: "UTIME STIME SWITCHES" summed over them: ticks, and the context switches of every
+# thread (/proc/PID/task/*/status; a process's own status counts its main thread only).
+usc() {
+  local pid u s c=0 t=0 x=0
+  for pid in "$@"; do
+    read -r u s < <(cpu_ticks "$pid")
+    t=$((t + u))
+    x=$((x + s))
+    c=$((c + $(cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/ctxt_switches:/ { n += $2 } END { print n + 0 }')))
+  done
+  echo "$t $x $c"
+}
 # each_ticks PID...: "T1 T2 ..." (utime + stime of each).
 each_ticks() {
   local pid out=() u s
@@ -135,10 +147,12 @@ cluster_round() {
   recs=0
   for port in "${ports[@]}"; do recs=$((recs + $(redis-cli -h 127.0.0.1 -p "$port" dbsize))); done
 
-  local c0 c1 r0 r1 w0 w1 b0 b1 t0 t1 calls=()
+  local c0 c1 r0 r1 w0 w1 b0 b1 t0 t1 x0 x1 y0 y1 calls=()
   for port in "${ports[@]}"; do redis-cli -h 127.0.0.1 -p "$port" config resetstat >/dev/null; done
   c0=$(sum_ticks "${PID[$n1]}" "${PID[$n2]}")
   r0=$(each_ticks "${pids[@]}")
+  x0=$(usc "${PID[$n1]}" "${PID[$n2]}")
+  y0=$(usc "${pids[@]}")
   b0=$(box_ticks)
   children_cs
   w0=$CHILD_CS
@@ -149,6 +163,8 @@ cluster_round() {
   children_cs
   w1=$CHILD_CS
   b1=$(box_ticks)
+  y1=$(usc "${pids[@]}")
+  x1=$(usc "${PID[$n1]}" "${PID[$n2]}")
   r1=$(each_ticks "${pids[@]}")
   c1=$(sum_ticks "${PID[$n1]}" "${PID[$n2]}")
   rm -f "$TMP/cluster-walk.csv"
@@ -158,13 +174,16 @@ cluster_round() {
   done
   # topo round requests rps p99 node_ticks redis_ticks busiest_redis_ticks wrk_cs wall busy total
   # masters evalsha_calls_per_server (INFO commandstats, reset before the run: the spread)
-  awk -v topo="$topo" -v calls="$(IFS=/; echo "${calls[*]:-0}")" -v round="$round" -v row="$(tail -n1 "$RESULTS_CLUSTER")" -v c="$((c1 - c0))" \
+  # node_utime node_stime node_switches redis_utime redis_stime redis_switches
+  awk -v x0="$x0" -v x1="$x1" -v y0="$y0" -v y1="$y1" -v topo="$topo" -v calls="$(IFS=/; echo "${calls[*]:-0}")" -v round="$round" -v row="$(tail -n1 "$RESULTS_CLUSTER")" -v c="$((c1 - c0))" \
     -v r0="$r0" -v r1="$r1" -v w="$((w1 - w0))" -v wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
     -v b0="$b0" -v b1="$b1" 'BEGIN {
       split(row, f, "\t"); n = split(r0, x, " "); split(r1, y, " "); split(b0, p, " "); split(b1, q, " ")
       sum = 0; max = 0
       for (i = 1; i <= n; i++) { d = y[i] - x[i]; sum += d; if (d > max) max = d }
-      printf "%s\t%s\t%d\t%.2f\t%.1f\t%d\t%d\t%d\t%d\t%.3f\t%d\t%d\t%d\t%s\n", topo, round, f[15], f[5], f[7], c, sum, max, w, wall, q[1] - p[1], q[2] - p[2], n, calls
+      split(x0, a0, " "); split(x1, a1, " "); split(y0, e0, " "); split(y1, e1, " ")
+      printf "%s\t%s\t%d\t%.2f\t%.1f\t%d\t%d\t%d\t%d\t%.3f\t%d\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", topo, round, f[15], f[5], f[7], c, sum, max, w, wall, q[1] - p[1], q[2] - p[2], n, calls,
+        a1[1] - a0[1], a1[2] - a0[2], a1[3] - a0[3], e1[1] - e0[1], e1[2] - e0[2], e1[3] - e0[3]
     }' >>"$CL_NOTES"
 }
 
@@ -217,6 +236,7 @@ cluster_report() {
       big[k] += $8; wrk[k] += $9; wall[k] += $10; busy[k] += $11; tot[k] += $12; masters[k] = $13
       if (!(k in lo) || $4 < lo[k]) lo[k] = $4; if ($4 > hi[k]) hi[k] = $4
       spread[k] = spread[k] (spread[k] == "" ? "" : ", ") $14
+      run[++nr] = $0
     }
     END {
       printf "%-24s %9s %15s %9s %15s %16s\n", "topology", "req/s", "min..max", "p99", "node CPU/verify", "Redis CPU/verify"
@@ -253,6 +273,14 @@ cluster_report() {
         k = order[i]
         if (masters[k] > 1) printf "verify scripts per master [%s] (EVALSHA calls, each run): %s\n", k, spread[k]
       }
+      printf "\neach run (CPU per verify = user + system; switches = context switches of every thread, per verify):\n"
+      printf "%-11s %5s %9s %22s %22s %11s %11s\n", "topology", "round", "req/s", "node CPU/verify", "Redis CPU/verify", "node sw", "Redis sw"
+      for (j = 1; j <= nr; j++) {
+        split(run[j], r, "\t")
+        printf "%-11s %5s %9.0f %8.1f us (%4.1f+%4.1f) %8.1f us (%4.1f+%4.1f) %11.2f %11.2f\n", r[1], r[2], r[4],
+          (r[15] + r[16]) * 1e6 / tck / r[3], r[15] * 1e6 / tck / r[3], r[16] * 1e6 / tck / r[3],
+          (r[18] + r[19]) * 1e6 / tck / r[3], r[18] * 1e6 / tck / r[3], r[19] * 1e6 / tck / r[3], r[17] / r[3], r[20] / r[3]
+      }
     }' ncores="$(nproc)" "$CL_NOTES"
 
   # Targets (issue 13).
@@ -261,7 +289,7 @@ cluster_report() {
   local per_s per_c red_s red_c core_c fn_c fr_c
   read -r per_s red_s < <(awk -F'\t' -v tck="$CLK_TCK" '$1 == "standalone" { r += $3; c += $6; d += $7 } END { if (r) printf "%.2f %.2f\n", c * 1e6 / tck / r, d * 1e6 / tck / r }' "$CL_NOTES")
   read -r per_c red_c core_c fn_c fr_c < <(awk -F'\t' -v tck="$CLK_TCK" '$1 == "cluster" { r += $3; c += $6; d += $7; b += $8; w += $10; t += $12 }
-    END { if (r) printf "%.2f %.2f %.3f %.3f %.3f\n", c * 1e6 / tck / r, d * 1e6 / tck / r, b / (w * tck), c / t, d / t }' "$CL_NOTES")
+    END { if (r) printf "%.2f %.2f %.5f %.5f %.5f\n", c * 1e6 / tck / r, d * 1e6 / tck / r, b / (w * tck), c / t, d / t }' "$CL_NOTES")
   local ratio
   ratio=$(awk -v a="$per_c" -v b="$per_s" 'BEGIN { printf "%.3f", a / b }')
   if awk -v r="$ratio" 'BEGIN { exit !(r <= 1.20) }'; then st=holds; else st=MISSED; fi
