@@ -9,8 +9,8 @@
 # thread i -> node i % 2): one client process and one latency histogram, as in the one-node
 # blocks, instead of a second wrk competing for the same two cores.
 #
-# CPU is read around every wrk run, in CPU seconds (meaningful on a busy box; req/s and p99 are
-# not): /proc/PID/stat of both nodes and of every redis-server of the topology, the shell's
+# CPU is read around every wrk run, in CPU seconds (other load is not charged to it; req/s and
+# p99 depend on it): /proc/PID/stat of both nodes and of every redis-server of the topology, the shell's
 # children times (wrk), and /proc/stat (the whole box: what is left is other people's load).
 
 # start_cluster: CLUSTER_MASTERS cluster-enabled redis-servers on free loopback ports (the bus
@@ -227,7 +227,8 @@ cluster_report() {
   echo "two mfa-mock nodes ($THREADS threads, --sessions off) driven by one wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s (thread i -> node i % 2),"
   echo "$ROUNDS round(s), topologies alternated; redis-server ${REDIS_VERSION:-?}, no persistence; $REDIS_N codes + a walked batch of $CLUSTER_WALK per run;"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg). req/s and p99 depend on the box's other load; CPU per verify is"
-  echo "in CPU seconds (utime + stime over wrk's requests) and holds under load."
+  echo "in CPU seconds (utime + stime over wrk's requests), so other load is not charged to it, but a slower run batches"
+  echo "fewer commands per syscall and costs more per verify: compare the topologies within one run, round by round."
   echo
   awk -F'\t' -v tck="$CLK_TCK" '
     {
