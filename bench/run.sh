@@ -26,7 +26,7 @@ usage() {
   cat <<'EOF'
 usage: bench/run.sh [options]
   --smoke               CI mode: --sizes 1k --duration 2 --rounds 1 --no-store-bench
-                        --derived-records 1M (with --store redis: --redis-records 10k)
+                        --derived-records 1M (with --store redis or cluster: --redis-records 10k)
   --sizes LIST          seeded population sizes, comma-separated: 1k,1M,10M (default) or numbers
   --duration S          seconds per wrk run (default 10)
   --rounds N            rounds of the A/B/C alternation (default 2)
