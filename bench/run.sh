@@ -6,6 +6,8 @@
 #   bench/run.sh --smoke    CI: 1k codes, 2 s runs, 1 round (well under a minute once built)
 #   bench/run.sh --store redis   the same, plus a block comparing one mfa-mock node over a local
 #                                redis-server (started and stopped here) with the in-memory store
+#   bench/run.sh --store cluster only the Redis Cluster block (issue 13, bench/cluster.sh): two
+#                                nodes over one redis-server and over a local cluster of 3 masters
 #
 # Generated batches are derived (issue 17): every size also verifies a walked batch of stored
 # records (generate "derived": false) beside the derived one, and a block of its own generates 1M
@@ -24,7 +26,7 @@ usage() {
   cat <<'EOF'
 usage: bench/run.sh [options]
   --smoke               CI mode: --sizes 1k --duration 2 --rounds 1 --no-store-bench
-                        --derived-records 1M (with --store redis: --redis-records 10k)
+                        --derived-records 1M (with --store redis or cluster: --redis-records 10k)
   --sizes LIST          seeded population sizes, comma-separated: 1k,1M,10M (default) or numbers
   --duration S          seconds per wrk run (default 10)
   --rounds N            rounds of the A/B/C alternation (default 2)
@@ -43,12 +45,19 @@ usage: bench/run.sh [options]
   --store memory|redis  redis: also run the shared-store block: a local redis-server (free
                         loopback port, no persistence), one mfa-mock node with --store redis://,
                         one in-memory node with the same options, the ceilings, alternated
+  --store cluster       instead of all the above: two mfa-mock nodes over one redis-server and
+                        over a local Redis Cluster of --cluster-masters masters (no replicas),
+                        one wrk over both nodes, alternated; req/s, p99, node and Redis CPU per
+                        verify, where the cores went (bench/cluster.sh)
+  --cluster-masters N   masters of the --store cluster block (default 3)
+  --cluster-max-rate R  req/s the --store cluster block's walked batch is sized for (default
+                        100000): R x duration codes per run
   --redis-records N     population generated in the shared-store block (default 1M; 1k, 1M or
                         a number): Redis used_memory per record and generate time are read on it
   --derived-records N   the large derived batch of the issue-17 block (default 100M; 1M, 100M,
                         1000M or a number up to 1,000,000,000)
   --enforce-targets     also exit 1 when an issue-4 target (and, with --store redis, an
-                        issue-12 target) is missed
+                        issue-12 target; with --store cluster, an issue-13 target) is missed
   --keep                keep the temp directory (wrk outputs, CSVs, server logs)
   -h, --help            this text
 EOF
@@ -75,6 +84,8 @@ STORE=memory
 REDIS_RECORDS=""
 DERIVED_RECORDS=""
 REDIS_PREFIX=mfa
+CLUSTER_MASTERS=3
+CLUSTER_RATE=100000
 REDIS_CODE=135790 # the fixed code of the Redis node's walked batch (its ids are read from Redis)
 
 while (($#)); do
@@ -95,6 +106,8 @@ while (($#)); do
     --no-store-bench) STORE_BENCH=0 ;;
     --store) STORE=$2; shift ;;
     --redis-records) REDIS_RECORDS=$2; shift ;;
+    --cluster-masters) CLUSTER_MASTERS=$2; shift ;;
+    --cluster-max-rate) CLUSTER_RATE=$2; shift ;;
     --derived-records) DERIVED_RECORDS=$2; shift ;;
     --enforce-targets) ENFORCE=1 ;;
     --keep) KEEP=1 ;;
@@ -119,7 +132,7 @@ die() {
 }
 usage_error() { echo "bench/run.sh: $*" >&2; exit 2; }
 
-for v in DURATION ROUNDS THREADS WRK_THREADS CONNECTIONS MAX_RATE SAMPLE JOBS; do
+for v in DURATION ROUNDS THREADS WRK_THREADS CONNECTIONS MAX_RATE SAMPLE JOBS CLUSTER_MASTERS CLUSTER_RATE; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || usage_error "--${v,,} must be a positive integer, got '${!v}'"
 done
 
@@ -141,7 +154,15 @@ for s in "${_sizes[@]}"; do
   SIZE_LABELS+=("$s")
 done
 
-[[ $STORE == memory || $STORE == redis ]] || usage_error "--store must be memory or redis, got '$STORE'"
+[[ $STORE == memory || $STORE == redis || $STORE == cluster ]] ||
+  usage_error "--store must be memory, redis or cluster, got '$STORE'"
+if [[ $STORE == cluster ]]; then
+  ((WRK_THREADS % 2 == 0)) || usage_error "--store cluster splits wrk's threads over two nodes: --wrk-threads must be even"
+  ((CLUSTER_MASTERS >= 3)) || usage_error "--cluster-masters must be at least 3 (redis-cli --cluster create)"
+  CLUSTER_WALK=$((CLUSTER_RATE * DURATION))
+  ((CLUSTER_WALK <= 10000000)) || usage_error "--cluster-max-rate x --duration must be at most 10,000,000 codes"
+  STORE_BENCH=0 # the block is about the store over the network, not the in-process one
+fi
 if [[ -z $REDIS_RECORDS ]]; then
   if ((SMOKE)); then REDIS_RECORDS=10k; else REDIS_RECORDS=1M; fi
 fi
@@ -162,10 +183,12 @@ esac
 WALK=$((MAX_RATE * DURATION))
 ((WALK <= 10000000)) || usage_error "--max-rate x --duration must be at most 10,000,000 codes"
 
-for tool in wrk nginx curl cmake awk sed timeout; do
+tools=(wrk nginx curl cmake awk sed timeout)
+[[ $STORE == cluster ]] && tools=(wrk curl cmake awk sed timeout) # no ceilings in that block
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || usage_error "'$tool' is not installed (apt-get install wrk nginx-light curl cmake)"
 done
-if [[ $STORE == redis ]]; then
+if [[ $STORE == redis || $STORE == cluster ]]; then
   for tool in redis-server redis-cli; do
     command -v "$tool" >/dev/null || usage_error "'$tool' is not installed (apt-get install redis-server)"
   done
@@ -215,7 +238,8 @@ if ((DO_BUILD)); then
   log "building Release into $BUILD_DIR"
   cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DMFA_MOCK_BUILD_TESTS=OFF -DMFA_MOCK_BUILD_BENCH=ON >"$TMP/cmake.log" 2>&1 ||
     { cat "$TMP/cmake.log" >&2; die "cmake configure failed"; }
-  targets=(mfa-mock bare_pistache)
+  targets=(mfa-mock)
+  [[ $STORE == cluster ]] || targets+=(bare_pistache)
   ((STORE_BENCH)) && targets+=(store_bench)
   cmake --build "$BUILD_DIR" -j "$JOBS" --target "${targets[@]}" >"$TMP/build.log" 2>&1 ||
     { tail -n 50 "$TMP/build.log" >&2; die "build failed"; }
@@ -224,7 +248,7 @@ MFA_BIN="$BUILD_DIR/app/mfa-mock"
 BARE_BIN="$BUILD_DIR/bench/bare_pistache"
 STORE_BIN="$BUILD_DIR/bench/store_bench"
 [[ -x $MFA_BIN ]] || die "$MFA_BIN is missing (build first or drop --no-build)"
-[[ -x $BARE_BIN ]] || die "$BARE_BIN is missing"
+[[ $STORE == cluster || -x $BARE_BIN ]] || die "$BARE_BIN is missing"
 WRK_DIR="$ROOT/bench/wrk"
 
 # ---- servers ---------------------------------------------------------------------------------
@@ -460,6 +484,13 @@ run_wrk() {
         requests + 0, records
     }' "$out" >>"${RESULTS_TO:-$RESULTS}" || die "could not parse $out"
 }
+
+# ---- the Redis Cluster block (issue 13): runs alone and exits -------------------------------
+if [[ $STORE == cluster ]]; then
+  # shellcheck source=bench/cluster.sh
+  source "$ROOT/bench/cluster.sh"
+  run_cluster_block
+fi
 
 # ---- the run ---------------------------------------------------------------------------------
 GEN_NOTES="$TMP/generate.tsv" # phase count seconds rss_before_kb rss_after_kb

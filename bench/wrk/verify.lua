@@ -14,6 +14,10 @@
 -- init() (parsing millions of rows into a table) would inflate req/s. Reading a buffered line
 -- costs about what a table lookup does.
 --
+-- MFA_BENCH_PORTS=P1,P2,... spreads the threads over several servers on 127.0.0.1 (thread i
+-- connects to port i % #ports, the URL's port is then unused): bench/run.sh --store cluster
+-- drives two mfa-mock nodes from one wrk that way.
+--
 -- Without "wrap", a thread that reaches the end of its slice stops and reports it (a wrapped
 -- pair would answer 400): size the exported batch above rate x duration. With "wrap" the
 -- slice restarts; only for targets that ignore the body (nginx, bare Pistache).
@@ -30,9 +34,13 @@ local req_headers = { ["Content-Type"] = "application/json" }
 
 -- ---- main Lua state: give each thread its id; gather the counts at the end ----------------
 local threads = {}
+local ports = {}
+for port in string.gmatch(os.getenv("MFA_BENCH_PORTS") or "", "%d+") do table.insert(ports, port) end
 
 function setup(thread)
-  thread:set("thread_id", #threads)
+  local id = #threads
+  thread:set("thread_id", id)
+  if #ports > 0 then thread.addr = wrk.lookup("127.0.0.1", ports[id % #ports + 1])[1] end
   table.insert(threads, thread)
 end
 
