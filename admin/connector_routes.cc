@@ -13,6 +13,7 @@ namespace {
 // Logto posts {to, type, payload: {code, locale, ...}, ip}: a few hundred bytes.
 constexpr size_t kMaxConnectorBody = 64 * 1024;
 
+// One route's handler. Thread-safe: nothing changes after construction (the store is).
 struct Connector {
   CodeStore& codes;
   const OffsetClock& clock;
