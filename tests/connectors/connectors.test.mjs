@@ -5,69 +5,24 @@
 // then reads the code from the mock's inbox, waiting for it as a test suite would
 // (docs/guides/real-logto.md).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
 import createHttpEmailConnector from '@logto/connector-http-email';
 import createHttpSmsConnector from '@logto/connector-http-sms';
+import { MfaMock } from 'mfa-mock-client';
 
 const binary = process.env.MFA_MOCK_BINARY;
-
-function startMock(extraArgs = []) {
-  assert.ok(binary, 'set MFA_MOCK_BINARY to the mfa-mock binary');
-  const child = spawn(binary, [
-    '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--access-log', 'off',
-    '--threads', '2', ...extraArgs,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no ready line in 60 s; stderr:\n${stderr}`));
-    }, 60_000);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exit ${code}: ${stderr}`)); });
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const m = stdout.match(/mfa-mock ready public=(\S+) admin=(\S+)/);
-      if (!m) return;
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      resolve({
-        admin: `http://${m[2]}`,
-        stop: () => new Promise((res) => {
-          if (child.exitCode !== null) return res(child.exitCode);
-          child.once('exit', res);
-          child.kill('SIGTERM');
-        }),
-      });
-    });
-  });
-}
+const startMock = (options = {}) => MfaMock.start({ binary, args: ['--access-log', 'off'], ...options });
 
 // A connector as Logto core builds it: the factory gets getConfig, which reads the config the
 // admin saved in Logto's console.
 const connect = (factory, config) => factory({ getConfig: async () => config });
 
-async function adminJson(mock, target, headers = {}) {
-  const r = await fetch(mock.admin + target, { headers });
-  return { status: r.status, body: await r.json() };
-}
-
-// The newest cursor, so a wait only sees what comes after it.
-async function head(mock, headers = {}) {
-  const { body } = await adminJson(mock, '/admin/inbox?limit=1', headers);
-  return body.messages[0]?.cursor ?? 0;
-}
-
 // Starts waiting for the next message to `to` (the test's side), before Logto sends it. The
 // cursor is read first, so the wait sees exactly the messages sent after this returns.
-async function waitForMessage(mock, to, headers = {}) {
-  const after = await head(mock, headers);
-  const answer = adminJson(mock,
-    `/admin/inbox/latest?to=${encodeURIComponent(to)}&after=${after}&wait=20`, headers);
-  return { answer };
+async function waitForMessage(mock, to) {
+  const after = await mock.cursor({ to });
+  return { answer: mock.waitForCode({ to, after, timeoutMs: 20_000 }) };
 }
 
 describe('Logto HTTP connectors against mfa-mock (no token)', () => {
@@ -77,7 +32,7 @@ describe('Logto HTTP connectors against mfa-mock (no token)', () => {
 
   test('the email connector\'s MFA code is read from the inbox by a waiting test', async () => {
     const email = await connect(createHttpEmailConnector,
-      { endpoint: `${mock.admin}/connectors/http-email` });
+      { endpoint: `${mock.adminUrl}/connectors/http-email` });
     assert.equal(email.type, 'Email');
     const waiting = await waitForMessage(mock, 'alice@example.com');
     const response = await email.sendMessage({
@@ -87,8 +42,7 @@ describe('Logto HTTP connectors against mfa-mock (no token)', () => {
       ip: '203.0.113.9',
     });
     assert.equal(response.statusCode, 200);
-    const { status, body } = await waiting.answer;
-    assert.equal(status, 200);
+    const body = await waiting.answer;
     assert.equal(body.code, '013579');
     assert.equal(body.channel, 'email');
     assert.equal(body.template, 'MfaVerification');
@@ -98,12 +52,11 @@ describe('Logto HTTP connectors against mfa-mock (no token)', () => {
 
   test('the SMS connector\'s sign-in code keeps its template type', async () => {
     const sms = await connect(createHttpSmsConnector,
-      { endpoint: `${mock.admin}/connectors/http-sms` });
+      { endpoint: `${mock.adminUrl}/connectors/http-sms` });
     assert.equal(sms.type, 'Sms');
     const waiting = await waitForMessage(mock, '+15555550123');
     await sms.sendMessage({ to: '+15555550123', type: 'SignIn', payload: { code: '246810' } });
-    const { status, body } = await waiting.answer;
-    assert.equal(status, 200);
+    const body = await waiting.answer;
     assert.equal(body.code, '246810');
     assert.equal(body.channel, 'sms');
     assert.equal(body.template, 'SignIn');
@@ -111,20 +64,20 @@ describe('Logto HTTP connectors against mfa-mock (no token)', () => {
 
   test('an organization invitation (a link, no code) is accepted with a null code', async () => {
     const email = await connect(createHttpEmailConnector,
-      { endpoint: `${mock.admin}/connectors/http-email` });
+      { endpoint: `${mock.adminUrl}/connectors/http-email` });
     await email.sendMessage({
       to: 'invitee@example.com',
       type: 'OrganizationInvitation',
       payload: { link: 'https://logto.example/invitation/1' },
     });
-    const { body } = await adminJson(mock, '/admin/inbox/latest?to=invitee%40example.com');
+    const body = await mock.latest({ to: 'invitee@example.com' });
     assert.equal(body.template, 'OrganizationInvitation');
     assert.equal(body.code, null);
   });
 
   test('a refused message surfaces as Logto\'s ConnectorError with the mock\'s JSON error', async () => {
     const email = await connect(createHttpEmailConnector,
-      { endpoint: `${mock.admin}/connectors/http-email` });
+      { endpoint: `${mock.adminUrl}/connectors/http-email` });
     await assert.rejects(
       email.sendMessage({ to: '', type: 'SignIn', payload: { code: '1' } }),
       (error) => {
@@ -142,17 +95,18 @@ describe('Logto HTTP connectors with --connector-authorization and --admin-token
   const admin = { Authorization: 'Bearer admin-t0ken' };
   let mock;
   before(async () => {
-    mock = await startMock(['--connector-authorization', secret, '--admin-token', 'admin-t0ken']);
+    mock = await startMock({
+      token: 'admin-t0ken', args: ['--access-log', 'off', '--connector-authorization', secret],
+    });
   });
   after(async () => { await mock?.stop(); });
 
   test('the connector configured with the value delivers', async () => {
     const email = await connect(createHttpEmailConnector,
-      { endpoint: `${mock.admin}/connectors/http-email`, authorization: secret });
-    const waiting = await waitForMessage(mock, 'bob@example.com', admin);
+      { endpoint: `${mock.adminUrl}/connectors/http-email`, authorization: secret });
+    const waiting = await waitForMessage(mock, 'bob@example.com');
     await email.sendMessage({ to: 'bob@example.com', type: 'BindMfa', payload: { code: '000042' } });
-    const { status, body } = await waiting.answer;
-    assert.equal(status, 200);
+    const body = await waiting.answer;
     assert.equal(body.code, '000042');
   });
 
@@ -163,7 +117,7 @@ describe('Logto HTTP connectors with --connector-authorization and --admin-token
     for (const authorization of [undefined, 'Bearer wrong', admin.Authorization]) {
       test(`the ${name} connector with authorization ${authorization} is refused (401)`, async () => {
         const connector = await connect(factory,
-          { endpoint: `${mock.admin}/connectors/${path}`, ...(authorization && { authorization }) });
+          { endpoint: `${mock.adminUrl}/connectors/${path}`, ...(authorization && { authorization }) });
         await assert.rejects(
           connector.sendMessage({ to: '+15555550100', type: 'SignIn', payload: { code: '1' } }),
           (error) => {
@@ -176,7 +130,6 @@ describe('Logto HTTP connectors with --connector-authorization and --admin-token
   }
 
   test('nothing refused reached the inbox', async () => {
-    const { body } = await adminJson(mock, '/admin/inbox', admin);
-    assert.deepEqual(body.messages.map((m) => m.to), ['bob@example.com']);
+    assert.deepEqual((await mock.inbox()).map((m) => m.to), ['bob@example.com']);
   });
 });

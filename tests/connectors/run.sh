@@ -56,10 +56,12 @@ if ! node_ok; then
   say "using Node.js $(node --version) from $node20"
 fi
 
-# 2. The connectors, exactly as package-lock.json pins them; again when the lock changed.
+# 2. The connectors, exactly as package-lock.json pins them, and the JS client (clients/js, linked);
+#    again when the lock changed.
 stamp="$here/node_modules/.package-lock.json"
 if [ ! -f "$here/node_modules/@logto/connector-http-email/package.json" ] ||
   [ ! -f "$here/node_modules/@logto/connector-http-sms/package.json" ] ||
+  [ ! -e "$here/node_modules/mfa-mock-client" ] ||
   [ "$here/package-lock.json" -nt "$stamp" ]; then
   missing "node_modules (npm ci)"
   say "npm ci in tests/connectors"
