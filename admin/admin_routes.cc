@@ -12,8 +12,8 @@ std::vector<Route> AdminRoutes(const AdminDeps& deps) {
         VerificationRoutes(deps.service, deps.codes, deps.metrics, deps.shared_store),
         InboxRoutes(deps.codes, deps.inbox_waiters),
         ConfigRoutes(deps.service, deps.clock, deps.control, deps.codes, deps.inbox_waiters),
-        SessionRoutes(deps.sessions),
-        JournalRoutes(deps.journal, deps.codes, deps.inbox_capacity)}) {
+        SessionRoutes(deps.sessions), JournalRoutes(deps.journal, deps.codes, deps.inbox_capacity),
+        ConnectorRoutes(deps.codes, deps.clock, deps.connector_authorization)}) {
     for (Route& route : group) {
       routes.push_back(std::move(route));
     }

@@ -32,6 +32,9 @@ struct AdminDeps {
   ControlPlane* control = nullptr;    // with a shared store: the settings every node shares
   InboxWaiters& inbox_waiters;        // requests waiting for inbox messages on this node
   size_t inbox_capacity = 1000;       // --inbox-size
+  // --connector-authorization: the Authorization value the connector routes require (instead of
+  // the admin token); empty = the admin token's rule.
+  std::string connector_authorization;
 };
 
 // The route list of the admin listener. Everything in `deps` must outlive the routes.
@@ -51,6 +54,9 @@ std::vector<Route> ConfigRoutes(MfaService& service, OffsetClock& clock, Control
                                 CodeStore& codes, const InboxWaiters& waiters);
 std::vector<Route> SessionRoutes(InteractionStore& sessions);
 // `codes`: the inbox, which tells the journal's `to` filter which verifications went to whom.
+// POST /connectors/http-email and /connectors/http-sms (Logto's HTTP connectors).
+std::vector<Route> ConnectorRoutes(CodeStore& codes, const OffsetClock& clock,
+                                   const std::string& authorization);
 std::vector<Route> JournalRoutes(RequestJournal* journal, CodeStore& codes, size_t inbox_capacity);
 
 }  // namespace mfa

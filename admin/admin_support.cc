@@ -74,9 +74,9 @@ void WriteMessage(JsonWriter& json, const InboxMessage& m, MessageState state) {
   json.BeginObject()
       .String("channel", ChannelName(m.type))
       .String("to", m.to)
-      .String("code", m.code)
-      .String("verificationId", m.verification_id)
-      .String("template", "MfaVerification")
+      .StringOrNull("code", m.code)  // null: a connector's message without a code
+      .StringOrNull("verificationId", m.verification_id)
+      .String("template", m.template_type.empty() ? "MfaVerification" : m.template_type)
       .String("sentAt", FormatRfc3339(m.sent_ms))
       .String("state", ToString(state))
       .Int("cursor", static_cast<int64_t>(m.seq))

@@ -15,7 +15,7 @@ void ConnectorFiles::Write(const InboxMessage& m) {
       .BeginObject()
       .String(email ? "address" : "phone", m.to)
       .String("code", m.code)
-      .String("type", "MfaVerification")
+      .String("type", m.template_type.empty() ? "MfaVerification" : m.template_type)
       .Key("payload")
       .BeginObject()
       .String("code", m.code)

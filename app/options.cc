@@ -122,6 +122,10 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
   app.add_option("--admin-token", o->admin_token,
                  "Require 'Authorization: Bearer TOKEN' on /admin/* (default: none)")
       ->envname("MFA_MOCK_ADMIN_TOKEN");
+  app.add_option("--connector-authorization", o->connector_authorization,
+                 "Require exactly this Authorization value on /connectors/* (Logto's HTTP "
+                 "connectors), instead of the admin token (default: the admin token's rule)")
+      ->envname("MFA_MOCK_CONNECTOR_AUTHORIZATION");
   app.add_flag("--admin-insecure", o->admin_insecure,
                "Allow a non-loopback admin listener without a token")
       ->envname("MFA_MOCK_ADMIN_INSECURE");

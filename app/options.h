@@ -21,6 +21,7 @@ struct AppOptions {
   HostPort admin_listen{"127.0.0.1", 3002};
   std::optional<HostPort> metrics_listen;
   std::string admin_token;
+  std::string connector_authorization;  // what /connectors/* require instead of the token
   bool admin_insecure = false;
   bool metrics_public = false;
   bool metrics_enabled = true;

@@ -452,7 +452,8 @@ Status Server::StartListeners() {
                        .shared_store = options_.shared_store(),
                        .control = s.control.get(),
                        .inbox_waiters = *inbox_waiters_,
-                       .inbox_capacity = options_.inbox_size};
+                       .inbox_capacity = options_.inbox_size,
+                       .connector_authorization = options_.connector_authorization};
   try {
     auto public_dispatcher = std::make_shared<const Dispatcher>(
         public_config,

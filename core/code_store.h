@@ -92,6 +92,9 @@ class CodeStore {
   virtual void ClearInbox(const InboxQuery& query, Done<Outcome> done) = 0;
   // The cursor of the newest message ever added (0 = none): cheap, for noticing new messages.
   virtual void InboxHead(Done<StoreAnswer<uint64_t>> done) = 0;
+  // Adds a message that no send of this store made (a real Logto's HTTP connector posted it; see
+  // InboxMessage::template_type), waking the inbox's waiters as a send does; value: its cursor.
+  virtual void AddExternalMessage(InboxMessage message, Done<StoreAnswer<uint64_t>> done) = 0;
 
   // Whether the store answers now (GET /readyz). Memory: always.
   virtual bool Ready() const = 0;

@@ -25,6 +25,11 @@ struct InboxMessage {
   // The interaction session the code was sent in (its _interaction cookie value); empty for a
   // send in open mode or through the admin API.
   std::string session_id;
+  // Logto's TemplateType of a message a real Logto posted to an HTTP connector route ("SignIn",
+  // "MfaVerification", ...); empty for the mock's own sends (always "MfaVerification"). Such a
+  // message has no record behind it: verification_id is empty, and code is empty when the
+  // payload held none (an organization invitation's link).
+  std::string template_type;
   // The message's cursor: assigned by the inbox, larger for each newer message, never reused
   // (not even across clears). With a shared store it is one counter for every node.
   uint64_t seq = 0;

@@ -57,6 +57,10 @@ void MemoryCodeStore::ClearInbox(const InboxQuery& query, Done<Outcome> done) {
   done(Outcome::kOk);
 }
 
+void MemoryCodeStore::AddExternalMessage(InboxMessage message, Done<StoreAnswer<uint64_t>> done) {
+  done({Outcome::kOk, service_.RecordExternalMessage(std::move(message))});
+}
+
 void MemoryCodeStore::InboxHead(Done<StoreAnswer<uint64_t>> done) {
   done({Outcome::kOk, service_.inbox().newest_cursor()});
 }

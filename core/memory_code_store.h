@@ -25,6 +25,7 @@ class MemoryCodeStore final : public CodeStore {
   void ListInbox(const InboxQuery& query, Done<StoreAnswer<std::vector<InboxEntry>>> done) override;
   void ClearInbox(const InboxQuery& query, Done<Outcome> done) override;
   void InboxHead(Done<StoreAnswer<uint64_t>> done) override;
+  void AddExternalMessage(InboxMessage message, Done<StoreAnswer<uint64_t>> done) override;
   bool Ready() const override { return true; }
   std::string Describe() const override { return "memory"; }
 

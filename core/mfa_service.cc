@@ -338,9 +338,16 @@ MessageState StateOf(const RecordSnapshot* record, int64_t now_ms, uint32_t max_
 }
 
 MessageState MfaService::StateOf(const InboxMessage& message) const {
+  if (message.verification_id.empty()) return MessageState::kExternal;
   const std::optional<RecordSnapshot> record = store_.Get(message.verification_id);
   return mfa::StateOf(record ? &*record : nullptr, clock_.NowMs(),
                       config_.Get().config.max_attempts);
+}
+
+uint64_t MfaService::RecordExternalMessage(InboxMessage message) {
+  message.seq = inbox_.Add(message);
+  if (sent_hook_) sent_hook_(message);
+  return message.seq;
 }
 
 std::string_view ToString(MessageState state) {
@@ -353,6 +360,8 @@ std::string_view ToString(MessageState state) {
       return "expired";
     case MessageState::kLocked:
       return "locked";
+    case MessageState::kExternal:
+      return "external";
     case MessageState::kGone:
       break;
   }

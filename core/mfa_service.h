@@ -85,8 +85,9 @@ class Sentinel;
 Outcome OpenModeRecipient(const Config& config, IdentifierType type, std::string* address);
 
 // What became of a sent code: pending, verified, expired, locked (no tries left) or gone
-// (deleted, swept, or replaced by a newer send in its session).
-enum class MessageState : uint8_t { kPending, kVerified, kExpired, kLocked, kGone };
+// (deleted, swept, or replaced by a newer send in its session); external: a message a real Logto
+// posted to an HTTP connector route, whose code mfa-mock does not hold.
+enum class MessageState : uint8_t { kPending, kVerified, kExpired, kLocked, kGone, kExternal };
 std::string_view ToString(MessageState state);
 // The state of a record read now; nullptr = no such record.
 MessageState StateOf(const RecordSnapshot* record, int64_t now_ms, uint32_t max_attempts);
@@ -143,6 +144,9 @@ class MfaService {
   size_t ClearVerifications();
   // What became of a sent code, read from the store now.
   MessageState StateOf(const InboxMessage& message) const;
+  // Records a message no send of this service made (a real Logto's HTTP connector): adds it to
+  // the inbox and tells the sent hook. Returns its cursor.
+  uint64_t RecordExternalMessage(InboxMessage message);
 
   ConfigStore& config() { return config_; }
   VerificationStore& store() { return store_; }

@@ -46,7 +46,9 @@ std::string EncodeMessage(const InboxMessage& m) {
   AppendField(out, m.code);
   AppendField(out, m.verification_id);
   AppendField(out, Decimal(m.sent_ms));
-  if (!m.session_id.empty()) AppendField(out, m.session_id);
+  // Optional trailing fields, so older nodes still read what they know.
+  if (!m.session_id.empty() || !m.template_type.empty()) AppendField(out, m.session_id);
+  if (!m.template_type.empty()) AppendField(out, m.template_type);
   return out;
 }
 
@@ -67,6 +69,8 @@ bool DecodeMessage(std::string_view in, InboxMessage* m) {
   m->sent_ms = ParseInt(sent);
   std::string_view session;  // absent: sent outside a session (or by an older node)
   if (NextField(in, &session)) m->session_id = std::string(session);
+  std::string_view template_type;  // absent: one of the mock's own sends
+  if (NextField(in, &template_type)) m->template_type = std::string(template_type);
   return true;
 }
 
@@ -391,6 +395,18 @@ void RedisCodeStore::AddToInbox(std::shared_ptr<SendFlow> flow) {
         flow->result.outcome = Failure(r);
         if (flow->result.outcome == Outcome::kOk && inbox_added_) inbox_added_();
         flow->done(std::move(flow->result));
+      });
+}
+
+void RedisCodeStore::AddExternalMessage(InboxMessage message, Done<StoreAnswer<uint64_t>> done) {
+  client_.CallScript(
+      scripts_->inbox_add, {InboxKey(), InboxKey() + ":seq"},
+      {EncodeMessage(message), Decimal(static_cast<int64_t>(options_.inbox_capacity))}, "inbox_add",
+      [this, done = std::move(done)](CallResult&& r) {
+        const Outcome outcome = Failure(r);
+        if (outcome != Outcome::kOk) return done({outcome, 0});
+        if (inbox_added_) inbox_added_();
+        done({Outcome::kOk, static_cast<uint64_t>(r.value.integer)});
       });
 }
 
@@ -807,6 +823,11 @@ void RedisCodeStore::ListInbox(const InboxQuery& query,
             flow->entries.size(), options_.seed_window,
             [this, flow, now, max_attempts](size_t i, std::function<void()> complete) {
               const std::string id = flow->entries[i].message.verification_id;
+              if (id.empty()) {  // a connector's message: no record to read
+                std::lock_guard<std::mutex> lock(flow->mu);
+                flow->entries[i].state = MessageState::kExternal;
+                return false;
+              }
               client_.Call({"HGETALL", RecordKey(id)}, "inbox_state",
                            [this, flow, i, id, now, max_attempts, complete](CallResult&& read) {
                              {

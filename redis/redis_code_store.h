@@ -54,6 +54,7 @@ class RedisCodeStore final : public CodeStore {
   void ListInbox(const InboxQuery& query, Done<StoreAnswer<std::vector<InboxEntry>>> done) override;
   void ClearInbox(const InboxQuery& query, Done<Outcome> done) override;
   void InboxHead(Done<StoreAnswer<uint64_t>> done) override;
+  void AddExternalMessage(InboxMessage message, Done<StoreAnswer<uint64_t>> done) override;
   // Called (on the client's I/O thread, must not block) after each message this node added to
   // the inbox. REQUIRES: set before the first send.
   void set_inbox_added_hook(std::function<void()> hook) { inbox_added_ = std::move(hook); }

@@ -262,6 +262,71 @@ bool ParseAdminSend(std::string_view body, IdentifierType* type, std::string* id
 
 namespace {
 
+constexpr size_t kMaxTemplateLength = 64;
+
+// Logto's TemplateType values are identifiers ("SignIn", "MfaVerification"); any such name is
+// taken, so a template newer than this mock still lands in the inbox.
+bool IsTemplateName(std::string_view s) {
+  if (s.empty() || s.size() > kMaxTemplateLength) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ParseConnectorMessage(std::string_view body, IdentifierType channel, InboxMessage* message,
+                           AdminParseError* error) {
+  Document doc;
+  if (!ParseDocument(body, &doc, error)) return false;
+  if (!doc.IsObject()) return Fail(error, "The body must be a JSON object.");
+  bool has_to = false, has_type = false, has_payload = false;
+  for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+    const std::string_view key = View(it->name);
+    const Value& v = it->value;
+    if (key == "to") {
+      if (!v.IsString() || v.GetStringLength() == 0 || v.GetStringLength() > kMaxIdentifierLength ||
+          !IsPrintable(View(v))) {
+        return Fail(error, "to must be a string of 1-254 printable characters.");
+      }
+      message->to = std::string(View(v));
+      has_to = true;
+    } else if (key == "type") {
+      if (!v.IsString() || !IsTemplateName(View(v))) {
+        return Fail(error,
+                    "type must be Logto's template type, e.g. \"MfaVerification\" (1-64 of "
+                    "[A-Za-z0-9_-]).");
+      }
+      message->template_type = std::string(View(v));
+      has_type = true;
+    } else if (key == "payload") {
+      if (!v.IsObject())
+        return Fail(error, "payload must be an object, e.g. {\"code\": \"123456\"}.");
+      has_payload = true;
+      if (auto code = v.FindMember("code"); code != v.MemberEnd()) {
+        const Value& c = code->value;
+        if (!c.IsString() || c.GetStringLength() == 0 || c.GetStringLength() > kMaxCodeLength ||
+            !IsPrintable(View(c))) {
+          return Fail(error, "payload.code must be a string of 1-64 printable characters.");
+        }
+        message->code = std::string(View(c));
+      }
+    } else if (key == "ip") {
+      if (!v.IsString()) return Fail(error, "ip must be a string.");
+    }
+  }
+  if (!has_to) return Fail(error, "to is required: the recipient.");
+  if (!has_type) return Fail(error, "type is required: Logto's template type.");
+  if (!has_payload) return Fail(error, "payload is required (an object).");
+  message->type = channel;
+  return true;
+}
+
+namespace {
+
 bool PatchUint(const Value& v, const char* name, uint32_t* out, AdminParseError* error) {
   int64_t n;
   if (!ReadInt(v, 0, std::numeric_limits<uint32_t>::max(), &n)) {

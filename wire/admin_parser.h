@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/inbox.h"
 #include "core/mfa_service.h"
 #include "core/sessions.h"
 
@@ -24,6 +25,11 @@ bool ParseGenerateSpec(std::string_view body, GenerateSpec* spec, AdminParseErro
 // POST /admin/send {"identifierType", "identifier"}.
 bool ParseAdminSend(std::string_view body, IdentifierType* type, std::string* identifier,
                     AdminParseError* error);
+// POST /connectors/http-email and /connectors/http-sms: what Logto's HTTP connectors send,
+// {"to", "type", "payload": {"code"?, ...}, "ip"?}, into a message for `channel` (to, code and
+// template_type set). Members other than these, and payload's other members, are ignored.
+bool ParseConnectorMessage(std::string_view body, IdentifierType channel, InboxMessage* message,
+                           AdminParseError* error);
 // A JSON merge patch applied to `config` (unchanged on failure, including validation failures).
 bool ApplyConfigPatch(std::string_view body, Config* config, AdminParseError* error);
 // POST /admin/clock/advance {"seconds": N}.

@@ -55,6 +55,7 @@ class FakeInboxStore final : public CodeStore {
   void Erase(std::string_view, Done<StoreAnswer<bool>>) override {}
   void Clear(Done<StoreAnswer<size_t>>) override {}
   void ClearInbox(const InboxQuery&, Done<Outcome>) override {}
+  void AddExternalMessage(InboxMessage, Done<StoreAnswer<uint64_t>>) override {}
   bool Ready() const override { return true; }
   std::string Describe() const override { return "fake"; }
 

@@ -1064,6 +1064,25 @@ TEST_F(MfaServiceTest, StateOfFollowsTheRecordOfASentCode) {
   EXPECT_EQ(service().StateOf(AllMessages().front()), MessageState::kVerified);
 }
 
+TEST_F(MfaServiceTest, AnExternalMessageJoinsTheInboxAndTheSentHookWithoutARecord) {
+  std::vector<InboxMessage> hooked;
+  service().set_sent_hook([&](const InboxMessage& m) { hooked.push_back(m); });
+  InboxMessage logto;
+  logto.to = "a@example.com";
+  logto.code = "777001";
+  logto.template_type = "SignIn";
+  const uint64_t cursor = service().RecordExternalMessage(logto);
+  EXPECT_GT(cursor, 0u);
+  ASSERT_EQ(AllMessages().size(), 1u);
+  EXPECT_EQ(AllMessages().front().seq, cursor);
+  EXPECT_EQ(service().StateOf(AllMessages().front()), MessageState::kExternal);
+  EXPECT_EQ(ToString(MessageState::kExternal), "external");
+  ASSERT_EQ(hooked.size(), 1u);
+  EXPECT_EQ(hooked[0].template_type, "SignIn");
+  EXPECT_EQ(hooked[0].seq, cursor);
+  EXPECT_EQ(store().size(), 0u);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Generated batches are derived (issue 17): the whole check order on their records.
 

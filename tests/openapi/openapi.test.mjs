@@ -467,6 +467,17 @@ describe('the running mock conforms to docs/openapi.yaml', () => {
     assert.ok(gone.every((m) => m.state === 'gone'), JSON.stringify(gone));
     assert.equal((await call('DELETE', `${A}/admin/inbox`)).status, 204);
 
+    // Logto's HTTP connectors
+    const logto = { to: 'alice@example.com', type: 'MfaVerification', payload: { code: '012345', locale: 'en' }, ip: '203.0.113.7' };
+    assert.equal((await call('POST', `${A}/connectors/http-email`, { body: logto })).json.state, 'external');
+    assert.equal((await call('POST', `${A}/connectors/http-sms`, { body: { ...logto, to: '+15555550123', type: 'SignIn' } })).status, 200);
+    assert.equal((await call('POST', `${A}/connectors/http-email`, { body: { to: 'a@example.com', type: 'OrganizationInvitation', payload: { link: 'https://x.example/i' } } })).json.code, null);
+    assert.equal((await call('POST', `${A}/connectors/http-email`, { body: { to: 'a@example.com' } })).status, 400);
+    assert.equal((await call('POST', `${A}/connectors/http-sms`, { body: '{', raw: true })).status, 400);
+    assert.equal((await call('POST', `${A}/connectors/http-sms`, { body: { ...logto, pad: 'x'.repeat(70000) } })).status, 413);
+    assert.equal((await call('GET', `${A}/admin/inbox/latest?channel=sms`)).json.template, 'SignIn');
+    assert.equal((await call('DELETE', `${A}/admin/inbox`)).status, 204);
+
     // config, stats, clock
     assert.equal((await call('GET', `${A}/admin/config`)).status, 200);
     assert.equal((await call('PATCH', `${A}/admin/config`, { body: { faults: { verify: { delayMs: { min: 0, max: 1 }, error: { rate: 0, status: 503, code: 'x', message: 'y' }, resetRate: 0 } } } })).status, 200);
@@ -550,6 +561,7 @@ describe('the running mock conforms to docs/openapi.yaml', () => {
       await unavailable('GET', `${A}/admin/inbox`);
       await unavailable('GET', `${A}/admin/inbox/latest`);
       await unavailable('DELETE', `${A}/admin/inbox`);
+      await unavailable('POST', `${A}/connectors/http-email`, { to: 'a@example.com', type: 'SignIn', payload: { code: '1' } });
       await unavailable('GET', `${A}/admin/stats`);
       await unavailable('PATCH', `${A}/admin/config`, { maxAttempts: 3 });
       await unavailable('POST', `${A}/admin/clock/advance`, { seconds: 1 });

@@ -335,6 +335,38 @@ TEST_P(CodeStoreTest, InboxListsNewestFirstWithFiltersAndStates) {
   EXPECT_TRUE(ListInbox().empty());
 }
 
+TEST_P(CodeStoreTest, AConnectorsMessageKeepsItsTemplateAndIsExternal) {
+  const SendResult own = AdminSend("a@example.com");
+  InboxMessage logto;
+  logto.type = IdentifierType::kPhone;
+  logto.to = "+1 555 555 0123";
+  logto.code = "012345";
+  logto.template_type = "SignIn";
+  logto.sent_ms = 42;
+  const StoreAnswer<uint64_t> added =
+      Await<StoreAnswer<uint64_t>>([&](Done<StoreAnswer<uint64_t>> done) {
+        codes_->AddExternalMessage(logto, std::move(done));
+      });
+  ASSERT_EQ(added.outcome, Outcome::kOk);
+  std::vector<InboxEntry> all = ListInbox();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].message.seq, added.value);
+  EXPECT_GT(all[0].message.seq, all[1].message.seq);
+  EXPECT_EQ(all[0].message.template_type, "SignIn");
+  EXPECT_EQ(all[0].message.code, "012345");
+  EXPECT_EQ(all[0].message.to, "+1 555 555 0123");
+  EXPECT_TRUE(all[0].message.verification_id.empty());
+  EXPECT_TRUE(all[0].message.session_id.empty());
+  EXPECT_EQ(all[0].message.sent_ms, 42);
+  EXPECT_EQ(all[0].state, MessageState::kExternal);
+  EXPECT_TRUE(all[1].message.template_type.empty());  // the mock's own send
+  EXPECT_EQ(all[1].message.verification_id, own.verification_id);
+  InboxQuery to;
+  to.to = "15555550123";
+  to.channel = IdentifierType::kPhone;
+  EXPECT_EQ(ListInbox(to).size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, CodeStoreTest,
                          ::testing::Values(Backend::kMemory, Backend::kRedis, Backend::kCluster),
                          [](const auto& info) {

@@ -227,8 +227,8 @@ class ConfigPatchTest : public ::testing::Test {
     const std::string before = ConfigToJson(config_);
     if (Patch(body)) return ::testing::AssertionFailure() << "accepted: " << body;
     if (ConfigToJson(config_) != before) {
-      return ::testing::AssertionFailure() << "config changed by a rejected patch " << body
-                                           << ": " << ConfigToJson(config_);
+      return ::testing::AssertionFailure()
+             << "config changed by a rejected patch " << body << ": " << ConfigToJson(config_);
     }
     if (error_.message.empty()) return ::testing::AssertionFailure() << "no message: " << body;
     return ::testing::AssertionSuccess();
@@ -466,7 +466,10 @@ TEST(ParseSeedFileTest, CsvInvalidUtf8AndControlCharacters) {
   auto r = SeedFile("verificationId,code,identifierType\na,\xff\xfe,email\n");
   ASSERT_FALSE(r.ok);
   EXPECT_EQ(r.error.rfind("line 2: ", 0), 0u) << r.error;
-  r = SeedFile(std::string("verificationId,code,identifierType\na,1\0" "2,email\n", 45));
+  r =
+      SeedFile(std::string("verificationId,code,identifierType\na,1\0"
+                           "2,email\n",
+                           45));
   ASSERT_FALSE(r.ok);
   EXPECT_EQ(r.error, "line 2: code must be a string of 1-64 printable characters.");
 }
@@ -504,7 +507,8 @@ TEST(ParseSeedFileTest, NdjsonErrorsNameTheLine) {
   EXPECT_EQ(r.error.rfind("line 2: not valid JSON: ", 0), 0u) << r.error.substr(0, 80);
 }
 
-// --- found by review ------------------------------------------------------------------------------
+// --- found by review
+// ------------------------------------------------------------------------------
 
 // A CSV ttlSeconds with a leading zero ("0600") passes the digits check, is pasted into JSON as a
 // number and fails to parse there, so the line is rejected as "invalid characters." instead of
@@ -529,6 +533,61 @@ TEST(ParseSeedItemsTest, RegressionLoneSurrogateIsNotSeededAsInvalidUtf8) {
     std::string json = "\"" + r.items[0].code.value_or("") + "\"";
     EXPECT_TRUE(IsStrictJson(json));
   }
+}
+
+// POST /connectors/http-*: what @logto/connector-http-email and -sms post.
+TEST(ParseConnectorMessageTest, ReadsWhatLogtosConnectorsSend) {
+  InboxMessage m;
+  AdminParseError error;
+  ASSERT_TRUE(ParseConnectorMessage(
+      R"({"to":"a@example.com","type":"MfaVerification","payload":{"code":"012345","locale":"en",)"
+      R"("application":{"id":"x"}},"ip":"203.0.113.7","later":[1]})",
+      IdentifierType::kEmail, &m, &error))
+      << error.message;
+  EXPECT_EQ(m.type, IdentifierType::kEmail);
+  EXPECT_EQ(m.to, "a@example.com");
+  EXPECT_EQ(m.code, "012345");
+  EXPECT_EQ(m.template_type, "MfaVerification");
+  EXPECT_TRUE(m.verification_id.empty());
+}
+
+TEST(ParseConnectorMessageTest, APayloadWithoutACodeLeavesItEmpty) {
+  InboxMessage m;
+  AdminParseError error;
+  ASSERT_TRUE(ParseConnectorMessage(
+      R"({"to":"+15555550123","type":"OrganizationInvitation","payload":{"link":"https://x"}})",
+      IdentifierType::kPhone, &m, &error));
+  EXPECT_EQ(m.type, IdentifierType::kPhone);
+  EXPECT_TRUE(m.code.empty());
+}
+
+TEST(ParseConnectorMessageTest, BadBodiesNameWhatToFix) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "empty"},
+      {"[1]", "The body must be a JSON object."},
+      {R"({"type":"SignIn","payload":{}})", "to is required: the recipient."},
+      {R"({"to":"a@b.c","payload":{}})", "type is required: Logto's template type."},
+      {R"({"to":"a@b.c","type":"SignIn"})", "payload is required (an object)."},
+      {R"({"to":"a\u0001","type":"SignIn","payload":{}})", "to must be"},
+      {R"({"to":")" + std::string(255, 'a') + R"(","type":"SignIn","payload":{}})", "to must be"},
+      {R"({"to":"a@b.c","type":"","payload":{}})", "type must be"},
+      {R"({"to":"a@b.c","type":")" + std::string(65, 'A') + R"(","payload":{}})", "type must be"},
+      {R"({"to":"a@b.c","type":"SignIn","payload":[]})", "payload must be an object"},
+      {R"({"to":"a@b.c","type":"SignIn","payload":{"code":""}})", "payload.code must be"},
+      {R"({"to":"a@b.c","type":"SignIn","payload":{"code":")" + std::string(65, '1') + R"("}})",
+       "payload.code must be"},
+      {R"({"to":"a@b.c","type":"SignIn","payload":{},"ip":null})", "ip must be a string."},
+  };
+  for (const auto& [body, message] : cases) {
+    InboxMessage m;
+    AdminParseError error;
+    EXPECT_FALSE(ParseConnectorMessage(body, IdentifierType::kEmail, &m, &error)) << body;
+    EXPECT_NE(error.message.find(message), std::string::npos) << body << " -> " << error.message;
+  }
+  InboxMessage m;
+  AdminParseError error;
+  EXPECT_FALSE(ParseConnectorMessage("{", IdentifierType::kEmail, &m, &error));
+  EXPECT_EQ(error.kind, AdminParseError::kInvalidJson);
 }
 
 }  // namespace
