@@ -30,8 +30,8 @@ struct User {
   std::string password;       // empty = cannot sign in with a password
   // The MFA factors Logto stores with a user (mfaVerifications). A TOTP secret is base32
   // (IsValidTotpSecret); its last used time step stops a code from being used twice.
-  std::string totp_secret;  // empty = no TOTP factor
-  int64_t totp_last_step = -1;  // -1 = never used
+  std::string totp_secret;               // empty = no TOTP factor
+  int64_t totp_last_step = -1;           // -1 = never used
   std::vector<BackupCode> backup_codes;  // empty = no backup-code factor
 };
 

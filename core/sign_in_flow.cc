@@ -30,9 +30,7 @@ bool Lists(const std::vector<MfaFactor>& factors, MfaFactor f) {
 
 }  // namespace
 
-std::string TotpSentinelKey(std::string_view user_id) {
-  return "totp:" + std::string(user_id);
-}
+std::string TotpSentinelKey(std::string_view user_id) { return "totp:" + std::string(user_id); }
 
 std::string BackupCodeSentinelKey(std::string_view user_id) {
   return "backup-code:" + std::string(user_id);
@@ -171,16 +169,17 @@ void SignInFlow::VerifyTotp(std::string_view session_id, std::string code,
     // Logto's branch for binding a new secret (POST .../totp/secret, which the mock does not
     // serve): the TOTP record of that id or 404; a saved record of an existing TOTP holds no
     // new secret, so its code cannot match: 400. No sentinel on this branch.
-    return store_.View(
-        session_id, [verification_id = std::move(verification_id),
-                     done = std::move(done)](StoreAnswer<std::optional<SessionView>> view) {
-          if (const Outcome o = LiveInteraction(view); o != Outcome::kOk) return done({o, "", 0});
-          const Session& session = view.value->session;
-          if (session.user_id.empty()) return done({Outcome::kNotIdentified, "", 0});
-          done({session.totp.id == verification_id ? Outcome::kInvalidTotpCode
-                                                   : Outcome::kVerificationNotFound,
-                "", 0});
-        });
+    return store_.View(session_id,
+                       [verification_id = std::move(verification_id),
+                        done = std::move(done)](StoreAnswer<std::optional<SessionView>> view) {
+                         if (const Outcome o = LiveInteraction(view); o != Outcome::kOk)
+                           return done({o, "", 0});
+                         const Session& session = view.value->session;
+                         if (session.user_id.empty()) return done({Outcome::kNotIdentified, "", 0});
+                         done({session.totp.id == verification_id ? Outcome::kInvalidTotpCode
+                                                                  : Outcome::kVerificationNotFound,
+                               "", 0});
+                       });
   }
   VerifyFactor(
       session_id, MfaFactor::kTotp, std::move(code),
@@ -208,39 +207,39 @@ void SignInFlow::VerifyBackupCode(std::string_view session_id, std::string code,
 
 void SignInFlow::VerifyFactor(std::string_view session_id, MfaFactor factor, std::string code,
                               FactorCheck check, Done<PasswordAnswer> done) {
-  store_.View(session_id, [this, session_id = std::string(session_id), factor,
-                           code = std::move(code), check = std::move(check),
-                           done = std::move(done)](
-                              StoreAnswer<std::optional<SessionView>> view) mutable {
-    if (const Outcome o = LiveInteraction(view); o != Outcome::kOk) return done({o, "", 0});
-    std::string user_id = view.value->session.user_id;
-    if (user_id.empty()) return done({Outcome::kNotIdentified, "", 0});
-    store_.GetUser(user_id, [this, session_id = std::move(session_id), factor,
-                             code = std::move(code), check = std::move(check),
-                             done = std::move(done)](
-                                StoreAnswer<std::optional<User>> user) mutable {
-      if (user.outcome != Outcome::kOk) return done({user.outcome, "", 0});
-      // Identified, then deleted: Logto's findUserById answers entity.not_found.
-      if (!user.value) return done({Outcome::kUserNotFound, "", 0});
-      auto run = [this, session_id, factor, code, check, done,
-                  user = std::move(*user.value)](int64_t blocked_ms) {
-        check(user, code,
-              [this, session_id, factor, user_id = user.id, code, blocked_ms,
-               done](StoreAnswer<bool> checked) {
-                AfterFactorCheck(session_id, factor, user_id, code, blocked_ms, checked, done);
-              });
-      };
-      if (config_.Get().config.lockout.max_failures == 0) return run(0);
-      std::string key = factor == MfaFactor::kTotp ? TotpSentinelKey(user.value->id)
-                                                   : BackupCodeSentinelKey(user.value->id);
-      store_.SentinelBlockedFor(
-          std::move(key),
-          [run = std::move(run), done](StoreAnswer<int64_t> blocked) {
-            if (blocked.outcome != Outcome::kOk) return done({blocked.outcome, "", 0});
-            run(blocked.value);
-          });
-    });
-  });
+  store_.View(
+      session_id, [this, session_id = std::string(session_id), factor, code = std::move(code),
+                   check = std::move(check),
+                   done = std::move(done)](StoreAnswer<std::optional<SessionView>> view) mutable {
+        if (const Outcome o = LiveInteraction(view); o != Outcome::kOk) return done({o, "", 0});
+        std::string user_id = view.value->session.user_id;
+        if (user_id.empty()) return done({Outcome::kNotIdentified, "", 0});
+        store_.GetUser(user_id, [this, session_id = std::move(session_id), factor,
+                                 code = std::move(code), check = std::move(check),
+                                 done = std::move(done)](
+                                    StoreAnswer<std::optional<User>> user) mutable {
+          if (user.outcome != Outcome::kOk) return done({user.outcome, "", 0});
+          // Identified, then deleted: Logto's findUserById answers entity.not_found.
+          if (!user.value) return done({Outcome::kUserNotFound, "", 0});
+          auto run = [this, session_id, factor, code, check, done,
+                      user = std::move(*user.value)](int64_t blocked_ms) {
+            check(user, code,
+                  [this, session_id, factor, user_id = user.id, code, blocked_ms,
+                   done](StoreAnswer<bool> checked) {
+                    AfterFactorCheck(session_id, factor, user_id, code, blocked_ms, checked, done);
+                  });
+          };
+          if (config_.Get().config.lockout.max_failures == 0) return run(0);
+          std::string key = factor == MfaFactor::kTotp ? TotpSentinelKey(user.value->id)
+                                                       : BackupCodeSentinelKey(user.value->id);
+          store_.SentinelBlockedFor(std::move(key),
+                                    [run = std::move(run), done](StoreAnswer<int64_t> blocked) {
+                                      if (blocked.outcome != Outcome::kOk)
+                                        return done({blocked.outcome, "", 0});
+                                      run(blocked.value);
+                                    });
+        });
+      });
 }
 
 void SignInFlow::AfterFactorCheck(std::string session_id, MfaFactor factor, std::string user_id,

@@ -785,8 +785,9 @@ bool ParseUserObject(const Value& obj, User* user, std::string* why) {
         continue;
       }
       if (!v.IsString() || !IsValidTotpSecret(View(v))) {
-        *why = "totpSecret must be 16 to 32 characters of base32 (A-Z, 2-7, '=' padding), as "
-               "Logto's user.totp_secret_invalid requires.";
+        *why =
+            "totpSecret must be 16 to 32 characters of base32 (A-Z, 2-7, '=' padding), as "
+            "Logto's user.totp_secret_invalid requires.";
         return false;
       }
       user->totp_secret = std::string(View(v));
@@ -803,8 +804,9 @@ bool ParseUserObject(const Value& obj, User* user, std::string* why) {
         }
       }
       if (!v.IsArray() || codes.size() != v.Size() || !IsValidBackupCodes(codes)) {
-        *why = "backupCodes must be 10 codes of 10 hexadecimal digits (Logto's "
-               "user.wrong_backup_code_format).";
+        *why =
+            "backupCodes must be 10 codes of 10 hexadecimal digits (Logto's "
+            "user.wrong_backup_code_format).";
         return false;
       }
       for (std::string& c : codes) user->backup_codes.push_back({std::move(c), false});
@@ -830,8 +832,9 @@ bool ParseUserObject(const Value& obj, User* user, std::string* why) {
   }
   // Logto's session.mfa.backup_code_can_not_be_alone: backup codes back up another stored factor.
   if (!user->backup_codes.empty() && user->totp_secret.empty()) {
-    *why = "backupCodes need a totpSecret: backup codes cannot be a user's only factor (Logto's "
-           "session.mfa.backup_code_can_not_be_alone).";
+    *why =
+        "backupCodes need a totpSecret: backup codes cannot be a user's only factor (Logto's "
+        "session.mfa.backup_code_can_not_be_alone).";
     return false;
   }
   if (user->id.empty()) user->id = "u_" + SecureRandom::NewId().substr(0, 12);

@@ -429,12 +429,11 @@ class SignInFlowFactorsTest : public SignInFlowFixture {
 TEST_F(SignInFlowFactorsTest, TotpComesFirstAndBackupCodesLastInThe403) {
   HttpResponse r = SubmitIn(Grace());
   ASSERT_TRUE(HasStatus(r, 403));
-  EXPECT_EQ(r.body,
-            R"({"code":"session.mfa.require_mfa_verification","data":{"availableFactors":)"
-            R"(["Totp","PhoneVerificationCode","EmailVerificationCode","BackupCode"],)"
-            R"("maskedIdentifiers":{"EmailVerificationCode":"grac****@example.com",)"
-            R"("PhoneVerificationCode":"****0107"}},)"
-            R"("message":"Mfa verification is required to sign in."})");
+  EXPECT_EQ(r.body, R"({"code":"session.mfa.require_mfa_verification","data":{"availableFactors":)"
+                    R"(["Totp","PhoneVerificationCode","EmailVerificationCode","BackupCode"],)"
+                    R"("maskedIdentifiers":{"EmailVerificationCode":"grac****@example.com",)"
+                    R"("PhoneVerificationCode":"****0107"}},)"
+                    R"("message":"Mfa verification is required to sign in."})");
   HttpResponse heidi = SubmitIn(SignedInWithPassword("heidi", "heidi's secret"));
   ASSERT_TRUE(HasStatus(heidi, 403));
   EXPECT_EQ(Json(heidi.body).Dump("/data"),
@@ -466,13 +465,12 @@ TEST_F(SignInFlowFactorsTest, AUsedCodeAWrongCodeAndAFarCodeAreInvalidInEveryLan
   EXPECT_TRUE(IsError(TotpIn(second, CodeBody(TotpNow(kGraceSecret, 3)), "fr"), 400, kInvalidTotp,
                       "Code TOTP non valide."));
   EXPECT_TRUE(IsError(TotpIn(second, CodeBody("12345")), 400, kInvalidTotp, "Invalid TOTP code."));
-  EXPECT_TRUE(
-      IsError(SubmitIn(second), 403, "session.mfa.require_mfa_verification",
-              "Mfa verification is required to sign in."));
+  EXPECT_TRUE(IsError(SubmitIn(second), 403, "session.mfa.require_mfa_verification",
+                      "Mfa verification is required to sign in."));
   // A user without TOTP: the same answer (Logto's "for security reason").
   const std::string dave = SignedInWithPassword("dave", kDavePassword);
-  EXPECT_TRUE(IsError(TotpIn(dave, CodeBody("123456"), "de"), 400, kInvalidTotp,
-                      "Ungültiger TOTP-Code."));
+  EXPECT_TRUE(
+      IsError(TotpIn(dave, CodeBody("123456"), "de"), 400, kInvalidTotp, "Ungültiger TOTP-Code."));
 }
 
 TEST_F(SignInFlowFactorsTest, ABackupCodeWorksOnceAndCountsDown) {
@@ -481,8 +479,7 @@ TEST_F(SignInFlowFactorsTest, ABackupCodeWorksOnceAndCountsDown) {
   ASSERT_TRUE(HasStatus(r, 200));
   const std::string id = IdOf(r);
   EXPECT_EQ(Json(Interaction(cookie).body).Dump("/verificationRecords/1"),
-            R"({"id":")" + id +
-                R"(","type":"BackupCode","userId":"grace","code":"abcdef0123"})");
+            R"({"id":")" + id + R"(","type":"BackupCode","userId":"grace","code":"abcdef0123"})");
   ASSERT_TRUE(HasStatus(SubmitIn(cookie), 200));
   const std::string again = Grace();
   EXPECT_TRUE(IsError(BackupIn(again, CodeBody("abcdef0123")), 400, kInvalidBackup,
@@ -502,8 +499,8 @@ TEST_F(SignInFlowFactorsTest, BothRoutesNeedASessionAndAnIdentifiedUser) {
   const std::string cookie = StartAuthorized();
   EXPECT_TRUE(IsError(TotpIn(cookie, CodeBody("123456")), 404, "session.identifier_not_found",
                       kIdentifierNotFoundMessage));
-  EXPECT_TRUE(IsError(BackupIn(cookie, CodeBody("0123456789")), 404,
-                      "session.identifier_not_found", kIdentifierNotFoundMessage));
+  EXPECT_TRUE(IsError(BackupIn(cookie, CodeBody("0123456789")), 404, "session.identifier_not_found",
+                      kIdentifierNotFoundMessage));
 }
 
 TEST_F(SignInFlowFactorsTest, TheBodyGuardWantsANonEmptyCode) {
@@ -528,8 +525,8 @@ TEST_F(SignInFlowFactorsTest, AVerificationIdNamesANewSecretsRecord) {
                       "session.verification_session_not_found",
                       kVerificationSessionNotFoundMessage));
   const std::string id = IdOf(TotpIn(cookie, CodeBody(TotpNow(kGraceSecret))));
-  EXPECT_TRUE(IsError(TotpIn(cookie, R"({"code":"123456","verificationId":")" + id + R"("})"),
-                      400, kInvalidTotp, "Invalid TOTP code."));
+  EXPECT_TRUE(IsError(TotpIn(cookie, R"({"code":"123456","verificationId":")" + id + R"("})"), 400,
+                      kInvalidTotp, "Invalid TOTP code."));
 }
 
 // Logto's withSentinel per user and factor: the third failure blocks, and while blocked the
@@ -537,12 +534,12 @@ TEST_F(SignInFlowFactorsTest, AVerificationIdNamesANewSecretsRecord) {
 TEST_F(SignInFlowFactorsTest, TheThirdFailureBlocksTheFactorAndARightCodeIsStillUsedUp) {
   const std::string cookie = Grace();
   for (int i = 1; i <= 2; ++i) {
-    EXPECT_TRUE(IsError(TotpIn(cookie, CodeBody("000000x")), 400, kInvalidTotp,
-                        "Invalid TOTP code."))
+    EXPECT_TRUE(
+        IsError(TotpIn(cookie, CodeBody("000000x")), 400, kInvalidTotp, "Invalid TOTP code."))
         << "failure " << i;
   }
-  EXPECT_TRUE(IsError(TotpIn(cookie, CodeBody("000000x")), 400, kBlocked,
-                      BlockedMessage("in 60 minutes")));
+  EXPECT_TRUE(
+      IsError(TotpIn(cookie, CodeBody("000000x")), 400, kBlocked, BlockedMessage("in 60 minutes")));
   const std::string code = TotpNow(kGraceSecret);
   EXPECT_TRUE(IsError(TotpIn(cookie, CodeBody(code), "fr"), 400, kBlocked,
                       "Trop de tentatives en peu de temps. Veuillez réessayer dans 60 minutes."));
