@@ -221,6 +221,9 @@ void SignInFlow::VerifyFactor(std::string_view session_id, MfaFactor factor, std
           if (user.outcome != Outcome::kOk) return done({user.outcome, "", 0});
           // Identified, then deleted: Logto's findUserById answers entity.not_found.
           if (!user.value) return done({Outcome::kUserNotFound, "", 0});
+          // Before `run` takes the user.
+          std::string key = factor == MfaFactor::kTotp ? TotpSentinelKey(user.value->id)
+                                                       : BackupCodeSentinelKey(user.value->id);
           auto run = [this, session_id, factor, code, check, done,
                       user = std::move(*user.value)](int64_t blocked_ms) {
             check(user, code,
@@ -230,8 +233,6 @@ void SignInFlow::VerifyFactor(std::string_view session_id, MfaFactor factor, std
                   });
           };
           if (config_.Get().config.lockout.max_failures == 0) return run(0);
-          std::string key = factor == MfaFactor::kTotp ? TotpSentinelKey(user.value->id)
-                                                       : BackupCodeSentinelKey(user.value->id);
           store_.SentinelBlockedFor(std::move(key),
                                     [run = std::move(run), done](StoreAnswer<int64_t> blocked) {
                                       if (blocked.outcome != Outcome::kOk)
