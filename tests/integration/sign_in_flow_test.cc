@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/totp.h"
+#include "tests/support/server_process.h"
 #include "tests/support/sessions_fixture.h"
 
 namespace mfa_test {
@@ -569,6 +570,19 @@ TEST_F(SignInFlowFactorsTest, TheAdminApiChecksLogtosFormats) {
                     R"("0123456789","0123456789"]})")
                 .find("backup_code_can_not_be_alone"),
             std::string::npos);
+}
+
+// WebAuthn has no route here, so enabling it would list a factor nobody can verify.
+TEST(SignInFlowCliTest, MfaFactorsRefusesWebAuthnAndUnknownNames) {
+  for (const char* factors : {"Totp,WebAuthn", "Sms"}) {
+    RunResult r = RunBinary(
+        {"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--mfa-factors", factors});
+    EXPECT_EQ(r.exit_code, 2) << factors << "\n" << r.Describe();
+    EXPECT_NE(r.err.find("is not one of Totp, EmailVerificationCode, PhoneVerificationCode, "
+                         "BackupCode, none"),
+              std::string::npos)
+        << r.Describe();
+  }
 }
 
 // --mfa-policy Mandatory with only the email factor enabled.
