@@ -106,7 +106,8 @@ void AnswerSend(metrics::Metrics& metrics, IdentifierType type, const SendResult
 // GET /api/experience/interaction's body, as Logto shapes it (sanitizedInteractionStorageGuard,
 // in toJson's key order): no userId before identification, the profile and MFA data the mock does
 // not model as {}, the captcha never required. Records in toJson's order: the password record
-// {id, type, identifier, verified}, code records {id, type, identifier, templateType, verified}.
+// {id, type, identifier, verified}, code records {id, type, identifier, templateType, verified},
+// then the TOTP and backup-code records.
 void WriteInteraction(const SessionView& view, std::string& body) {
   JsonWriter json(body);
   json.BeginObject().String("interactionEvent", ToString(view.session.event));
@@ -138,6 +139,24 @@ void WriteInteraction(const SessionView& view, std::string& body) {
         .EndObject()
         .String("templateType", "MfaVerification")
         .Bool("verified", r.verified)
+        .EndObject();
+  }
+  // The TOTP and backup-code records as Logto sanitizes them: {id, type, userId, verified} and
+  // {id, type, userId, code}.
+  if (!view.session.totp.id.empty()) {
+    json.BeginObject()
+        .String("id", view.session.totp.id)
+        .String("type", "Totp")
+        .String("userId", view.session.user_id)
+        .Bool("verified", true)
+        .EndObject();
+  }
+  if (!view.session.backup_code.id.empty()) {
+    json.BeginObject()
+        .String("id", view.session.backup_code.id)
+        .String("type", "BackupCode")
+        .String("userId", view.session.user_id)
+        .String("code", view.session.backup_code.code)
         .EndObject();
   }
   json.EndArray()
@@ -232,6 +251,40 @@ struct Handlers {
         [&](Done<PasswordAnswer> done) {
           flow.VerifyPassword(session_id, type, std::move(value), std::move(password),
                               std::move(done));
+        },
+        [](Reply& out, const PasswordAnswer& answer) {
+          if (answer.outcome == Outcome::kOk) return SetVerificationId(out, answer.verification_id);
+          SetError(out, answer.outcome, IdentifierType::kEmail, answer.blocked_ms);
+        });
+  }
+
+  // POST .../totp/verify and .../backup-code/verify: the user's own factors.
+  void VerifyTotp(const HttpRequest& request, Reply& reply) const {
+    VerifyFactor(MfaFactor::kTotp, request, reply);
+  }
+  void VerifyBackupCode(const HttpRequest& request, Reply& reply) const {
+    VerifyFactor(MfaFactor::kBackupCode, request, reply);
+  }
+  void VerifyFactor(MfaFactor factor, const HttpRequest& request, Reply& reply) const {
+    std::string_view session_id;
+    if (!RequireSessionCookie(request, &session_id, reply)) return;
+    std::string code;
+    std::string verification_id;
+    GuardFailure failure;
+    const bool parsed =
+        ThreadParser().ParseMfaCode(request.content_type, request.body, &code,
+                                    factor == MfaFactor::kTotp ? &verification_id : nullptr,
+                                    &failure, RulesOf(service.config().Get().config));
+    NoteParse(request);
+    if (!parsed) return AnswerBadBody(sessions, session_id, request, std::move(failure), reply);
+    AnswerWhenDone<PasswordAnswer>(
+        request, reply,
+        [&](Done<PasswordAnswer> done) {
+          if (factor == MfaFactor::kTotp) {
+            return flow.VerifyTotp(session_id, std::move(code), std::move(verification_id),
+                                   std::move(done));
+          }
+          flow.VerifyBackupCode(session_id, std::move(code), std::move(done));
         },
         [](Reply& out, const PasswordAnswer& answer) {
           if (answer.outcome == Outcome::kOk) return SetVerificationId(out, answer.verification_id);
@@ -445,6 +498,10 @@ std::vector<Route> ExperienceRoutes(MfaService& service, CodeStore& codes,
        .path = kIdentificationPath,
        .handler = Bind(h, &Handlers::Identification),
        .success_status = 204},
+      {.method = Method::kPost, .path = kTotpVerifyPath, .handler = Bind(h, &Handlers::VerifyTotp)},
+      {.method = Method::kPost,
+       .path = kBackupCodeVerifyPath,
+       .handler = Bind(h, &Handlers::VerifyBackupCode)},
       {.method = Method::kPost, .path = kSubmitPath, .handler = Bind(h, &Handlers::Submit)},
       {.method = Method::kGet,
        .path = kSignInExperiencePath,

@@ -234,8 +234,8 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
       ->envname("MFA_MOCK_SIGN_IN_REDIRECT")
       ->capture_default_str();
   app.add_option("--mfa-factors", mfa_factors,
-                 "MFA factors of the sign-in experience, comma-separated: EmailVerificationCode, "
-                 "PhoneVerificationCode (or none)")
+                 "MFA factors of the sign-in experience, comma-separated: Totp, "
+                 "EmailVerificationCode, PhoneVerificationCode, BackupCode (or none)")
       ->envname("MFA_MOCK_MFA_FACTORS")
       ->capture_default_str();
   app.add_option("--mfa-policy", mfa_policy,
@@ -381,11 +381,11 @@ ParseStatus ParseOptions(int argc, char** argv, AppOptions* o, std::string* mess
       const size_t comma = std::min(mfa_factors.find(',', pos), mfa_factors.size());
       const std::string item = mfa_factors.substr(pos, comma - pos);
       const std::optional<MfaFactor> factor = ParseMfaFactor(item);
-      // The other factors (TOTP, backup codes, WebAuthn) have no verification route here yet.
-      if (factor != MfaFactor::kEmailVerificationCode &&
-          factor != MfaFactor::kPhoneVerificationCode) {
+      // WebAuthn has no verification route here.
+      if (!factor || factor == MfaFactor::kWebAuthn) {
         return usage("--mfa-factors: '" + item +
-                     "' is not one of EmailVerificationCode, PhoneVerificationCode, none");
+                     "' is not one of Totp, EmailVerificationCode, PhoneVerificationCode, "
+                     "BackupCode, none");
       }
       c.mfa.set(*factor, true);
       pos = comma + 1;

@@ -149,7 +149,7 @@ Server::Server(AppOptions options)
   if (!options_.shared_store()) {
     s.codes = std::make_unique<MemoryCodeStore>(s.service);
     s.interactions = std::make_unique<MemoryInteractionStore>(s.sessions);
-    s.sign_in = std::make_unique<SignInFlow>(*s.interactions, s.config);
+    s.sign_in = std::make_unique<SignInFlow>(*s.interactions, s.config, s.clock);
     return;
   }
   redis::RouterOptions router;
@@ -176,7 +176,7 @@ Server::Server(AppOptions options)
   s.shared_codes = codes.get();
   s.codes = std::move(codes);
   s.interactions = std::move(interactions);
-  s.sign_in = std::make_unique<SignInFlow>(*s.interactions, s.config);
+  s.sign_in = std::make_unique<SignInFlow>(*s.interactions, s.config, s.clock);
   // The settings every node shares: the first node's start-up config, then admin writes.
   const Config start_config = options_.config;
   s.control = std::make_unique<redis::RedisControlPlane>(

@@ -67,6 +67,21 @@ void MemoryInteractionStore::SetPasswordRecord(std::string_view session_id, Pass
   done(sessions_.SetPasswordRecord(session_id, std::move(record)));
 }
 
+void MemoryInteractionStore::SetMfaRecord(std::string_view session_id, MfaFactor factor,
+                                          MfaRecord record, Done<Outcome> done) {
+  done(sessions_.SetMfaRecord(session_id, factor, std::move(record)));
+}
+
+void MemoryInteractionStore::UseTotpStep(std::string user_id, int64_t step,
+                                         Done<StoreAnswer<bool>> done) {
+  done({Outcome::kOk, sessions_.users().UseTotpStep(user_id, step)});
+}
+
+void MemoryInteractionStore::UseBackupCode(std::string user_id, std::string code,
+                                           Done<StoreAnswer<bool>> done) {
+  done({Outcome::kOk, sessions_.users().UseBackupCode(user_id, code)});
+}
+
 void MemoryInteractionStore::EndSession(std::string_view session_id, Done<Outcome> done) {
   done(sessions_.EndSession(session_id));
 }

@@ -79,6 +79,15 @@ class InteractionStore {
   // kInteractionNotFound.
   virtual void SetPasswordRecord(std::string_view session_id, PasswordRecord record,
                                  Done<Outcome> done) = 0;
+  // Sets the interaction's verified TOTP (`factor` kTotp) or backup-code (kBackupCode) record,
+  // replacing the last of that type: kOk, kSessionNotFound or kInteractionNotFound.
+  virtual void SetMfaRecord(std::string_view session_id, MfaFactor factor, MfaRecord record,
+                            Done<Outcome> done) = 0;
+  // The one-time parts of a user's factors, each atomic on the user (two nodes that race for one
+  // step or code: one wins). Value false when refused or the user is gone (UserDirectory).
+  virtual void UseTotpStep(std::string user_id, int64_t step, Done<StoreAnswer<bool>> done) = 0;
+  virtual void UseBackupCode(std::string user_id, std::string code,
+                             Done<StoreAnswer<bool>> done) = 0;
   // Ends a live session (submit): it and its records are gone. kOk or kSessionNotFound.
   virtual void EndSession(std::string_view session_id, Done<Outcome> done) = 0;
   // The sentinel outside the code records (the password step), by key (SignInSentinelKey):
@@ -117,6 +126,10 @@ class MemoryInteractionStore final : public InteractionStore {
                 Done<StoreAnswer<std::optional<User>>> done) override;
   void SetPasswordRecord(std::string_view session_id, PasswordRecord record,
                          Done<Outcome> done) override;
+  void SetMfaRecord(std::string_view session_id, MfaFactor factor, MfaRecord record,
+                    Done<Outcome> done) override;
+  void UseTotpStep(std::string user_id, int64_t step, Done<StoreAnswer<bool>> done) override;
+  void UseBackupCode(std::string user_id, std::string code, Done<StoreAnswer<bool>> done) override;
   void EndSession(std::string_view session_id, Done<Outcome> done) override;
   void SentinelBlockedFor(std::string key, Done<StoreAnswer<int64_t>> done) override;
   void SentinelFail(std::string key, Done<StoreAnswer<int64_t>> done) override;

@@ -30,6 +30,8 @@ enum class Outcome : uint8_t {
   kMissingMfa,            // user.missing_mfa (Mandatory policy, user has no factor)
   kUserNotFound,          // entity.not_found (the identified user was deleted)
   kCaptchaFailed,         // session.captcha_failed (a captchaToken; the mock has no provider)
+  kInvalidTotpCode,       // session.mfa.invalid_totp_code (wrong, reused or no TOTP)
+  kInvalidBackupCode,     // session.mfa.invalid_backup_code (unknown or used backup code)
   kNotModelled,           // mfa-mock: a Logto path the mock does not model (registration)
   kStoreFull,             // mfa-mock: --max-records reached
   kStoreUnavailable,      // mfa-mock: the shared store (Redis) did not answer in time

@@ -92,6 +92,8 @@ std::pair<std::string, bool> SessionService::StartInteraction(std::string_view s
         s.event = event;
         s.user_id.clear();
         s.password = PasswordRecord{};
+        s.totp = MfaRecord{};
+        s.backup_code = MfaRecord{};
         for (std::string& id : s.record_ids) {
           if (!id.empty()) wiped.push_back(std::move(id));
           id.clear();
@@ -146,6 +148,17 @@ Outcome SessionService::SetPasswordRecord(std::string_view session_id, PasswordR
   const bool live = sessions_.Update(session_id, mfa_.clock().NowMs(), [&](Session& s) {
     started = s.interaction_started;
     if (started) s.password = std::move(record);
+  });
+  if (!live) return Outcome::kSessionNotFound;
+  return started ? Outcome::kOk : Outcome::kInteractionNotFound;
+}
+
+Outcome SessionService::SetMfaRecord(std::string_view session_id, MfaFactor factor,
+                                     MfaRecord record) {
+  bool started = false;
+  const bool live = sessions_.Update(session_id, mfa_.clock().NowMs(), [&](Session& s) {
+    started = s.interaction_started;
+    if (started) (factor == MfaFactor::kTotp ? s.totp : s.backup_code) = std::move(record);
   });
   if (!live) return Outcome::kSessionNotFound;
   return started ? Outcome::kOk : Outcome::kInteractionNotFound;

@@ -58,6 +58,8 @@ class SessionService {
   // The sign-in flow's steps (see InteractionStore).
   Session StartAuthorization(std::string redirect_to);
   Outcome SetPasswordRecord(std::string_view session_id, PasswordRecord record);
+  // `factor`: kTotp or kBackupCode.
+  Outcome SetMfaRecord(std::string_view session_id, MfaFactor factor, MfaRecord record);
   Outcome EndSession(std::string_view session_id);
   // One failure of `key` under the config's lockout policy: the block it started in ms, or 0.
   int64_t SentinelFail(std::string_view key);

@@ -33,6 +33,28 @@ bool UserDirectory::Remove(std::string_view id) {
   return users_.erase(std::string(id)) > 0;
 }
 
+bool UserDirectory::UseTotpStep(std::string_view id, int64_t step) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = users_.find(std::string(id));
+  if (it == users_.end() || it->second.totp_secret.empty()) return false;
+  if (step <= it->second.totp_last_step) return false;
+  it->second.totp_last_step = step;
+  return true;
+}
+
+bool UserDirectory::UseBackupCode(std::string_view id, std::string_view code) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = users_.find(std::string(id));
+  if (it == users_.end()) return false;
+  for (BackupCode& c : it->second.backup_codes) {
+    if (!c.used && c.code == code) {
+      c.used = true;
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<User> UserDirectory::List() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<User> out;

@@ -16,12 +16,23 @@
 
 namespace mfa {
 
+// One of a user's backup codes (Logto's format: 10 of [0-9a-f], compared exactly); one-time.
+struct BackupCode {
+  std::string code;
+  bool used = false;
+};
+
 struct User {
   std::string id;
   std::string username;
   std::string primary_email;  // empty = none
   std::string primary_phone;  // empty = none
   std::string password;       // empty = cannot sign in with a password
+  // The MFA factors Logto stores with a user (mfaVerifications). A TOTP secret is base32
+  // (IsValidTotpSecret); its last used time step stops a code from being used twice.
+  std::string totp_secret;               // empty = no TOTP factor
+  int64_t totp_last_step = -1;           // -1 = never used
+  std::vector<BackupCode> backup_codes;  // empty = no backup-code factor
 };
 
 // Thread-safe: `mu_` guards the map. Users are read on the send path of sessions only.
@@ -33,6 +44,11 @@ class UserDirectory {
   // The user Logto's findUserByIdentifier finds (UserMatches), or nullopt.
   std::optional<User> Find(SignInIdentifier type, std::string_view value) const;
   bool Remove(std::string_view id);
+  // Records `step` as the user's last used TOTP step when it is later than the last one (Logto
+  // refuses a code of the same or an earlier step). False when refused, or no such user or TOTP.
+  bool UseTotpStep(std::string_view id, int64_t step);
+  // Marks the user's unused backup code `code` used; false when there is none such.
+  bool UseBackupCode(std::string_view id, std::string_view code);
   std::vector<User> List() const;
   void Clear();
 
@@ -53,6 +69,8 @@ struct Session {
   std::string user_id;                           // empty = not identified
   std::string record_ids[kIdentifierTypeCount];  // current MFA code record per type
   PasswordRecord password;                       // POST /verification/password's record
+  MfaRecord totp;                                // a verified TOTP record (id empty = none)
+  MfaRecord backup_code;                         // a verified backup-code record
   std::string redirect_to;  // submit's redirectTo (from /oidc/auth); "" = config
 };
 

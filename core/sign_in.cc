@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/sign_in.h"
 
+#include <algorithm>
 #include <array>
 
 #include "core/recipient.h"
@@ -69,13 +70,40 @@ bool UserMatches(const User& user, SignInIdentifier type, std::string_view value
   return false;
 }
 
+bool IsValidBackupCodes(const std::vector<std::string>& codes) {
+  if (codes.size() != kBackupCodeCount) return false;
+  return std::all_of(codes.begin(), codes.end(), [](const std::string& code) {
+    return code.size() == 10 && std::all_of(code.begin(), code.end(), [](char c) {
+             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+           });
+  });
+}
+
 std::vector<MfaFactor> AvailableMfaFactors(const MfaSettings& settings, const User& user) {
   std::vector<MfaFactor> factors;
+  if (settings.enabled(MfaFactor::kTotp) && !user.totp_secret.empty()) {
+    factors.push_back(MfaFactor::kTotp);
+  }
   if (settings.enabled(MfaFactor::kPhoneVerificationCode) && !user.primary_phone.empty()) {
     factors.push_back(MfaFactor::kPhoneVerificationCode);
   }
   if (settings.enabled(MfaFactor::kEmailVerificationCode) && !user.primary_email.empty()) {
     factors.push_back(MfaFactor::kEmailVerificationCode);
+  }
+  // Logto's filterOutEmptyBackupCodes: a factor whose codes are all used is gone.
+  if (settings.enabled(MfaFactor::kBackupCode) &&
+      std::any_of(user.backup_codes.begin(), user.backup_codes.end(),
+                  [](const BackupCode& c) { return !c.used; })) {
+    factors.push_back(MfaFactor::kBackupCode);
+  }
+  return factors;
+}
+
+std::vector<MfaFactor> ConfiguredMfaFactors(const MfaSettings& settings) {
+  std::vector<MfaFactor> factors;
+  for (MfaFactor f : {MfaFactor::kWebAuthn, MfaFactor::kTotp, MfaFactor::kPhoneVerificationCode,
+                      MfaFactor::kEmailVerificationCode}) {
+    if (settings.enabled(f)) factors.push_back(f);
   }
   return factors;
 }

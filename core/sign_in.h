@@ -70,14 +70,29 @@ struct PasswordRecord {
   bool verified = false;
 };
 
+// A verified TOTP or backup-code record of an interaction. Logto keeps one per type, and saves
+// an existing factor's record only once it is verified, so the mock keeps only verified ones.
+struct MfaRecord {
+  std::string id;    // empty = none
+  std::string code;  // backup code: the code used (Logto's sanitized record shows it)
+};
+
+// Logto's validateBackupCodes: exactly 10 codes of 10 hexadecimal digits (either case).
+inline constexpr size_t kBackupCodeCount = 10;
+bool IsValidBackupCodes(const std::vector<std::string>& codes);
+
 // Whether `user` is the one Logto's findUserByIdentifier finds for (type, value): usernames
 // exactly (case-sensitive, Logto's default), emails ignoring case, phones by their digits.
 bool UserMatches(const User& user, SignInIdentifier type, std::string_view value);
 
-// The factors the 403 lists (Logto's availableUserMfaVerificationTypes): the user's own factors
-// (none are stored by the mock yet), then the implicit ones, phone before email, each only when
-// the sign-in experience enables it and the user has the address.
+// The factors the 403 lists (Logto's availableUserMfaVerificationTypes), each only when the
+// sign-in experience enables it: the user's stored TOTP, then the implicit ones (phone before
+// email, when the user has the address), backup codes last and only while one is unused.
 std::vector<MfaFactor> AvailableMfaFactors(const MfaSettings& settings, const User& user);
+
+// Logto's getConfiguredMfaFactors (the 422 user.missing_mfa lists them): the enabled factors but
+// backup codes, in sortMfaFactors' order (WebAuthn, TOTP, phone, email).
+std::vector<MfaFactor> ConfiguredMfaFactors(const MfaSettings& settings);
 
 // Logto's masks (shared/src/utils/mask.ts): "alic****@example.com", "****0101".
 std::string MaskEmail(std::string_view email);

@@ -6,6 +6,7 @@
 
 #include "core/recipient.h"
 #include "core/secure_random.h"
+#include "core/totp.h"
 
 namespace mfa {
 namespace {
@@ -28,6 +29,12 @@ bool Lists(const std::vector<MfaFactor>& factors, MfaFactor f) {
 }
 
 }  // namespace
+
+std::string TotpSentinelKey(std::string_view user_id) { return "totp:" + std::string(user_id); }
+
+std::string BackupCodeSentinelKey(std::string_view user_id) {
+  return "backup-code:" + std::string(user_id);
+}
 
 std::string SignInSentinelKey(SignInIdentifier type, std::string_view value) {
   switch (type) {
@@ -156,6 +163,116 @@ void SignInFlow::IdentifyUser(std::string session_id, const std::string& current
   });
 }
 
+void SignInFlow::VerifyTotp(std::string_view session_id, std::string code,
+                            std::string verification_id, Done<PasswordAnswer> done) {
+  if (!verification_id.empty()) {
+    // Logto's branch for binding a new secret (POST .../totp/secret, which the mock does not
+    // serve): the TOTP record of that id or 404; a saved record of an existing TOTP holds no
+    // new secret, so its code cannot match: 400. No sentinel on this branch.
+    return store_.View(session_id,
+                       [verification_id = std::move(verification_id),
+                        done = std::move(done)](StoreAnswer<std::optional<SessionView>> view) {
+                         if (const Outcome o = LiveInteraction(view); o != Outcome::kOk)
+                           return done({o, "", 0});
+                         const Session& session = view.value->session;
+                         if (session.user_id.empty()) return done({Outcome::kNotIdentified, "", 0});
+                         done({session.totp.id == verification_id ? Outcome::kInvalidTotpCode
+                                                                  : Outcome::kVerificationNotFound,
+                               "", 0});
+                       });
+  }
+  VerifyFactor(
+      session_id, MfaFactor::kTotp, std::move(code),
+      [this](const User& user, const std::string& code, Done<StoreAnswer<bool>> checked) {
+        // Logto answers a user without TOTP as a wrong code ("for security reason").
+        const std::optional<std::string> key =
+            user.totp_secret.empty() ? std::nullopt : DecodeBase32(user.totp_secret);
+        const std::optional<int64_t> step =
+            key ? TotpMatchingStep(*key, code, clock_.NowMs()) : std::nullopt;
+        if (!step) return checked({Outcome::kOk, false});
+        store_.UseTotpStep(user.id, *step, std::move(checked));
+      },
+      std::move(done));
+}
+
+void SignInFlow::VerifyBackupCode(std::string_view session_id, std::string code,
+                                  Done<PasswordAnswer> done) {
+  VerifyFactor(
+      session_id, MfaFactor::kBackupCode, std::move(code),
+      [this](const User& user, const std::string& code, Done<StoreAnswer<bool>> checked) {
+        store_.UseBackupCode(user.id, code, std::move(checked));
+      },
+      std::move(done));
+}
+
+void SignInFlow::VerifyFactor(std::string_view session_id, MfaFactor factor, std::string code,
+                              FactorCheck check, Done<PasswordAnswer> done) {
+  store_.View(
+      session_id, [this, session_id = std::string(session_id), factor, code = std::move(code),
+                   check = std::move(check),
+                   done = std::move(done)](StoreAnswer<std::optional<SessionView>> view) mutable {
+        if (const Outcome o = LiveInteraction(view); o != Outcome::kOk) return done({o, "", 0});
+        std::string user_id = view.value->session.user_id;
+        if (user_id.empty()) return done({Outcome::kNotIdentified, "", 0});
+        store_.GetUser(user_id, [this, session_id = std::move(session_id), factor,
+                                 code = std::move(code), check = std::move(check),
+                                 done = std::move(done)](
+                                    StoreAnswer<std::optional<User>> user) mutable {
+          if (user.outcome != Outcome::kOk) return done({user.outcome, "", 0});
+          // Identified, then deleted: Logto's findUserById answers entity.not_found.
+          if (!user.value) return done({Outcome::kUserNotFound, "", 0});
+          // Before `run` takes the user.
+          std::string key = factor == MfaFactor::kTotp ? TotpSentinelKey(user.value->id)
+                                                       : BackupCodeSentinelKey(user.value->id);
+          auto run = [this, session_id, factor, code, check, done,
+                      user = std::move(*user.value)](int64_t blocked_ms) {
+            check(user, code,
+                  [this, session_id, factor, user_id = user.id, code, blocked_ms,
+                   done](StoreAnswer<bool> checked) {
+                    AfterFactorCheck(session_id, factor, user_id, code, blocked_ms, checked, done);
+                  });
+          };
+          if (config_.Get().config.lockout.max_failures == 0) return run(0);
+          store_.SentinelBlockedFor(std::move(key),
+                                    [run = std::move(run), done](StoreAnswer<int64_t> blocked) {
+                                      if (blocked.outcome != Outcome::kOk)
+                                        return done({blocked.outcome, "", 0});
+                                      run(blocked.value);
+                                    });
+        });
+      });
+}
+
+void SignInFlow::AfterFactorCheck(std::string session_id, MfaFactor factor, std::string user_id,
+                                  std::string code, int64_t blocked_ms, StoreAnswer<bool> checked,
+                                  Done<PasswordAnswer> done) {
+  if (checked.outcome != Outcome::kOk) return done({checked.outcome, "", 0});
+  // Logto's withSentinel: the check ran (a right code is used up), the answer is blocked, and
+  // no record is saved.
+  if (blocked_ms > 0) return done({Outcome::kVerificationBlocked, "", blocked_ms});
+  if (!checked.value) {
+    const Outcome wrong =
+        factor == MfaFactor::kTotp ? Outcome::kInvalidTotpCode : Outcome::kInvalidBackupCode;
+    if (config_.Get().config.lockout.max_failures == 0) return done({wrong, "", 0});
+    return store_.SentinelFail(
+        factor == MfaFactor::kTotp ? TotpSentinelKey(user_id) : BackupCodeSentinelKey(user_id),
+        [wrong, done = std::move(done)](StoreAnswer<int64_t> started) {
+          if (started.outcome != Outcome::kOk) return done({started.outcome, "", 0});
+          if (started.value > 0) return done({Outcome::kVerificationBlocked, "", started.value});
+          done({wrong, "", 0});
+        });
+  }
+  MfaRecord record;
+  record.id = SecureRandom::NewId();
+  if (factor == MfaFactor::kBackupCode) record.code = std::move(code);
+  std::string id = record.id;
+  store_.SetMfaRecord(session_id, factor, std::move(record),
+                      [id = std::move(id), done = std::move(done)](Outcome set) mutable {
+                        if (set != Outcome::kOk) return done({set, "", 0});
+                        done({Outcome::kOk, std::move(id), 0});
+                      });
+}
+
 void SignInFlow::Submit(std::string_view session_id, Done<SubmitAnswer> done) {
   store_.View(session_id, [this, session_id = std::string(session_id), done = std::move(done)](
                               StoreAnswer<std::optional<SessionView>> view) mutable {
@@ -185,9 +302,15 @@ void SignInFlow::Submit(std::string_view session_id, Done<SubmitAnswer> done) {
           }
           const std::vector<MfaFactor> factors = AvailableMfaFactors(config.mfa, *user.value);
           if (!factors.empty()) {
-            const bool verified = std::any_of(
-                view.records.begin(), view.records.end(),
-                [&](const auto& r) { return r.verified && Lists(factors, FactorOf(r.type)); });
+            // Logto's isMfaVerified: a verified record of a factor the user still has (a backup
+            // code record stops counting once the user's last code is used).
+            const bool verified =
+                std::any_of(view.records.begin(), view.records.end(),
+                            [&](const auto& r) {
+                              return r.verified && Lists(factors, FactorOf(r.type));
+                            }) ||
+                (!view.session.totp.id.empty() && Lists(factors, MfaFactor::kTotp)) ||
+                (!view.session.backup_code.id.empty() && Lists(factors, MfaFactor::kBackupCode));
             if (!verified) {
               answer.outcome = Outcome::kMfaRequired;
               answer.factors = factors;
@@ -199,9 +322,10 @@ void SignInFlow::Submit(std::string_view session_id, Done<SubmitAnswer> done) {
               }
               return done(std::move(answer));
             }
-          } else if (config.mfa.policy == MfaPolicy::kMandatory && config.mfa.factors != 0) {
+          } else if (config.mfa.policy == MfaPolicy::kMandatory &&
+                     !ConfiguredMfaFactors(config.mfa).empty()) {
             answer.outcome = Outcome::kMissingMfa;
-            answer.factors = config.mfa.Enabled();
+            answer.factors = ConfiguredMfaFactors(config.mfa);
             return done(std::move(answer));
           }
           std::string redirect_to =

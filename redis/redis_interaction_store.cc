@@ -21,6 +21,10 @@ std::string EncodeUser(const User& u) {
   AppendField(out, u.primary_email);
   AppendField(out, u.primary_phone);
   AppendField(out, u.password);
+  // The MFA fields, which user_mfa_use.lua reads and rewrites too.
+  AppendField(out, u.totp_secret);
+  AppendField(out, u.totp_last_step < 0 ? std::string() : Decimal(u.totp_last_step));
+  for (const BackupCode& c : u.backup_codes) AppendField(out, (c.used ? "u" : "n") + c.code);
   return out;
 }
 
@@ -30,8 +34,35 @@ std::optional<User> DecodeUser(std::string_view in) {
       !NextField(in, &phone) || !NextField(in, &password)) {
     return std::nullopt;
   }
-  return User{std::string(id), std::string(username), std::string(email), std::string(phone),
-              std::string(password)};
+  User user;
+  user.id = std::string(id);
+  user.username = std::string(username);
+  user.primary_email = std::string(email);
+  user.primary_phone = std::string(phone);
+  user.password = std::string(password);
+  // A user written before the MFA fields existed has none.
+  std::string_view secret, last_step, code;
+  if (!NextField(in, &secret) || !NextField(in, &last_step)) return user;
+  user.totp_secret = std::string(secret);
+  user.totp_last_step = last_step.empty() ? -1 : ParseInt(last_step);
+  while (NextField(in, &code)) {
+    if (code.empty()) continue;
+    user.backup_codes.push_back({std::string(code.substr(1)), code[0] == 'u'});
+  }
+  return user;
+}
+
+std::string EncodeMfaRecord(const MfaRecord& r) {
+  std::string out;
+  AppendField(out, r.id);
+  AppendField(out, r.code);
+  return out;
+}
+
+MfaRecord DecodeMfaRecord(std::string_view in) {
+  std::string_view id, code;
+  if (!NextField(in, &id) || !NextField(in, &code)) return {};
+  return MfaRecord{std::string(id), std::string(code)};
 }
 
 std::string EncodePassword(const PasswordRecord& r) {
@@ -74,6 +105,7 @@ struct RedisInteractionStore::Scripts {
   Script sentinel_fail{EmbeddedScript(kSentinelFailLua, kSentinelFailLua_size)};
   Script password{EmbeddedScript(kSessionPasswordLua, kSessionPasswordLua_size)};
   Script end{EmbeddedScript(kSessionEndLua, kSessionEndLua_size)};
+  Script mfa_use{EmbeddedScript(kUserMfaUseLua, kUserMfaUseLua_size)};
 };
 
 // A session as its hash holds it, with the sentinel key of each type's record.
@@ -135,6 +167,10 @@ void RedisInteractionStore::ReadSession(
             s.user_id = value;
           } else if (field == "pw") {
             s.password = DecodePassword(value);
+          } else if (field == "mt") {
+            s.totp = DecodeMfaRecord(value);
+          } else if (field == "mb") {
+            s.backup_code = DecodeMfaRecord(value);
           } else if (field == "rt") {
             s.redirect_to = value;
           } else if (field.size() == 2 && (field[1] == '0' || field[1] == '1')) {
@@ -489,13 +525,44 @@ void RedisInteractionStore::SetPasswordRecord(std::string_view session_id, Passw
                                               Done<Outcome> done) {
   client_.CallScript(
       scripts_->password, {SessionKey(session_id)},
-      {Decimal(clock_.NowMs()), EncodePassword(record)}, "session_password",
+      {Decimal(clock_.NowMs()), EncodePassword(record), "pw"}, "session_password",
       [done = std::move(done)](CallResult&& r) {
         const Outcome failure = Failure(r);
         if (failure != Outcome::kOk) return done(failure);
         if (r.value.integer == 1) return done(Outcome::kOk);
         done(r.value.integer == 2 ? Outcome::kInteractionNotFound : Outcome::kSessionNotFound);
       });
+}
+
+void RedisInteractionStore::SetMfaRecord(std::string_view session_id, MfaFactor factor,
+                                         MfaRecord record, Done<Outcome> done) {
+  client_.CallScript(
+      scripts_->password, {SessionKey(session_id)},
+      {Decimal(clock_.NowMs()), EncodeMfaRecord(record), factor == MfaFactor::kTotp ? "mt" : "mb"},
+      "session_mfa_record", [done = std::move(done)](CallResult&& r) {
+        const Outcome failure = Failure(r);
+        if (failure != Outcome::kOk) return done(failure);
+        if (r.value.integer == 1) return done(Outcome::kOk);
+        done(r.value.integer == 2 ? Outcome::kInteractionNotFound : Outcome::kSessionNotFound);
+      });
+}
+
+void RedisInteractionStore::UseTotpStep(std::string user_id, int64_t step,
+                                        Done<StoreAnswer<bool>> done) {
+  client_.CallScript(scripts_->mfa_use, {UsersKey()}, {std::move(user_id), "t", Decimal(step)},
+                     "user_mfa_use", [done = std::move(done)](CallResult&& r) {
+                       const Outcome failure = Failure(r);
+                       done({failure, failure == Outcome::kOk && r.value.integer == 1});
+                     });
+}
+
+void RedisInteractionStore::UseBackupCode(std::string user_id, std::string code,
+                                          Done<StoreAnswer<bool>> done) {
+  client_.CallScript(scripts_->mfa_use, {UsersKey()}, {std::move(user_id), "b", std::move(code)},
+                     "user_mfa_use", [done = std::move(done)](CallResult&& r) {
+                       const Outcome failure = Failure(r);
+                       done({failure, failure == Outcome::kOk && r.value.integer == 1});
+                     });
 }
 
 void RedisInteractionStore::EndSession(std::string_view session_id, Done<Outcome> done) {

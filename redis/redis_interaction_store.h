@@ -48,6 +48,10 @@ class RedisInteractionStore final : public InteractionStore {
                 Done<StoreAnswer<std::optional<User>>> done) override;
   void SetPasswordRecord(std::string_view session_id, PasswordRecord record,
                          Done<Outcome> done) override;
+  void SetMfaRecord(std::string_view session_id, MfaFactor factor, MfaRecord record,
+                    Done<Outcome> done) override;
+  void UseTotpStep(std::string user_id, int64_t step, Done<StoreAnswer<bool>> done) override;
+  void UseBackupCode(std::string user_id, std::string code, Done<StoreAnswer<bool>> done) override;
   void EndSession(std::string_view session_id, Done<Outcome> done) override;
   void SentinelBlockedFor(std::string key, Done<StoreAnswer<int64_t>> done) override;
   void SentinelFail(std::string key, Done<StoreAnswer<int64_t>> done) override;

@@ -37,6 +37,8 @@ extern const char kSessionRecordLua[];
 extern const std::size_t kSessionRecordLua_size;
 extern const char kSessionIdentifyLua[];
 extern const std::size_t kSessionIdentifyLua_size;
+extern const char kUserMfaUseLua[];
+extern const std::size_t kUserMfaUseLua_size;
 extern const char kSentinelFailLua[];
 extern const std::size_t kSentinelFailLua_size;
 }  // namespace mfa

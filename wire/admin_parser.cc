@@ -4,12 +4,14 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
 
 #include "core/secure_random.h"
+#include "core/totp.h"
 #include "wire/json_util.h"
 #include "wire/json_writer.h"
 
@@ -776,6 +778,40 @@ bool ParseUserObject(const Value& obj, User* user, std::string* why) {
       user->id = std::string(View(v));
       continue;
     }
+    // The user's stored MFA factors, as Logto's POST /users/{id}/mfa-verifications takes them.
+    if (key == "totpSecret") {
+      if (v.IsNull()) {
+        user->totp_secret.clear();
+        continue;
+      }
+      if (!v.IsString() || !IsValidTotpSecret(View(v))) {
+        *why =
+            "totpSecret must be 16 to 32 characters of base32 (A-Z, 2-7, '=' padding), as "
+            "Logto's user.totp_secret_invalid requires.";
+        return false;
+      }
+      user->totp_secret = std::string(View(v));
+      continue;
+    }
+    if (key == "backupCodes") {
+      user->backup_codes.clear();
+      if (v.IsNull()) continue;
+      std::vector<std::string> codes;
+      if (v.IsArray()) {
+        for (const Value& c : v.GetArray()) {
+          if (!c.IsString()) break;
+          codes.emplace_back(View(c));
+        }
+      }
+      if (!v.IsArray() || codes.size() != v.Size() || !IsValidBackupCodes(codes)) {
+        *why =
+            "backupCodes must be 10 codes of 10 hexadecimal digits (Logto's "
+            "user.wrong_backup_code_format).";
+        return false;
+      }
+      for (std::string& c : codes) user->backup_codes.push_back({std::move(c), false});
+      continue;
+    }
     if (key == "username") field = &user->username;
     if (key == "primaryEmail") field = &user->primary_email;
     if (key == "primaryPhone") field = &user->primary_phone;
@@ -793,6 +829,13 @@ bool ParseUserObject(const Value& obj, User* user, std::string* why) {
       return false;
     }
     *field = std::string(View(v));
+  }
+  // Logto's session.mfa.backup_code_can_not_be_alone: backup codes back up another stored factor.
+  if (!user->backup_codes.empty() && user->totp_secret.empty()) {
+    *why =
+        "backupCodes need a totpSecret: backup codes cannot be a user's only factor (Logto's "
+        "session.mfa.backup_code_can_not_be_alone).";
+    return false;
   }
   if (user->id.empty()) user->id = "u_" + SecureRandom::NewId().substr(0, 12);
   return true;
@@ -873,14 +916,25 @@ bool ParseIdentify(std::string_view body, std::string* user_id, AdminParseError*
 
 std::string UserToJson(const User& u) {
   std::string out;
-  JsonWriter(out)
-      .BeginObject()
+  JsonWriter json(out);
+  json.BeginObject()
       .String("id", u.id)
       .StringOrNull("username", u.username)
       .StringOrNull("primaryEmail", u.primary_email)
       .StringOrNull("primaryPhone", u.primary_phone)
-      .Bool("hasPassword", !u.password.empty())
-      .EndObject();
+      .Bool("hasPassword", !u.password.empty());
+  // Logto's GET /users/{id}/mfa-verifications: the factors, never the secret or the codes.
+  json.Key("mfaVerifications").BeginArray();
+  if (!u.totp_secret.empty()) json.BeginObject().String("type", "Totp").EndObject();
+  if (!u.backup_codes.empty()) {
+    const auto remain = std::count_if(u.backup_codes.begin(), u.backup_codes.end(),
+                                      [](const BackupCode& c) { return !c.used; });
+    json.BeginObject()
+        .String("type", "BackupCode")
+        .Int("remainCodes", static_cast<int64_t>(remain))
+        .EndObject();
+  }
+  json.EndArray().EndObject();
   return out;
 }
 

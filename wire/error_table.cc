@@ -63,6 +63,8 @@ constexpr std::array<HttpError, kOutcomeCount> kOutcomes = {{
     {422, "user.missing_mfa", "You need to bind additional MFA before signing-in."},
     /* kUserNotFound */ {404, "entity.not_found", "The resource does not exist."},
     /* kCaptchaFailed */ {422, "session.captcha_failed", "Captcha verification failed."},
+    /* kInvalidTotpCode */ {400, "session.mfa.invalid_totp_code", "Invalid TOTP code."},
+    /* kInvalidBackupCode */ {400, "session.mfa.invalid_backup_code", "Invalid backup code."},
     /* kNotModelled */
     {501, "mock.not_modelled",
      "mfa-mock does not model this step of Logto's flow (registration through the experience "

@@ -479,6 +479,41 @@ bool PublicRequestParser::ParseIdentification(std::string_view content_type, std
   return failure->issues.empty();
 }
 
+bool PublicRequestParser::ParseMfaCode(std::string_view content_type, std::string_view body,
+                                       std::string* code, std::string* verification_id,
+                                       GuardFailure* failure, const BodyRules& rules) {
+  ParseScope scope(impl_->stack_buffer, sizeof(impl_->stack_buffer), impl_->values);
+  Document& doc = scope.doc();
+  noted_ = {};
+  const Value* obj = ParseObject(doc, content_type, body, rules, failure, &noted_);
+  if (obj == nullptr) return false;
+  auto c = LastMember(*obj, "code");
+  if (c == obj->MemberEnd() || !c->value.IsString()) {
+    AddTypeIssue(failure, "code", "string",
+                 c == obj->MemberEnd() ? "undefined" : ZodTypeName(c->value));
+  } else if (c->value.GetStringLength() == 0) {
+    GuardIssue issue;
+    issue.code = "too_small";
+    issue.path = "code";
+    issue.minimum = 1;
+    issue.message = "String must contain at least 1 character(s)";
+    failure->issues.push_back(std::move(issue));
+  } else {
+    code->assign(c->value.GetString(), c->value.GetStringLength());
+  }
+  if (verification_id != nullptr) {
+    auto id = LastMember(*obj, "verificationId");
+    if (id != obj->MemberEnd()) {
+      if (id->value.IsString()) {
+        verification_id->assign(id->value.GetString(), id->value.GetStringLength());
+      } else {
+        AddTypeIssue(failure, "verificationId", "string", ZodTypeName(id->value));
+      }
+    }
+  }
+  return failure->issues.empty();
+}
+
 std::string GuardFailureBody(const GuardFailure& failure) {
   std::string body;
   JsonWriter json(body);

@@ -87,6 +87,11 @@ class PublicRequestParser {
   bool ParseIdentification(std::string_view content_type, std::string_view body,
                            std::string* verification_id, GuardFailure* failure,
                            const BodyRules& rules = {});
+  // POST /api/experience/verification/totp/verify {"code", "verificationId"?} (`verification_id`
+  // not null) and .../backup-code/verify {"code"} (null): code a non-empty string.
+  bool ParseMfaCode(std::string_view content_type, std::string_view body, std::string* code,
+                    std::string* verification_id, GuardFailure* failure,
+                    const BodyRules& rules = {});
 
   // The leniencies the last parse relied on (a capitalised identifierType, JSON without a JSON
   // Content-Type), whether it succeeded or not.

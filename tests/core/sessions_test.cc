@@ -52,6 +52,38 @@ TEST(UserDirectoryTest, AddThenGetReturnsTheUser) {
   EXPECT_FALSE(users.Get("bob"));
 }
 
+TEST(UserDirectoryTest, ATotpStepIsUsedOnceAndOnlyLaterStepsFollow) {
+  UserDirectory users;
+  User u;
+  u.id = "u1";
+  u.totp_secret = "JBSWY3DPEHPK3PXP";
+  ASSERT_TRUE(users.Add(u));
+  EXPECT_TRUE(users.UseTotpStep("u1", 100));
+  EXPECT_FALSE(users.UseTotpStep("u1", 100));
+  EXPECT_FALSE(users.UseTotpStep("u1", 99));
+  EXPECT_TRUE(users.UseTotpStep("u1", 101));
+  EXPECT_EQ(users.Get("u1")->totp_last_step, 101);
+  EXPECT_FALSE(users.UseTotpStep("ghost", 200));
+  User plain;
+  plain.id = "u2";
+  ASSERT_TRUE(users.Add(plain));
+  EXPECT_FALSE(users.UseTotpStep("u2", 200));
+}
+
+TEST(UserDirectoryTest, ABackupCodeIsUsedOnceAndComparedExactly) {
+  UserDirectory users;
+  User u;
+  u.id = "u1";
+  u.backup_codes = {{"abcdefabcd", false}, {"0123456789", true}};
+  ASSERT_TRUE(users.Add(u));
+  EXPECT_FALSE(users.UseBackupCode("u1", "ABCDEFABCD"));
+  EXPECT_FALSE(users.UseBackupCode("u1", "0123456789"));  // already used
+  EXPECT_TRUE(users.UseBackupCode("u1", "abcdefabcd"));
+  EXPECT_FALSE(users.UseBackupCode("u1", "abcdefabcd"));
+  EXPECT_TRUE(users.Get("u1")->backup_codes[0].used);
+  EXPECT_FALSE(users.UseBackupCode("ghost", "abcdefabcd"));
+}
+
 TEST(UserDirectoryTest, AddRefusesATakenIdAndKeepsTheFirstUser) {
   UserDirectory users;
   ASSERT_TRUE(users.Add(MakeUser("alice", "", "first@example.com", "")));

@@ -49,6 +49,60 @@ TEST(AvailableMfaFactorsTest, PhoneComesBeforeEmailAndOnlyWhenEnabledAndPresent)
             (std::vector<MfaFactor>{MfaFactor::kEmailVerificationCode}));
 }
 
+MfaSettings AllFactors() {
+  MfaSettings all;
+  for (MfaFactor f : {MfaFactor::kTotp, MfaFactor::kBackupCode}) all.set(f, true);
+  return all;
+}
+
+TEST(AvailableMfaFactorsTest, TotpComesFirstAndBackupCodesLastAsLogtoSortsThem) {
+  User user = MakeUser("a@b.c", "+1555");
+  user.totp_secret = "JBSWY3DPEHPK3PXP";
+  user.backup_codes = {{"0123456789", false}};
+  EXPECT_EQ(AvailableMfaFactors(AllFactors(), user),
+            (std::vector<MfaFactor>{MfaFactor::kTotp, MfaFactor::kPhoneVerificationCode,
+                                    MfaFactor::kEmailVerificationCode, MfaFactor::kBackupCode}));
+  // Not enabled in the sign-in experience: not listed, whatever the user has.
+  EXPECT_EQ(AvailableMfaFactors(MfaSettings{}, user),
+            (std::vector<MfaFactor>{MfaFactor::kPhoneVerificationCode,
+                                    MfaFactor::kEmailVerificationCode}));
+}
+
+TEST(AvailableMfaFactorsTest, BackupCodesAreGoneOnceEveryCodeIsUsed) {
+  User user = MakeUser("", "");
+  user.totp_secret = "JBSWY3DPEHPK3PXP";
+  user.backup_codes = {{"0123456789", true}, {"abcdefabcd", false}};
+  EXPECT_EQ(AvailableMfaFactors(AllFactors(), user),
+            (std::vector<MfaFactor>{MfaFactor::kTotp, MfaFactor::kBackupCode}));
+  user.backup_codes[1].used = true;
+  EXPECT_EQ(AvailableMfaFactors(AllFactors(), user), (std::vector<MfaFactor>{MfaFactor::kTotp}));
+}
+
+TEST(ConfiguredMfaFactorsTest, LeavesOutBackupCodesInLogtosOrder) {
+  EXPECT_EQ(ConfiguredMfaFactors(AllFactors()),
+            (std::vector<MfaFactor>{MfaFactor::kTotp, MfaFactor::kPhoneVerificationCode,
+                                    MfaFactor::kEmailVerificationCode}));
+  MfaSettings backup_only;
+  backup_only.factors = 0;
+  backup_only.set(MfaFactor::kBackupCode, true);
+  EXPECT_TRUE(ConfiguredMfaFactors(backup_only).empty());
+}
+
+TEST(BackupCodesTest, TenCodesOfTenHexDigitsAsLogtosValidateBackupCodes) {
+  std::vector<std::string> codes(10, "0123456789");
+  EXPECT_TRUE(IsValidBackupCodes(codes));
+  codes[3] = "ABCDEFabcd";  // either case
+  EXPECT_TRUE(IsValidBackupCodes(codes));
+  codes[3] = "abcdefabcg";
+  EXPECT_FALSE(IsValidBackupCodes(codes));
+  codes[3] = "012345678";
+  EXPECT_FALSE(IsValidBackupCodes(codes));
+  codes.pop_back();
+  codes[3] = "0123456789";
+  EXPECT_FALSE(IsValidBackupCodes(codes));
+  EXPECT_FALSE(IsValidBackupCodes({}));
+}
+
 TEST(SignInNamesTest, FactorsPoliciesAndIdentifiersRoundTrip) {
   for (int f = 0; f < kMfaFactorCount; ++f) {
     const auto factor = static_cast<MfaFactor>(f);

@@ -780,7 +780,10 @@ class SessionsUsersFileTest : public SessionsFixture {
     ASSERT_TRUE(WriteFile(path, R"([
   {"id": "file-user", "username": "fileuser", "primaryEmail": "file@example.com",
    "primaryPhone": "+15555550199"},
-  {"id": "mail-only", "primaryEmail": "mailonly@example.com"}
+  {"id": "mail-only", "primaryEmail": "mailonly@example.com"},
+  {"id": "totp-user", "totpSecret": "JBSWY3DPEHPK3PXP", "backupCodes": ["0123456789",
+   "abcdef0123", "1111111111", "2222222222", "3333333333", "4444444444", "5555555555",
+   "6666666666", "7777777777", "8888888888"]}
 ])"));
     StartSharedServer({"--users", path});
   }
@@ -799,13 +802,19 @@ TEST_F(SessionsUsersFileTest, UsersFromTheFileAreListed) {
   HttpResponse r = server().AdminGet("/admin/users");
   ASSERT_TRUE(HasStatus(r, 200));
   Json users(r.body);
-  ASSERT_EQ(users.Size("/users"), 2u) << r.body;
+  ASSERT_EQ(users.Size("/users"), 3u) << r.body;
   EXPECT_EQ(users.String("/users/0/id"), "file-user");
   EXPECT_EQ(users.String("/users/0/username"), "fileuser");
   EXPECT_EQ(users.String("/users/0/primaryEmail"), "file@example.com");
   EXPECT_EQ(users.String("/users/0/primaryPhone"), "+15555550199");
   EXPECT_EQ(users.String("/users/1/id"), "mail-only");
   EXPECT_TRUE(users.IsNull("/users/1/primaryPhone")) << r.body;
+  EXPECT_EQ(users.Dump("/users/1/mfaVerifications"), "[]");
+  // The file's MFA factors, shown as Logto shows them: never the secret or the codes.
+  EXPECT_EQ(users.String("/users/2/id"), "totp-user");
+  EXPECT_EQ(users.Dump("/users/2/mfaVerifications"),
+            R"([{"type":"Totp"},{"type":"BackupCode","remainCodes":10}])");
+  EXPECT_EQ(r.body.find("JBSWY3DPEHPK3PXP"), std::string::npos);
 }
 
 TEST_F(SessionsUsersFileTest, AFileUserRunsTheFlow) {
@@ -831,6 +840,7 @@ TEST(SessionsUsersFileCliTest, ABadUsersFileStopsStartUpWithAUsageError) {
       {R"({"id":"a"})", "must be a JSON array of users"},
       {R"([{"id":"a"},{"id":"a"}])", "user id \"a\" appears twice"},
       {R"([{"id":"a","nickname":"x"}])", "item 0: unknown field \"nickname\""},
+      {R"([{"id":"a","totpSecret":"not-base32-at-all!"}])", "item 0: totpSecret must be"},
   };
   for (const Case& c : cases) {
     const std::string path = dir.File("users.json");

@@ -6,9 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "core/totp.h"
+#include "tests/support/server_process.h"
 #include "tests/support/sessions_fixture.h"
 
 namespace mfa_test {
@@ -366,6 +370,219 @@ TEST_F(SignInFlowLockoutTest, TheThirdWrongPasswordBlocksAndACorrectOneStaysBloc
   // Another identifier is not blocked.
   EXPECT_TRUE(
       HasStatus(PasswordIn(cookie, PasswordBody("username", "erin", "erin's secret")), 200));
+}
+
+// The user's own factors (TOTP and backup codes) next to the implicit ones, with a lockout
+// threshold of 3. grace has every factor; heidi only TOTP.
+constexpr std::string_view kGraceSecret = "JBSWY3DPEHPK3PXPJBSWY3DP";
+constexpr std::string_view kTotpVerifyPath = "/api/experience/verification/totp/verify";
+constexpr std::string_view kBackupCodeVerifyPath =
+    "/api/experience/verification/backup-code/verify";
+constexpr std::string_view kInvalidTotp = "session.mfa.invalid_totp_code";
+constexpr std::string_view kInvalidBackup = "session.mfa.invalid_backup_code";
+
+// The TOTP code of `secret` `steps_ahead` steps from now (the server runs on this clock).
+std::string TotpNow(std::string_view secret, int64_t steps_ahead = 0) {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  return mfa::HotpCode(*mfa::DecodeBase32(secret),
+                       static_cast<uint64_t>(now_ms / mfa::kTotpStepMs + steps_ahead));
+}
+
+std::string CodeBody(std::string_view code) { return R"({"code":)" + Quote(code) + "}"; }
+
+class SignInFlowFactorsTest : public SignInFlowFixture {
+ public:
+  static void SetUpTestSuite() {
+    StartSharedServer({"--mfa-factors",
+                       "Totp,EmailVerificationCode,PhoneVerificationCode,BackupCode",
+                       "--lockout-threshold", "3"});
+  }
+
+ protected:
+  void SetUp() override {
+    SignInFlowFixture::SetUp();
+    if (HasFatalFailure()) return;
+    AddUser(R"({"id":"grace","username":"grace","primaryEmail":"grace@example.com",)"
+            R"("primaryPhone":"+15555550107","password":"grace's secret","totpSecret":")" +
+            std::string(kGraceSecret) +
+            R"(","backupCodes":["0123456789","abcdef0123","1111111111","2222222222",)"
+            R"("3333333333","4444444444","5555555555","6666666666","7777777777","888888888a"]})");
+    AddUser(R"({"id":"heidi","username":"heidi","password":"heidi's secret",)"
+            R"("totpSecret":"GEZDGNBVGY3TQOJQ"})");
+  }
+  std::string Grace() { return SignedInWithPassword("grace", "grace's secret"); }
+  HttpResponse TotpIn(std::string_view cookie, std::string_view body,
+                      std::string_view lang = "en") {
+    Headers h = JsonIn(cookie);
+    h.push_back({"Accept-Language", std::string(lang)});
+    return pub().Post(kTotpVerifyPath, body, h);
+  }
+  HttpResponse BackupIn(std::string_view cookie, std::string_view body,
+                        std::string_view lang = "en") {
+    Headers h = JsonIn(cookie);
+    h.push_back({"Accept-Language", std::string(lang)});
+    return pub().Post(kBackupCodeVerifyPath, body, h);
+  }
+};
+
+TEST_F(SignInFlowFactorsTest, TotpComesFirstAndBackupCodesLastInThe403) {
+  HttpResponse r = SubmitIn(Grace());
+  ASSERT_TRUE(HasStatus(r, 403));
+  EXPECT_EQ(r.body, R"({"code":"session.mfa.require_mfa_verification","data":{"availableFactors":)"
+                    R"(["Totp","PhoneVerificationCode","EmailVerificationCode","BackupCode"],)"
+                    R"("maskedIdentifiers":{"EmailVerificationCode":"grac****@example.com",)"
+                    R"("PhoneVerificationCode":"****0107"}},)"
+                    R"("message":"Mfa verification is required to sign in."})");
+  HttpResponse heidi = SubmitIn(SignedInWithPassword("heidi", "heidi's secret"));
+  ASSERT_TRUE(HasStatus(heidi, 403));
+  EXPECT_EQ(Json(heidi.body).Dump("/data"),
+            R"({"availableFactors":["Totp"],"maskedIdentifiers":{}})");
+}
+
+TEST_F(SignInFlowFactorsTest, TheCodeOfNowPassesSubmitAndTheInteractionListsTheRecord) {
+  const std::string cookie = Grace();
+  HttpResponse r = TotpIn(cookie, CodeBody(TotpNow(kGraceSecret)));
+  ASSERT_TRUE(HasStatus(r, 200));
+  const std::string id = IdOf(r);
+  EXPECT_EQ(id.size(), 21u);
+  EXPECT_EQ(r.body, R"({"verificationId":")" + id + R"("})");
+  Json view(Interaction(cookie).body);
+  EXPECT_EQ(view.Dump("/verificationRecords/1"),
+            R"({"id":")" + id + R"(","type":"Totp","userId":"grace","verified":true})");
+  HttpResponse done = SubmitIn(cookie);
+  ASSERT_TRUE(HasStatus(done, 200));
+  EXPECT_EQ(done.body, R"({"redirectTo":"/"})");
+}
+
+// Two failures at most per user and factor here: the third would reach the lockout threshold.
+TEST_F(SignInFlowFactorsTest, AUsedCodeAWrongCodeAndAFarCodeAreInvalidInEveryLanguage) {
+  const std::string first = Grace();
+  const std::string code = TotpNow(kGraceSecret);
+  ASSERT_TRUE(HasStatus(TotpIn(first, CodeBody(code)), 200));
+  // Logto remembers the last used step: the same code (or one of an earlier step) is refused.
+  const std::string second = Grace();
+  EXPECT_TRUE(IsError(TotpIn(second, CodeBody(code)), 400, kInvalidTotp, "Invalid TOTP code."));
+  EXPECT_TRUE(IsError(TotpIn(second, CodeBody(TotpNow(kGraceSecret, 3)), "fr"), 400, kInvalidTotp,
+                      "Code TOTP non valide."));
+  EXPECT_TRUE(IsError(SubmitIn(second), 403, "session.mfa.require_mfa_verification",
+                      "Mfa verification is required to sign in."));
+  // A user without TOTP: the same answer (Logto's "for security reason").
+  const std::string dave = SignedInWithPassword("dave", kDavePassword);
+  EXPECT_TRUE(
+      IsError(TotpIn(dave, CodeBody("123456"), "de"), 400, kInvalidTotp, "Ungültiger TOTP-Code."));
+}
+
+TEST_F(SignInFlowFactorsTest, ABackupCodeWorksOnceAndCountsDown) {
+  const std::string cookie = Grace();
+  HttpResponse r = BackupIn(cookie, CodeBody("abcdef0123"));
+  ASSERT_TRUE(HasStatus(r, 200));
+  const std::string id = IdOf(r);
+  EXPECT_EQ(Json(Interaction(cookie).body).Dump("/verificationRecords/1"),
+            R"({"id":")" + id + R"(","type":"BackupCode","userId":"grace","code":"abcdef0123"})");
+  ASSERT_TRUE(HasStatus(SubmitIn(cookie), 200));
+  const std::string again = Grace();
+  EXPECT_TRUE(IsError(BackupIn(again, CodeBody("abcdef0123")), 400, kInvalidBackup,
+                      "Invalid backup code."));
+  EXPECT_TRUE(IsError(BackupIn(again, CodeBody("ABCDEF0123"), "fr"), 400, kInvalidBackup,
+                      "Code de sauvegarde non valide."));
+  HttpResponse user = server().AdminGet("/admin/users/grace");
+  ASSERT_TRUE(HasStatus(user, 200));
+  EXPECT_EQ(Json(user.body).Dump("/mfaVerifications"),
+            R"([{"type":"Totp"},{"type":"BackupCode","remainCodes":9}])");
+  EXPECT_EQ(user.body.find(kGraceSecret), std::string::npos);
+  EXPECT_EQ(user.body.find("0123456789"), std::string::npos);
+}
+
+TEST_F(SignInFlowFactorsTest, BothRoutesNeedASessionAndAnIdentifiedUser) {
+  EXPECT_TRUE(IsSessionNotFound(pub().Post(kTotpVerifyPath, CodeBody("123456"), JsonIn(""))));
+  const std::string cookie = StartAuthorized();
+  EXPECT_TRUE(IsError(TotpIn(cookie, CodeBody("123456")), 404, "session.identifier_not_found",
+                      kIdentifierNotFoundMessage));
+  EXPECT_TRUE(IsError(BackupIn(cookie, CodeBody("0123456789")), 404, "session.identifier_not_found",
+                      kIdentifierNotFoundMessage));
+}
+
+TEST_F(SignInFlowFactorsTest, TheBodyGuardWantsANonEmptyCode) {
+  const std::string cookie = Grace();
+  HttpResponse empty = BackupIn(cookie, CodeBody(""));
+  ASSERT_TRUE(IsError(empty, 400, "guard.invalid_input", "The request body is invalid."));
+  Json issues(empty.body);
+  EXPECT_EQ(issues.String("/data/issues/0/code"), "too_small");
+  EXPECT_EQ(issues.Dump("/data/issues/0/path"), R"(["code"])");
+  HttpResponse missing = TotpIn(cookie, R"({"verificationId":7})");
+  ASSERT_TRUE(IsError(missing, 400, "guard.invalid_input", "The request body is invalid."));
+  Json both(missing.body);
+  EXPECT_EQ(both.Dump("/data/issues/0/path"), R"(["code"])");
+  EXPECT_EQ(both.Dump("/data/issues/1/path"), R"(["verificationId"])");
+}
+
+// A verificationId names the record of a newly generated secret (POST .../totp/secret), which
+// the mock does not serve: an unknown id is 404, the id of a verified existing TOTP is 400.
+TEST_F(SignInFlowFactorsTest, AVerificationIdNamesANewSecretsRecord) {
+  const std::string cookie = Grace();
+  EXPECT_TRUE(IsError(TotpIn(cookie, R"({"code":"123456","verificationId":"nope"})"), 404,
+                      "session.verification_session_not_found",
+                      kVerificationSessionNotFoundMessage));
+  const std::string id = IdOf(TotpIn(cookie, CodeBody(TotpNow(kGraceSecret))));
+  EXPECT_TRUE(IsError(TotpIn(cookie, R"({"code":"123456","verificationId":")" + id + R"("})"), 400,
+                      kInvalidTotp, "Invalid TOTP code."));
+}
+
+// Logto's withSentinel per user and factor: the third failure blocks, and while blocked the
+// check still runs: a right code answers blocked and is used up. Backup codes count apart.
+TEST_F(SignInFlowFactorsTest, TheThirdFailureBlocksTheFactorAndARightCodeIsStillUsedUp) {
+  const std::string cookie = Grace();
+  for (int i = 1; i <= 2; ++i) {
+    EXPECT_TRUE(
+        IsError(TotpIn(cookie, CodeBody("000000x")), 400, kInvalidTotp, "Invalid TOTP code."))
+        << "failure " << i;
+  }
+  EXPECT_TRUE(
+      IsError(TotpIn(cookie, CodeBody("000000x")), 400, kBlocked, BlockedMessage("in 60 minutes")));
+  const std::string code = TotpNow(kGraceSecret);
+  EXPECT_TRUE(IsError(TotpIn(cookie, CodeBody(code), "fr"), 400, kBlocked,
+                      "Trop de tentatives en peu de temps. Veuillez réessayer dans 60 minutes."));
+  EXPECT_TRUE(IsError(SubmitIn(cookie), 403, "session.mfa.require_mfa_verification",
+                      "Mfa verification is required to sign in."));
+  // Backup codes have their own count.
+  ASSERT_TRUE(HasStatus(BackupIn(cookie, CodeBody("1111111111")), 200));
+  // Lockouts forgotten: the code used while blocked stays used.
+  ASSERT_TRUE(HasStatus(server().AdminDelete("/admin/sessions"), 200));
+  EXPECT_TRUE(IsError(TotpIn(Grace(), CodeBody(code)), 400, kInvalidTotp, "Invalid TOTP code."));
+}
+
+TEST_F(SignInFlowFactorsTest, TheAdminApiChecksLogtosFormats) {
+  auto refused = [&](std::string_view body) {
+    HttpResponse r = server().AdminPost("/admin/users", body);
+    return HasStatus(r, 400) ? std::string(Json(r.body).String("/message").value_or(""))
+                             : "status " + std::to_string(r.status);
+  };
+  EXPECT_NE(refused(R"({"id":"x1","totpSecret":"short"})").find("totpSecret"), std::string::npos);
+  EXPECT_NE(refused(R"({"id":"x2","totpSecret":"jbswy3dpehpk3pxp"})").find("base32"),
+            std::string::npos);
+  EXPECT_NE(refused(R"({"id":"x3","totpSecret":"JBSWY3DPEHPK3PXP","backupCodes":["0123456789"]})")
+                .find("10 codes"),
+            std::string::npos);
+  EXPECT_NE(refused(R"({"id":"x4","backupCodes":["0123456789","0123456789","0123456789",)"
+                    R"("0123456789","0123456789","0123456789","0123456789","0123456789",)"
+                    R"("0123456789","0123456789"]})")
+                .find("backup_code_can_not_be_alone"),
+            std::string::npos);
+}
+
+// WebAuthn has no route here, so enabling it would list a factor nobody can verify.
+TEST(SignInFlowCliTest, MfaFactorsRefusesWebAuthnAndUnknownNames) {
+  for (const char* factors : {"Totp,WebAuthn", "Sms"}) {
+    RunResult r = RunBinary(
+        {"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--mfa-factors", factors});
+    EXPECT_EQ(r.exit_code, 2) << factors << "\n" << r.Describe();
+    EXPECT_NE(r.err.find("is not one of Totp, EmailVerificationCode, PhoneVerificationCode, "
+                         "BackupCode, none"),
+              std::string::npos)
+        << r.Describe();
+  }
 }
 
 // --mfa-policy Mandatory with only the email factor enabled.

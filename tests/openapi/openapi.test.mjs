@@ -12,6 +12,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -383,6 +384,44 @@ describe('the running mock conforms to docs/openapi.yaml', () => {
     assert.equal(submitted.status, 200);
     assert.equal(submitted.json.redirectTo, 'http://app.test/cb');
     assert.equal((await call('GET', `${P}/api/.well-known/sign-in-exp`)).status, 200);
+    await call('DELETE', `${A}/admin/sessions`);
+
+    // the user's own factors: TOTP verify (200, 400, 404), backup-code verify (200, 400, 404),
+    // the interaction with both records, and the user with its mfaVerifications
+    const secret = 'JBSWY3DPEHPK3PXP';
+    const codes = ['0123456789', 'abcdef0123', '1111111111', '2222222222', '3333333333',
+      '4444444444', '5555555555', '6666666666', '7777777777', '8888888888'];
+    assert.equal((await call('POST', `${A}/admin/users`, { body: {
+      id: 'oas-totp', username: 'oas-totp', totpSecret: secret, backupCodes: codes } })).status, 201);
+    assert.equal((await call('POST', `${A}/admin/users`, { body: { id: 'oas-bad', totpSecret: 'short' } })).status, 400);
+    assert.equal((await call('GET', `${A}/admin/users/oas-totp`)).status, 200);
+    const totp = () => {
+      const key = Buffer.alloc(10);
+      let bits = 0; let value = 0; let at = 0;
+      for (const c of secret) {
+        value = (value << 5) | 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(c); bits += 5;
+        if (bits >= 8) { key[at++] = (value >>> (bits - 8)) & 255; bits -= 8; }
+      }
+      const counter = Buffer.alloc(8);
+      counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000)));
+      const mac = createHmac('sha1', key).update(counter).digest();
+      const o = mac[19] & 15;
+      return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+    };
+    const unidentified = (await call('POST', `${A}/admin/sessions`, { body: {} })).json;
+    assert.equal((await call('POST', `${P}/api/experience/verification/totp/verify`, {
+      body: { code: '123456' }, headers: { Cookie: unidentified.cookie } })).status, 404);
+    const mfaSession = (await call('POST', `${A}/admin/sessions`, { body: { userId: 'oas-totp' } })).json;
+    const factor = (route, body) => call('POST', `${P}/api/experience/verification/${route}/verify`, {
+      body, headers: { Cookie: mfaSession.cookie } });
+    assert.equal((await factor('totp', { code: 'x' })).status, 400);
+    assert.equal((await factor('totp', {})).status, 400);
+    assert.equal((await factor('totp', { code: '123456', verificationId: 'nope' })).status, 404);
+    assert.equal((await factor('totp', { code: totp() })).status, 200);
+    assert.equal((await factor('backup-code', { code: 'ffffffffff' })).status, 400);
+    assert.equal((await factor('backup-code', { code: codes[0] })).status, 200);
+    assert.equal((await call('GET', `${P}/api/experience/interaction`, { headers: { Cookie: mfaSession.cookie } })).status, 200);
+    assert.equal((await call('GET', `${A}/admin/users/oas-totp`)).json.mfaVerifications[1].remainCodes, 9);
     await call('DELETE', `${A}/admin/sessions`);
 
     // injected fault (default 500 unexpected)

@@ -525,6 +525,132 @@ TEST_P(InteractionStoreTest, ConcurrentCorrectVerifiesOnBothNodesSucceedOnce) {
   }
 }
 
+// A user with a TOTP secret and two of their backup codes (the store takes any codes; the
+// admin API checks Logto's format).
+User MfaUser() {
+  User user;
+  user.id = "u1";
+  user.username = "alice";
+  user.totp_secret = "JBSWY3DPEHPK3PXP";
+  user.backup_codes = {{"0123456789", false}, {"abcdefabcd", false}};
+  return user;
+}
+
+TEST_P(InteractionStoreTest, MfaFactorsOfAUserAreStoredAndReadBackOnEveryNode) {
+  User user = MfaUser();
+  user.backup_codes[1].used = true;
+  ASSERT_TRUE(AddUser(A(), user));
+  const auto got = Await<StoreAnswer<std::optional<User>>>(
+      [&](Done<StoreAnswer<std::optional<User>>> done) { B().GetUser("u1", std::move(done)); });
+  ASSERT_EQ(got.outcome, Outcome::kOk);
+  ASSERT_TRUE(got.value);
+  EXPECT_EQ(got.value->totp_secret, "JBSWY3DPEHPK3PXP");
+  EXPECT_EQ(got.value->totp_last_step, -1);
+  ASSERT_EQ(got.value->backup_codes.size(), 2u);
+  EXPECT_EQ(got.value->backup_codes[0].code, "0123456789");
+  EXPECT_FALSE(got.value->backup_codes[0].used);
+  EXPECT_TRUE(got.value->backup_codes[1].used);
+}
+
+TEST_P(InteractionStoreTest, TotpStepIsUsedOnceAndOnlyLaterStepsFollow) {
+  ASSERT_TRUE(AddUser(A(), MfaUser()));
+  auto use = [&](InteractionStore& s, std::string user, int64_t step) {
+    const auto r = Await<StoreAnswer<bool>>([&](Done<StoreAnswer<bool>> done) {
+      s.UseTotpStep(std::move(user), step, std::move(done));
+    });
+    EXPECT_EQ(r.outcome, Outcome::kOk);
+    return r.value;
+  };
+  EXPECT_TRUE(use(A(), "u1", 1000));
+  EXPECT_FALSE(use(B(), "u1", 1000));  // the same step again, on the other node
+  EXPECT_FALSE(use(B(), "u1", 999));   // an earlier one
+  EXPECT_TRUE(use(B(), "u1", 1001));
+  EXPECT_FALSE(use(A(), "ghost", 2000));
+  const auto got = Await<StoreAnswer<std::optional<User>>>(
+      [&](Done<StoreAnswer<std::optional<User>>> done) { A().GetUser("u1", std::move(done)); });
+  ASSERT_TRUE(got.value);
+  EXPECT_EQ(got.value->totp_last_step, 1001);
+  EXPECT_EQ(got.value->backup_codes.size(), 2u);  // the rest of the user is kept
+  // A user without TOTP has no step to use.
+  User plain;
+  plain.id = "u2";
+  ASSERT_TRUE(AddUser(A(), plain));
+  EXPECT_FALSE(use(B(), "u2", 3000));
+}
+
+TEST_P(InteractionStoreTest, BackupCodeIsUsedOnceExactlyAsWritten) {
+  ASSERT_TRUE(AddUser(A(), MfaUser()));
+  auto use = [&](InteractionStore& s, std::string code) {
+    const auto r = Await<StoreAnswer<bool>>([&](Done<StoreAnswer<bool>> done) {
+      s.UseBackupCode("u1", std::move(code), std::move(done));
+    });
+    EXPECT_EQ(r.outcome, Outcome::kOk);
+    return r.value;
+  };
+  EXPECT_FALSE(use(A(), "ABCDEFABCD"));  // Logto compares exactly
+  EXPECT_TRUE(use(A(), "abcdefabcd"));
+  EXPECT_FALSE(use(B(), "abcdefabcd"));
+  EXPECT_FALSE(use(B(), "n0123456789"));  // not a way into the stored encoding
+  EXPECT_TRUE(use(B(), "0123456789"));
+  const auto got = Await<StoreAnswer<std::optional<User>>>(
+      [&](Done<StoreAnswer<std::optional<User>>> done) { A().GetUser("u1", std::move(done)); });
+  ASSERT_TRUE(got.value);
+  EXPECT_TRUE(got.value->backup_codes[0].used);
+  EXPECT_TRUE(got.value->backup_codes[1].used);
+  EXPECT_EQ(got.value->totp_secret, "JBSWY3DPEHPK3PXP");
+}
+
+TEST_P(InteractionStoreTest, ConcurrentUsesOfOneBackupCodeOnBothNodesSucceedOnce) {
+  for (int round = 0; round < 10; ++round) {
+    User user = MfaUser();
+    user.id = "r" + std::to_string(round);
+    ASSERT_TRUE(AddUser(A(), user));
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        InteractionStore& node = t % 2 == 0 ? A() : B();
+        const auto r = Await<StoreAnswer<bool>>([&](Done<StoreAnswer<bool>> done) {
+          node.UseBackupCode(user.id, "0123456789", std::move(done));
+        });
+        if (r.outcome == Outcome::kOk && r.value) ++ok;
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(ok.load(), 1) << "round " << round;
+  }
+}
+
+TEST_P(InteractionStoreTest, MfaRecordsAreSetPerTypeAndDroppedByANewInteraction) {
+  const std::string session = IdentifiedSession();
+  auto set = [&](InteractionStore& s, std::string_view id, MfaFactor factor, MfaRecord record) {
+    return Await<Outcome>([&](Done<Outcome> done) {
+      s.SetMfaRecord(id, factor, std::move(record), std::move(done));
+    });
+  };
+  EXPECT_EQ(set(A(), session, MfaFactor::kTotp, {"t1", ""}), Outcome::kOk);
+  EXPECT_EQ(set(B(), session, MfaFactor::kBackupCode, {"b1", "0123456789"}), Outcome::kOk);
+  EXPECT_EQ(set(B(), session, MfaFactor::kTotp, {"t2", ""}), Outcome::kOk);  // replaces t1
+  std::optional<SessionView> view = View(A(), session);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->session.totp.id, "t2");
+  EXPECT_EQ(view->session.backup_code.id, "b1");
+  EXPECT_EQ(view->session.backup_code.code, "0123456789");
+  EXPECT_EQ(set(A(), "nosuchsession00000000", MfaFactor::kTotp, {"t3", ""}),
+            Outcome::kSessionNotFound);
+  using Answer = StoreAnswer<Session>;
+  const Answer bare = Await<Answer>([&](Done<Answer> done) {
+    A().CreateSession("", /*start_interaction=*/false, InteractionEvent::kSignIn, std::move(done));
+  });
+  EXPECT_EQ(set(B(), bare.value.id, MfaFactor::kTotp, {"t4", ""}), Outcome::kInteractionNotFound);
+  // PUT /api/experience again: a new interaction without the old records.
+  EXPECT_EQ(Start(B(), session), session);
+  view = View(A(), session);
+  ASSERT_TRUE(view);
+  EXPECT_TRUE(view->session.totp.id.empty());
+  EXPECT_TRUE(view->session.backup_code.id.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, InteractionStoreTest,
                          ::testing::Values(Backend::kMemory, Backend::kRedis, Backend::kCluster),
                          [](const auto& info) {
