@@ -11,7 +11,9 @@
 //
 //   /                 -> redirect to /mfa-flow.html
 //   /mfa-flow.html    -> this directory's mfa-flow.html
-//   /api/...          -> the public listener (Logto's routes), headers and cookies untouched
+//   /api/..., /oidc/... -> the public listener (Logto's routes), headers and cookies untouched
+//   /sign-in          -> sign-in.html (where GET /oidc/auth redirects: the sign-in flow)
+//   /callback         -> a "Signed in" page (the app's redirect_uri)
 //   /admin/...        -> the admin listener (users, sessions, inbox)
 //
 // Node 18 or newer, no dependencies. `--port 0` picks a free port; the URL is printed.
@@ -68,7 +70,26 @@ export async function startServer({
   const page = path.join(here, 'mfa-flow.html');
   const server = http.createServer(async (req, res) => {
     const pathname = new URL(req.url, 'http://x').pathname;
-    if (pathname.startsWith('/api/') || pathname === '/api') return forward(req, res, publicUrl);
+    if (pathname.startsWith('/api/') || pathname === '/api' || pathname.startsWith('/oidc/')) {
+      return forward(req, res, publicUrl);
+    }
+    // The sign-in page GET /oidc/auth redirects to (--sign-in-url /sign-in), and the app's
+    // callback that submit's redirectTo names.
+    if (req.method === 'GET' && (pathname === '/sign-in' || pathname === '/callback')) {
+      const file = pathname === '/sign-in' ? 'sign-in.html' : null;
+      if (!file) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        return res.end('<!doctype html><html lang="en"><title>Signed in</title><h1>Signed in</h1>\n');
+      }
+      try {
+        const body = await readFile(path.join(here, file));
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        return res.end(body);
+      } catch (err) {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        return res.end(`cannot read ${file}: ${err.message}\n`);
+      }
+    }
     if (pathname.startsWith('/admin/') || pathname === '/healthz') {
       return forward(req, res, adminUrl);
     }
