@@ -349,6 +349,34 @@ std::optional<std::string_view> ReadNativeEnum(const Value& obj, const char* key
   return std::nullopt;
 }
 
+// z.string().min(1) at `key`: the value in *out, or zod's issue.
+void ReadNonEmptyString(const Value& obj, const char* key, std::string* out, GuardFailure* f) {
+  auto it = LastMember(obj, key);
+  if (it == obj.MemberEnd() || !it->value.IsString()) {
+    AddTypeIssue(f, key, "string", it == obj.MemberEnd() ? "undefined" : ZodTypeName(it->value));
+  } else if (it->value.GetStringLength() == 0) {
+    GuardIssue issue;
+    issue.code = "too_small";
+    issue.path = key;
+    issue.minimum = 1;
+    issue.message = "String must contain at least 1 character(s)";
+    f->issues.push_back(std::move(issue));
+  } else {
+    out->assign(it->value.GetString(), it->value.GetStringLength());
+  }
+}
+
+// z.string().optional() at `key`: *out stays as it is when absent.
+void ReadOptionalString(const Value& obj, const char* key, std::string* out, GuardFailure* f) {
+  auto it = LastMember(obj, key);
+  if (it == obj.MemberEnd()) return;
+  if (it->value.IsString()) {
+    out->assign(it->value.GetString(), it->value.GetStringLength());
+  } else {
+    AddTypeIssue(f, key, "string", ZodTypeName(it->value));
+  }
+}
+
 }  // namespace
 
 bool PublicRequestParser::ParseSend(std::string_view content_type, std::string_view body,
@@ -439,20 +467,7 @@ bool PublicRequestParser::ParsePassword(std::string_view content_type, std::stri
       value->assign(v->value.GetString(), v->value.GetStringLength());
     }
   }
-  auto p = LastMember(*obj, "password");
-  if (p == obj->MemberEnd() || !p->value.IsString()) {
-    AddTypeIssue(failure, "password", "string",
-                 p == obj->MemberEnd() ? "undefined" : ZodTypeName(p->value));
-  } else if (p->value.GetStringLength() == 0) {
-    GuardIssue issue;
-    issue.code = "too_small";
-    issue.path = "password";
-    issue.minimum = 1;
-    issue.message = "String must contain at least 1 character(s)";
-    failure->issues.push_back(std::move(issue));
-  } else {
-    password->assign(p->value.GetString(), p->value.GetStringLength());
-  }
+  ReadNonEmptyString(*obj, "password", password, failure);
   return failure->issues.empty();
 }
 
@@ -464,14 +479,7 @@ bool PublicRequestParser::ParseIdentification(std::string_view content_type, std
   noted_ = {};
   const Value* obj = ParseObject(doc, content_type, body, rules, failure, &noted_);
   if (obj == nullptr) return false;
-  auto id = LastMember(*obj, "verificationId");
-  if (id != obj->MemberEnd()) {
-    if (id->value.IsString()) {
-      verification_id->assign(id->value.GetString(), id->value.GetStringLength());
-    } else {
-      AddTypeIssue(failure, "verificationId", "string", ZodTypeName(id->value));
-    }
-  }
+  ReadOptionalString(*obj, "verificationId", verification_id, failure);
   auto link = LastMember(*obj, "linkSocialIdentity");
   if (link != obj->MemberEnd() && !link->value.IsBool()) {
     AddTypeIssue(failure, "linkSocialIdentity", "boolean", ZodTypeName(link->value));
@@ -487,29 +495,9 @@ bool PublicRequestParser::ParseMfaCode(std::string_view content_type, std::strin
   noted_ = {};
   const Value* obj = ParseObject(doc, content_type, body, rules, failure, &noted_);
   if (obj == nullptr) return false;
-  auto c = LastMember(*obj, "code");
-  if (c == obj->MemberEnd() || !c->value.IsString()) {
-    AddTypeIssue(failure, "code", "string",
-                 c == obj->MemberEnd() ? "undefined" : ZodTypeName(c->value));
-  } else if (c->value.GetStringLength() == 0) {
-    GuardIssue issue;
-    issue.code = "too_small";
-    issue.path = "code";
-    issue.minimum = 1;
-    issue.message = "String must contain at least 1 character(s)";
-    failure->issues.push_back(std::move(issue));
-  } else {
-    code->assign(c->value.GetString(), c->value.GetStringLength());
-  }
+  ReadNonEmptyString(*obj, "code", code, failure);
   if (verification_id != nullptr) {
-    auto id = LastMember(*obj, "verificationId");
-    if (id != obj->MemberEnd()) {
-      if (id->value.IsString()) {
-        verification_id->assign(id->value.GetString(), id->value.GetStringLength());
-      } else {
-        AddTypeIssue(failure, "verificationId", "string", ZodTypeName(id->value));
-      }
-    }
+    ReadOptionalString(*obj, "verificationId", verification_id, failure);
   }
   return failure->issues.empty();
 }
