@@ -275,6 +275,65 @@ TEST_F(LocalizedErrorsTest, SignInFlowErrors) {
   ASSERT_TRUE(HasStatus(server().AdminDelete("/admin/sessions"), 200));
 }
 
+// The TOTP and backup-code factors' wrong-code answers, inside a session whose user signed in
+// with a password.
+TEST_F(LocalizedErrorsTest, MfaFactorErrors) {
+  ASSERT_TRUE(HasStatus(
+      server().AdminPost(
+          "/admin/users",
+          R"({"id":"tara","username":"tara","password":"pw","totpSecret":"JBSWY3DPEHPK3PXP",)"
+          R"("backupCodes":["0123456789","abcdef0123","1111111111","2222222222","3333333333",)"
+          R"("4444444444","5555555555","6666666666","7777777777","8888888888"]})"),
+      201));
+  HttpResponse put = pub().Request("PUT", kExperiencePath, R"({"interactionEvent":"SignIn"})");
+  ASSERT_TRUE(HasStatus(put, 204));
+  std::string cookie;
+  for (const std::string& v : put.HeaderValues("Set-Cookie")) {
+    if (v.rfind("_interaction=", 0) == 0) cookie = v.substr(0, v.find(';'));
+  }
+  const Headers json = {{"Cookie", cookie}, {"Content-Type", "application/json"}};
+  HttpResponse password =
+      pub().Post("/api/experience/verification/password",
+                 R"({"identifier":{"type":"username","value":"tara"},"password":"pw"})", json);
+  ASSERT_TRUE(HasStatus(password, 200)) << password.Describe();
+  const std::string id = Json(password.body).String("/verificationId").value_or("");
+  ASSERT_TRUE(HasStatus(
+      pub().Post("/api/experience/identification", R"({"verificationId":")" + id + R"("})", json),
+      204));
+  auto with = [&](std::string_view lang) {
+    Headers h = json;
+    h.push_back({"Accept-Language", std::string(lang)});
+    return h;
+  };
+  // A code of another format can never be right, whatever the clock.
+  ExpectAll(
+      {
+          {"en", "Invalid TOTP code."},
+          {"fr", "Code TOTP non valide."},
+          {"de", "Ungültiger TOTP-Code."},
+          {"ja", "無効な TOTP コード。"},
+          {"zh-CN", "无效的 TOTP 代码。"},
+      },
+      400, "session.mfa.invalid_totp_code", [&](std::string_view lang) {
+        return pub().Post("/api/experience/verification/totp/verify", R"({"code":"12345"})",
+                          with(lang));
+      });
+  ExpectAll(
+      {
+          {"en", "Invalid backup code."},
+          {"fr", "Code de sauvegarde non valide."},
+          {"de", "Ungültiger Backup-Code."},
+          {"ja", "無効なバックアップコード。"},
+          {"zh-CN", "无效的备用代码。"},
+      },
+      400, "session.mfa.invalid_backup_code", [&](std::string_view lang) {
+        return pub().Post("/api/experience/verification/backup-code/verify",
+                          R"({"code":"9999999999"})", with(lang));
+      });
+  ASSERT_TRUE(HasStatus(server().AdminDelete("/admin/sessions"), 200));
+  ASSERT_TRUE(HasStatus(server().AdminDelete("/admin/users/tara"), 204));
+}
+
 TEST_F(LocalizedErrorsTest, LocaleQueryParameterComesFirst) {
   const std::string id = Seed(R"({"identifierType":"email","code":"123456"})");
   HttpResponse r = pub().Post(std::string(kVerifyPath) + "?locale=de",
