@@ -259,7 +259,9 @@ TEST_F(GrafanaDashboardTest, EveryQueryUsesTheDataSourceVariable) {
            StringMember(*ref, "uid") == "${datasource}";
   };
   for (const Variable& v : variables_) {
-    if (v.type == "query") EXPECT_TRUE(uses_it(v.datasource)) << "variable $" << v.name;
+    if (v.type == "query") {
+      EXPECT_TRUE(uses_it(v.datasource)) << "variable $" << v.name;
+    }
   }
   for (const Panel& p : panels_) {
     if (p.type == "row") {
