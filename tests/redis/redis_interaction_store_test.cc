@@ -20,6 +20,18 @@
 namespace mfa {
 namespace {
 
+// A user with these fields and no MFA factor.
+User UserOf(std::string id, std::string username, std::string email, std::string phone,
+            std::string password) {
+  User user;
+  user.id = std::move(id);
+  user.username = std::move(username);
+  user.primary_email = std::move(email);
+  user.primary_phone = std::move(phone);
+  user.password = std::move(password);
+  return user;
+}
+
 constexpr int64_t kStartMs = 1'800'000'000'000;
 constexpr int64_t kRetentionMs = 600'000;
 
@@ -165,11 +177,7 @@ class InteractionStoreTest : public ::testing::TestWithParam<Backend> {
 
   // A session started on A with its user identified: the usual state before the MFA step.
   std::string IdentifiedSession() {
-    AddUser(A(), User{.id = "u1",
-                      .username = "alice",
-                      .primary_email = "alice@example.com",
-                      .primary_phone = "",
-                      .password = ""});
+    AddUser(A(), UserOf("u1", "alice", "alice@example.com", "", ""));
     const std::string session = Start(A());
     EXPECT_EQ(Identify(A(), session, "u1"), Outcome::kOk);
     return session;
@@ -224,11 +232,7 @@ TEST_P(InteractionStoreTest, SendNeedsAnIdentifiedUserWithThatFactor) {
   const std::string session = Start(A());
   EXPECT_EQ(Send(B(), session).outcome, Outcome::kIdentifierNotFound);
   EXPECT_EQ(Identify(B(), session, "u1"), Outcome::kIdentifierNotFound);  // no such user yet
-  ASSERT_TRUE(AddUser(A(), User{.id = "u1",
-                                .username = "alice",
-                                .primary_email = "alice@example.com",
-                                .primary_phone = "",
-                                .password = ""}));
+  ASSERT_TRUE(AddUser(A(), UserOf("u1", "alice", "alice@example.com", "", "")));
   EXPECT_EQ(Identify(B(), "nosuchsession00000000", "u1"), Outcome::kSessionNotFound);
   EXPECT_EQ(Identify(B(), session, "u1"), Outcome::kOk);
   EXPECT_EQ(Send(A(), session, IdentifierType::kPhone).outcome, Outcome::kFactorNotEnabled);
@@ -419,16 +423,8 @@ TEST_P(InteractionStoreTest, EndingASessionDeletesItAndItsRecords) {
 }
 
 TEST_P(InteractionStoreTest, FindUserMatchesAsLogtosFindUserByIdentifier) {
-  AddUser(A(), User{.id = "u1",
-                    .username = "alice",
-                    .primary_email = "Alice@Example.com",
-                    .primary_phone = "+1 (555) 555-0101",
-                    .password = "pw"});
-  AddUser(A(), User{.id = "u2",
-                    .username = "bob",
-                    .primary_email = "bob@example.com",
-                    .primary_phone = "",
-                    .password = "pw"});
+  AddUser(A(), UserOf("u1", "alice", "Alice@Example.com", "+1 (555) 555-0101", "pw"));
+  AddUser(A(), UserOf("u2", "bob", "bob@example.com", "", "pw"));
   auto find = [&](SignInIdentifier type, std::string value) {
     using Answer = StoreAnswer<std::optional<User>>;
     const Answer found = Await<Answer>(
@@ -497,21 +493,9 @@ TEST_P(InteractionStoreTest, ClearingSessionsEndsThemAndForgetsLockouts) {
 }
 
 TEST_P(InteractionStoreTest, UsersAreSharedListedByIdAndRemoved) {
-  EXPECT_TRUE(AddUser(A(), User{.id = "u2",
-                                .username = "bob",
-                                .primary_email = "",
-                                .primary_phone = "+15550100",
-                                .password = "pw:with:colons"}));
-  EXPECT_TRUE(AddUser(B(), User{.id = "u1",
-                                .username = "alice",
-                                .primary_email = "alice@example.com",
-                                .primary_phone = "",
-                                .password = ""}));
-  EXPECT_FALSE(AddUser(B(), User{.id = "u2",
-                                 .username = "other",
-                                 .primary_email = "",
-                                 .primary_phone = "",
-                                 .password = ""}));
+  EXPECT_TRUE(AddUser(A(), UserOf("u2", "bob", "", "+15550100", "pw:with:colons")));
+  EXPECT_TRUE(AddUser(B(), UserOf("u1", "alice", "alice@example.com", "", "")));
+  EXPECT_FALSE(AddUser(B(), UserOf("u2", "other", "", "", "")));
   const auto listed = Await<StoreAnswer<std::vector<User>>>(
       [&](Done<StoreAnswer<std::vector<User>>> done) { A().ListUsers(std::move(done)); });
   ASSERT_EQ(listed.outcome, Outcome::kOk);
