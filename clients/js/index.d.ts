@@ -93,7 +93,8 @@ export interface Verification {
 
 export type MessageState = 'pending' | 'verified' | 'expired' | 'locked' | 'gone';
 
-export interface InboxMessage {
+/** A code the mock sent (a public or admin send): its record's state follows it. */
+export interface SentMessage {
   channel: 'email' | 'sms';
   to: string;
   code: string;
@@ -104,6 +105,26 @@ export interface InboxMessage {
   cursor: number;
   sessionId: string | null;
 }
+
+/**
+ * A message Logto's HTTP connector posted to the mock (POST /connectors/http-email|sms): no
+ * record behind it, so no verificationId; `code` is null when the payload carried none (e.g. an
+ * organization invitation). Narrow with `message.state === 'external'`.
+ */
+export interface ConnectorMessage {
+  channel: 'email' | 'sms';
+  to: string;
+  code: string | null;
+  verificationId: null;
+  /** Logto's template type (SignIn, MfaVerification, ...). */
+  template: string;
+  sentAt: string;
+  state: 'external';
+  cursor: number;
+  sessionId: null;
+}
+
+export type InboxMessage = SentMessage | ConnectorMessage;
 
 export interface InboxFilters {
   /** The recipient, matched as Logto compares (emails case-insensitively, phones by digits). */

@@ -19,7 +19,14 @@ export async function usage(): Promise<void> {
   const bytes: number = await mock.exportToFile('/tmp/codes.ndjson', { batch: batchId, format: 'ndjson' });
   const after = await mock.cursor({ to: 'a@example.com' });
   const message: InboxMessage = await mock.waitForCode({ to: 'a@example.com', after, timeoutMs: 5000 });
-  const state: 'pending' | 'verified' | 'expired' | 'locked' | 'gone' = message.state;
+  const state: 'pending' | 'verified' | 'expired' | 'locked' | 'gone' | 'external' = message.state;
+  if (message.state !== 'external') {
+    const id: string = message.verificationId;  // a sent code has its record
+    const sentCode: string = message.code;
+  } else {
+    const none: null = message.verificationId;  // a connector's message has none
+    const maybe: string | null = message.code;
+  }
   const latest: InboxMessage | null = await mock.latest({ channel: 'sms' });
   for await (const m of mock.streamInbox({ session: 's', signal: AbortSignal.timeout(10) })) {
     const c: number = m.cursor;
