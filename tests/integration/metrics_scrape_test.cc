@@ -33,6 +33,7 @@
 #include "tests/support/contract.h"
 #include "tests/support/json_helpers.h"
 #include "tests/support/mock_server.h"
+#include "tests/support/server_process.h"
 #include "tests/support/temp_files.h"
 
 namespace mfa_test {
@@ -56,22 +57,6 @@ const std::vector<std::string> kSendRejectReasons = {"rate_limited", "connector_
 const std::vector<std::string> kSeedSources = {"admin", "generate", "seed_file"};
 
 // ---- small helpers of this file ----
-
-std::string ProgramOnPath(const std::string& name) {
-  const char* path = getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t colon = dirs.find(':', start);
-    if (colon == std::string::npos) colon = dirs.size();
-    std::string dir = dirs.substr(start, colon - start);
-    if (dir.empty()) dir = ".";
-    const std::string candidate = dir + "/" + name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = colon + 1;
-  }
-  return {};
-}
 
 struct CommandResult {
   int exit_code = -1;

@@ -17,6 +17,7 @@
 
 #include "tests/support/http_client.h"
 #include "tests/support/json_helpers.h"
+#include "tests/support/server_process.h"
 #include "tests/support/test_values.h"
 
 namespace mfa_test {
@@ -26,22 +27,6 @@ using Clock = std::chrono::steady_clock;
 // Prometheus opens its TSDB and WAL before it is ready; allow for a busy machine.
 constexpr auto kReadyDeadline = std::chrono::seconds(90);
 constexpr auto kPollEvery = std::chrono::milliseconds(200);
-
-std::string ProgramOnPath(const std::string& name) {
-  const char* path = getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t colon = dirs.find(':', start);
-    if (colon == std::string::npos) colon = dirs.size();
-    std::string dir = dirs.substr(start, colon - start);
-    if (dir.empty()) dir = ".";
-    const std::string candidate = dir + "/" + name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = colon + 1;
-  }
-  return {};
-}
 
 // A loopback port that was free a moment ago (bind to port 0, read it, close).
 uint16_t PickFreePort() {

@@ -15,8 +15,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <sstream>
 
+#include "tests/support/server_process.h"
 #include "tests/support/wait.h"
 
 extern char** environ;
@@ -25,20 +25,6 @@ namespace mfa_test {
 namespace {
 
 constexpr int kPortAttempts = 5;
-
-// The first executable redis-server on $PATH (or the usual places), or "".
-std::string FindRedisServer() {
-  std::string path = getenv("PATH") != nullptr ? getenv("PATH") : "";
-  path += ":/usr/bin:/usr/local/bin:/usr/sbin";
-  std::istringstream dirs(path);
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (dir.empty()) continue;
-    std::string candidate = dir + "/redis-server";
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return {};
-}
 
 // A loopback port that was free a moment ago (bound to port 0, read back, closed), or 0.
 uint16_t PickFreePort() {
@@ -91,7 +77,7 @@ std::unique_ptr<RedisServer> RedisServer::Launched(bool cluster_node, uint16_t p
     ADD_FAILURE() << "RedisServer: cannot create a temp dir";
     return nullptr;
   }
-  server->binary_ = FindRedisServer();
+  server->binary_ = ProgramOnPath("redis-server");
   if (server->binary_.empty()) {
     ADD_FAILURE() << "RedisServer: no redis-server on PATH (Debian package redis-server; "
                      "scripts/install-deps.sh test)";

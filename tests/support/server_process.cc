@@ -115,6 +115,20 @@ uint16_t PortOf(const std::string& address) {
 
 }  // namespace
 
+std::string ProgramOnPath(const std::string& name) {
+  const char* path = getenv("PATH");
+  std::string dirs = path != nullptr ? path : "";
+  dirs += ":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+  std::istringstream list(dirs);
+  std::string dir;
+  while (std::getline(list, dir, ':')) {
+    if (dir.empty()) continue;
+    const std::string candidate = dir + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
 std::string MockBinaryPath() {
   const char* override_path = getenv("MFA_MOCK_TEST_BINARY");
   return (override_path != nullptr && *override_path != '\0') ? override_path : MFA_MOCK_BINARY;

@@ -24,6 +24,10 @@ using EnvVars = std::vector<std::pair<std::string, std::string>>;
 // MFA_MOCK_BINARY compile definition (the build's own mfa-mock).
 std::string MockBinaryPath();
 
+// The first executable `name` on $PATH, then in the usual places (/usr/local/bin, /usr/bin,
+// /bin, /usr/sbin, /sbin: a test's PATH may leave out sbin), or "".
+std::string ProgramOnPath(const std::string& name);
+
 // A server child process. The child gets the test's environment minus every MFA_MOCK_*
 // variable (so a developer's shell cannot change what a test sees), plus `env`. Its stdout is
 // read through a pipe (drained in the background once it is ready); its stderr goes to a temp
