@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace mfa {
@@ -64,6 +65,20 @@ constexpr std::string_view LogtoWouldAnswer(Deviation d) {
       return "Logto answers 400 session.not_found: only GET /oidc/auth starts a session";
   }
   return "";
+}
+
+// "<kind>; <what Logto would answer>", the Mfa-Mock-Deviation header's value: built once, since
+// open mode (every load test) answers with one on every request.
+inline const std::string& HeaderValue(Deviation d) {
+  static const std::array<std::string, kDeviationCount> values = [] {
+    std::array<std::string, kDeviationCount> built;
+    for (Deviation kind : kAllDeviations) {
+      built[static_cast<size_t>(kind)] =
+          std::string(ToString(kind)) + "; " + std::string(LogtoWouldAnswer(kind));
+    }
+    return built;
+  }();
+  return values[static_cast<size_t>(d)];
 }
 
 // A set of deviations, one bit each. Trivially copyable.

@@ -361,8 +361,7 @@ void Dispatcher::Finish(internal::Exchange& exchange, Reply& reply, ReplySink* s
   if (deviated) {
     for (Deviation kind : kAllDeviations) {
       if (!exchange.deviations.Has(kind)) continue;
-      reply.headers.push_back({kDeviationHeader, std::string(ToString(kind)) + "; " +
-                                                     std::string(LogtoWouldAnswer(kind))});
+      reply.headers.push_back({kDeviationHeader, HeaderValue(kind)});
       metrics_.DeviationAnswered(kind);
     }
     // A page on another origin may read the header (the inbox page and tests do).
