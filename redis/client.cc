@@ -134,37 +134,188 @@ Script::Script(std::string source) {
   data_ = std::move(data);
 }
 
-Client::Client(ClientOptions options, ClientObserver* observer)
-    : options_(std::move(options)), observer_(observer), backoff_(options_.reconnect_min) {
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-}
+// ---- EventLoop ------------------------------------------------------------------------------
 
-Client::~Client() {
+EventLoop::EventLoop() { wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+EventLoop::~EventLoop() {
   Stop();
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-bool Client::Start() {
+bool EventLoop::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (started_ || stopping_ || wake_fd_ < 0) return false;
-  started_ = true;
-  thread_ = std::thread([this] { Run(); });
+  started_ = running_ = true;
+  try {
+    thread_ = std::thread([this] { Run(); });
+  } catch (const std::system_error&) {
+    running_ = false;
+    return false;
+  }
   return true;
 }
 
-void Client::Stop() {
+void EventLoop::Stop() {
   std::lock_guard<std::mutex> stop_lock(stop_mu_);
-  bool started = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    started = started_;  // if true, Start assigned thread_ under mu_ before we looked
   }
-  if (!started || !thread_.joinable()) return;
+  wake_pending_.store(true, std::memory_order_release);
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+    (void)ignored;
+  }
+  if (thread_.joinable()) thread_.join();
+  // Clients attached to a loop that never ran: nothing else will stop them.
+  std::vector<Client*> left;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    left.swap(clients_);
+  }
+  for (Client* client : left) client->Shutdown(std::chrono::steady_clock::now());
+}
+
+bool EventLoop::Attach(Client* client) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || wake_fd_ < 0) return false;
+    clients_.push_back(client);
+  }
+  Wake();
+  return true;
+}
+
+void EventLoop::Detach(Client* client) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const auto attached = std::find(clients_.begin(), clients_.end(), client);
+  if (attached == clients_.end()) {
+    lock.unlock();
+    client->Shutdown(std::chrono::steady_clock::now());  // idempotent
+    return;
+  }
+  if (!running_) {
+    clients_.erase(attached);
+    lock.unlock();
+    client->Shutdown(std::chrono::steady_clock::now());
+    return;
+  }
+  detaching_.push_back(client);
+  lock.unlock();
+  wake_pending_.store(true, std::memory_order_release);
   uint64_t one = 1;
   ssize_t ignored = write(wake_fd_, &one, sizeof(one));
   (void)ignored;
-  thread_.join();
+  lock.lock();
+  detached_.wait(
+      lock, [&] { return std::find(clients_.begin(), clients_.end(), client) == clients_.end(); });
+}
+
+void EventLoop::Wake() {
+  if (!wake_pending_.exchange(true, std::memory_order_acq_rel)) {
+    uint64_t one = 1;
+    ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+    (void)ignored;
+  }
+}
+
+void EventLoop::Run() {
+  std::vector<Client*> active;
+  std::vector<Client*> leaving;
+  std::vector<pollfd> fds;
+  std::vector<Client*> polled;  // fds[i + 1] is polled[i]'s
+  while (true) {
+    const auto now = std::chrono::steady_clock::now();
+    bool stop = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop = stopping_;
+      if (stop) {
+        leaving = clients_;
+        detaching_.clear();
+      } else {
+        leaving.swap(detaching_);
+      }
+    }
+    if (!leaving.empty()) {
+      // Outside mu_: their callbacks may call other clients (which may Attach). Still in
+      // clients_ meanwhile, so that Detach returns only once this is done.
+      for (Client* client : leaving) client->Shutdown(now);
+      std::lock_guard<std::mutex> lock(mu_);
+      for (Client* client : leaving) std::erase(clients_, client);
+      leaving.clear();
+      detached_.notify_all();
+    }
+    if (stop) {
+      std::lock_guard<std::mutex> lock(mu_);
+      running_ = false;
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      active = clients_;
+    }
+
+    fds.clear();
+    polled.clear();
+    fds.push_back({wake_fd_, POLLIN, 0});
+    int timeout_ms = static_cast<int>(kMaxPoll.count());
+    for (Client* client : active) {
+      const pollfd want = client->Prepare(now, &timeout_ms);
+      if (want.fd < 0) continue;
+      fds.push_back(want);
+      polled.push_back(client);
+    }
+    const int ready = poll(fds.data(), fds.size(), timeout_ms);
+    if (ready <= 0) continue;  // timeout, EINTR, or (rarely) ENOMEM: the next turn retries
+    if (fds[0].revents != 0) {
+      // Cleared before the next turn takes the submitted calls: a call submitted after that
+      // take writes the eventfd again.
+      wake_pending_.store(false, std::memory_order_release);
+      uint64_t value;
+      ssize_t ignored = read(wake_fd_, &value, sizeof(value));
+      (void)ignored;
+    }
+    const auto after = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < polled.size(); ++i) {
+      if (fds[i + 1].revents != 0) polled[i]->OnReady(fds[i + 1].revents, after);
+    }
+  }
+}
+
+// ---- Client ---------------------------------------------------------------------------------
+
+Client::Client(ClientOptions options, ClientObserver* observer, EventLoop* loop)
+    : options_(std::move(options)),
+      observer_(observer),
+      own_loop_(loop == nullptr ? std::make_unique<EventLoop>() : nullptr),
+      loop_(loop == nullptr ? own_loop_.get() : loop),
+      backoff_(options_.reconnect_min) {}
+
+Client::~Client() { Stop(); }
+
+bool Client::Start() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (started_ || stopping_) return false;
+    started_ = true;
+  }
+  if (!loop_->Attach(this)) return false;
+  return own_loop_ == nullptr || own_loop_->Start();
+}
+
+void Client::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  if (own_loop_ != nullptr) {
+    own_loop_->Stop();  // shuts this client down (also when the loop never ran)
+  } else {
+    loop_->Detach(this);
+  }
 }
 
 void Client::Call(const std::vector<std::string>& argv, std::string_view op, Callback done,
@@ -206,7 +357,6 @@ void Client::Submit(Kind kind, std::string command, std::string_view op, Callbac
                     std::shared_ptr<const Script::Data> script, bool asking) {
   const SteadyClock::time_point start = SteadyClock::now();
   CallError refused = CallError::kNone;
-  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) {
@@ -227,18 +377,13 @@ void Client::Submit(Kind kind, std::string command, std::string_view op, Callbac
       e.deadline = start + options_.call_timeout;
       e.script = std::move(script);
       e.asking = asking;
-      if (!wake_pending_) wake = wake_pending_ = true;
     }
   }
   if (refused != CallError::kNone) {
     FailInline(op, start, refused, done);
     return;
   }
-  if (wake) {
-    uint64_t one = 1;
-    ssize_t ignored = write(wake_fd_, &one, sizeof(one));
-    (void)ignored;
-  }
+  loop_->Wake();
 }
 
 void Client::FailInline(std::string_view op, SteadyClock::time_point start, CallError error,
@@ -249,83 +394,75 @@ void Client::FailInline(std::string_view op, SteadyClock::time_point start, Call
 
 // ---- the I/O thread -------------------------------------------------------------------------
 
-void Client::Run() {
-  std::vector<Entry> batch;
-  StartConnect(SteadyClock::now());
-  while (true) {
-    SteadyClock::time_point now = SteadyClock::now();
-    bool stop = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop = stopping_;
-      batch.swap(incoming_);
-      wake_pending_ = false;
-    }
-    if (stop) {
-      FailAll(batch, CallError::kStopped, now);
-      Disconnect(now, CallError::kStopped, CallError::kStopped);
-      return;
-    }
-    Admit(batch, now);
+void Client::Shutdown(SteadyClock::time_point now) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shut_down_) return;
+    shut_down_ = stopping_ = true;  // from here on calls fail inline
+    batch_.swap(incoming_);
+  }
+  FailAll(batch_, CallError::kStopped, now);
+  Disconnect(now, CallError::kStopped, CallError::kStopped);
+}
 
-    if (state_ == LinkState::kDown && now >= reconnect_at_) {
-      StartConnect(now);
-    } else if (state_ == LinkState::kConnecting && now >= connect_deadline_) {
+pollfd Client::Prepare(SteadyClock::time_point now, int* timeout_ms) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    batch_.swap(incoming_);
+  }
+  Admit(batch_, now);
+
+  if (state_ == LinkState::kDown && now >= reconnect_at_) {
+    StartConnect(now);
+  } else if (state_ == LinkState::kConnecting && now >= connect_deadline_) {
+    Disconnect(now);
+  }
+  if (state_ == LinkState::kUp) {
+    ExpireDeadlines(now);
+    if (!fifo_.empty() && now - fifo_.front().start >= kStallFactor * options_.call_timeout) {
+      Disconnect(now);
+    } else if (fifo_.empty() && options_.health_interval.count() > 0 &&
+               now - last_reply_ >= options_.health_interval) {
+      Entry ping;
+      ping.kind = Kind::kPing;
+      ping.command = kPing;
+      ping.start = now;
+      ping.deadline = now + options_.call_timeout;
+      Enqueue(std::move(ping));
+    }
+  }
+  if (state_ == LinkState::kUp && out_pos_ < out_.size() && !Flush()) {
+    Disconnect(SteadyClock::now());
+  }
+
+  *timeout_ms = std::min(*timeout_ms, PollTimeoutMs(SteadyClock::now()));
+  pollfd want{-1, 0, 0};
+  if (state_ == LinkState::kConnecting) {
+    want = {fd_, POLLOUT, 0};
+  } else if (state_ == LinkState::kUp) {
+    want = {fd_, static_cast<short>(POLLIN | (out_pos_ < out_.size() ? POLLOUT : 0)), 0};
+  }
+  return want;
+}
+
+void Client::OnReady(short revents, SteadyClock::time_point now) {
+  if (state_ == LinkState::kConnecting) {
+    int error = 0;
+    socklen_t length = sizeof(error);
+    if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0) {
+      OnConnected(now);
+    } else {
       Disconnect(now);
     }
-    if (state_ == LinkState::kUp) {
-      ExpireDeadlines(now);
-      if (!fifo_.empty() && now - fifo_.front().start >= kStallFactor * options_.call_timeout) {
-        Disconnect(now);
-      } else if (fifo_.empty() && options_.health_interval.count() > 0 &&
-                 now - last_reply_ >= options_.health_interval) {
-        Entry ping;
-        ping.kind = Kind::kPing;
-        ping.command = kPing;
-        ping.start = now;
-        ping.deadline = now + options_.call_timeout;
-        Enqueue(std::move(ping));
-      }
-    }
-    if (state_ == LinkState::kUp && out_pos_ < out_.size() && !Flush()) {
-      Disconnect(SteadyClock::now());
-    }
-
-    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {fd_, 0, 0}};
-    nfds_t count = 1;
-    if (state_ == LinkState::kConnecting) {
-      fds[1].events = POLLOUT;
-      count = 2;
-    } else if (state_ == LinkState::kUp) {
-      fds[1].events = static_cast<short>(POLLIN | (out_pos_ < out_.size() ? POLLOUT : 0));
-      count = 2;
-    }
-    int ready = poll(fds, count, PollTimeoutMs(SteadyClock::now()));
-    if (ready <= 0) continue;  // timeout, EINTR, or (rarely) ENOMEM: the next turn retries
-    if (fds[0].revents != 0) {
-      uint64_t value;
-      ssize_t ignored = read(wake_fd_, &value, sizeof(value));
-      (void)ignored;
-    }
-    if (count < 2 || fds[1].revents == 0) continue;
-    now = SteadyClock::now();
-    if (state_ == LinkState::kConnecting) {
-      int error = 0;
-      socklen_t length = sizeof(error);
-      if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0) {
-        OnConnected(now);
-      } else {
-        Disconnect(now);
-      }
-      continue;
-    }
-    if ((fds[1].revents & (POLLIN | POLLERR | POLLHUP)) != 0 && !ReadReplies(now)) {
-      Disconnect(SteadyClock::now());
-      continue;
-    }
-    if ((fds[1].revents & POLLOUT) != 0 && !Flush()) {
-      Disconnect(SteadyClock::now());
-    }
+    return;
+  }
+  if (state_ != LinkState::kUp) return;
+  if ((revents & (POLLIN | POLLERR | POLLHUP)) != 0 && !ReadReplies(now)) {
+    Disconnect(SteadyClock::now());
+    return;
+  }
+  if ((revents & POLLOUT) != 0 && !Flush()) {
+    Disconnect(SteadyClock::now());
   }
 }
 

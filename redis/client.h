@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// A pipelining Redis client with its own I/O thread (hiredis 0.14's reply parser over our own
+// A pipelining Redis client driven by an I/O thread (hiredis 0.14's reply parser over our own
 // non-blocking socket). Callers on any thread hand it commands and a callback; the I/O thread
 // writes everything queued in one write per loop turn, matches the replies in order and runs
 // the callbacks. No call ever waits on the network: while Redis is down calls fail at once, while
-// it is stalled they time out.
+// it is stalled they time out. Several clients (a cluster's masters) may share one I/O thread, an
+// EventLoop: one wake-up and one poll serve every connection of a turn.
 #pragma once
+
+#include <poll.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -103,7 +107,55 @@ class Script {
   std::shared_ptr<const Data> data_;  // shared with calls in flight (SCRIPT LOAD needs it)
 };
 
-// One connection to one Redis server, owned by one I/O thread.
+class Client;
+
+// One I/O thread serving any number of Clients: each turn it takes what every client was handed,
+// writes it, and polls all their sockets and one eventfd together. A Router runs one for all the
+// masters of a node, so a burst of calls to three masters costs one wake-up, not three.
+//
+// Thread-safety: Start, Stop and the clients' calls may come from any thread (Stop not from the
+// loop's own thread: it joins it). mu_ guards the attached clients, the clients asking to detach
+// and the run flags; the clients' connection state is touched only by the loop thread (or, once
+// the loop has ended or before it started, by the thread stopping a client).
+class EventLoop {
+ public:
+  EventLoop();
+  ~EventLoop();  // Stop()
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Starts the thread. False if the eventfd or the thread cannot be made; call at most once.
+  bool Start();
+  // Stops every attached client (their calls complete with kStopped, on the loop thread) and
+  // joins the thread. Idempotent; a client attached afterwards fails Start.
+  void Stop();
+
+ private:
+  friend class Client;
+  // A client's Start: false once the loop is stopping (or could not make its eventfd).
+  bool Attach(Client* client);
+  // A client's Stop: the loop shuts it down and forgets it; returns once that is done. Runs the
+  // shutdown on this thread when the loop is not running (never started, or ended).
+  void Detach(Client* client);
+  // Wakes the loop for new calls; one eventfd write per turn however many calls come.
+  void Wake();
+  void Run();
+
+  int wake_fd_ = -1;
+  std::atomic<bool> wake_pending_{false};
+  std::thread thread_;  // joined under stop_mu_
+  std::mutex stop_mu_;  // serializes Stop() (the join)
+  std::mutex mu_;
+  std::condition_variable detached_;
+  std::vector<Client*> clients_;    // GUARDED_BY(mu_)
+  std::vector<Client*> detaching_;  // GUARDED_BY(mu_): asked to detach, not yet shut down
+  bool started_ = false;            // GUARDED_BY(mu_)
+  bool running_ = false;            // GUARDED_BY(mu_): the thread serves the clients
+  bool stopping_ = false;           // GUARDED_BY(mu_)
+};
+
+// One connection to one Redis server, served by an EventLoop: its own (the default) or one shared
+// with other clients.
 //
 // Calls are formatted (RESP) on the caller's thread and queued; the I/O thread appends what is
 // queued to the connection's output buffer, writes it (pipelining), polls the socket and an
@@ -119,23 +171,27 @@ class Script {
 // there is no connection, Call fails at once with kUnavailable.
 //
 // Thread-safety: Call, CallScript, connected, in_flight and Stop may be called from any thread
-// (Stop not from a callback: it joins the I/O thread). Callbacks run on the I/O thread and must
-// not block or throw; they may call Call/CallScript. mu_ guards the submission queue and the
-// stopping flag; everything else the I/O thread owns alone, except the atomics.
+// (Stop not from a callback: it waits for the I/O thread). Callbacks run on the I/O thread and
+// must not block or throw; they may call Call/CallScript (of any client). mu_ guards the
+// submission queue and the stopping flag; everything else the I/O thread owns alone, except the
+// atomics.
 class Client {
  public:
-  // `observer` (may be null) must outlive the client.
-  explicit Client(ClientOptions options, ClientObserver* observer = nullptr);
+  // `observer` (may be null) must outlive the client. `loop` (may be null: the client then runs
+  // its own) must outlive the client and be started by its owner.
+  explicit Client(ClientOptions options, ClientObserver* observer = nullptr,
+                  EventLoop* loop = nullptr);
   ~Client();  // Stop()
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Starts the I/O thread, which connects in the background (Redis may be down: it keeps
-  // retrying). False if the thread's eventfd cannot be created. Call at most once.
+  // Joins its loop (starting its own I/O thread, if it has one), which connects in the
+  // background (Redis may be down: it keeps retrying). False if the loop cannot serve it (no
+  // eventfd, no thread, or already stopped). Call at most once.
   bool Start();
-  // Stops and joins the I/O thread; every call not yet completed completes with kStopped (on
-  // the I/O thread, or on this thread if Start was never called). Idempotent. Calls made after
-  // Stop fail with kStopped.
+  // Closes the connection; every call not yet completed completes with kStopped (on the I/O
+  // thread, or on this thread if the loop is not running). Returns when that is done; its own
+  // loop is joined. Idempotent. Calls made after Stop fail with kStopped.
   void Stop();
 
   // Sends `argv` (a command and its arguments, binary-safe). Never blocks on the network and
@@ -165,6 +221,7 @@ class Client {
   const ClientOptions& options() const { return options_; }
 
  private:
+  friend class EventLoop;  // runs Prepare, OnReady and Shutdown on its thread
   using SteadyClock = std::chrono::steady_clock;
   enum class Kind : uint8_t {
     kCall,        // a caller's command
@@ -197,8 +254,16 @@ class Client {
   void FailInline(std::string_view op, SteadyClock::time_point start, CallError error,
                   Callback& done);
 
-  // I/O thread.
-  void Run();
+  // I/O thread (EventLoop::Run).
+  // The turn's work before polling: takes the submitted calls, connects, expires deadlines,
+  // writes. Returns the descriptor and events to poll (fd -1: none) and lowers *timeout_ms to
+  // when this client next has something due.
+  pollfd Prepare(SteadyClock::time_point now, int* timeout_ms);
+  // What poll reported for Prepare's descriptor.
+  void OnReady(short revents, SteadyClock::time_point now);
+  // Fails what is submitted and outstanding with kStopped and closes the connection; calls made
+  // afterwards fail inline. Idempotent.
+  void Shutdown(SteadyClock::time_point now);
   void Admit(std::vector<Entry>& batch, SteadyClock::time_point now);
   uint64_t Enqueue(Entry entry);  // appends to the output buffer and the FIFO; returns its seq
   void StartConnect(SteadyClock::time_point now);
@@ -223,15 +288,15 @@ class Client {
 
   const ClientOptions options_;
   ClientObserver* const observer_;
-  int wake_fd_ = -1;    // eventfd: Submit and Stop wake the I/O thread
-  std::mutex stop_mu_;  // serializes Stop() (the join)
-  std::thread thread_;  // assigned by Start under mu_ (with started_); joined under stop_mu_
+  std::unique_ptr<EventLoop> own_loop_;  // when no loop was given
+  EventLoop* const loop_;
 
   mutable std::mutex mu_;
   std::vector<Entry> incoming_;  // GUARDED_BY(mu_): submitted, not yet taken by the I/O thread
   bool stopping_ = false;        // GUARDED_BY(mu_)
-  bool wake_pending_ = false;    // GUARDED_BY(mu_): wake_fd_ written since the last take
   bool started_ = false;         // GUARDED_BY(mu_)
+  bool shut_down_ = false;       // GUARDED_BY(mu_): Shutdown ran
+  std::vector<Entry> batch_;     // I/O thread: the turn's calls, taken from incoming_
 
   std::atomic<size_t> in_flight_{0};  // incremented under mu_ (the cap check), decremented freely
   std::atomic<bool> link_up_{false};  // written by the I/O thread: Call may queue

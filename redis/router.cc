@@ -75,12 +75,13 @@ Router::Router(RouterOptions options, ClientObserver* observer, RouterObserver* 
 Router::~Router() { Stop(); }
 
 bool Router::Start() {
+  if (!loop_.Start()) return false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const SeedAddress& seed : options_.seeds) NodeLocked(JoinAddress(seed.host, seed.port));
     if (nodes_.empty()) return false;
     for (const auto& node : nodes_) {
-      if (!node->client) return false;  // its I/O thread could not start
+      if (!node->client) return false;  // the loop could not take it
     }
   }
   thread_ = std::thread([this] { Run(); });
@@ -103,6 +104,7 @@ void Router::Stop() {
     }
     retries.swap(retries_);
   }
+  loop_.Stop();  // every client's outstanding calls complete with kStopped
   for (Client* client : clients) client->Stop();
   for (Retry& retry : retries) retry.request->done(CallResult{CallError::kStopped, {}});
 }
@@ -115,7 +117,7 @@ uint16_t Router::NodeLocked(const std::string& address) {
   node->address = address;
   ClientOptions client = options_.client;
   if (SplitAddress(address, &client.host, &client.port)) {
-    node->client = std::make_unique<Client>(client, observer_);
+    node->client = std::make_unique<Client>(client, observer_, &loop_);
     if (!node->client->Start()) node->client.reset();
   }
   nodes_.push_back(std::move(node));

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Where the Redis stores send their commands: one Redis server, or a Redis Cluster routed by
 // slot. Given seed addresses, it finds out which by itself (CLUSTER SLOTS answers, or says that
-// cluster support is disabled) and keeps one pipelining Client per node.
+// cluster support is disabled) and keeps one pipelining Client per node, all served by one I/O
+// thread (an EventLoop): a burst of calls spread over three masters wakes one thread, not three.
 #pragma once
 
 #include <array>
@@ -43,7 +44,7 @@ class RouterObserver {
 };
 
 // Thread-safety: Call, CallScript, CallOn, Masters, connected, in_flight, cluster and Describe
-// may be called from any thread, also from a completion; completions run on a node's I/O thread
+// may be called from any thread, also from a completion; completions run on the I/O thread
 // (or inline for a call refused at once). mu_ guards the nodes, the slot table, the retry queue
 // and the router thread's flags; no Client is ever called while mu_ is held (a Client may run a
 // completion inline, which may call back in here).
@@ -112,6 +113,7 @@ class Router {
   const RouterOptions options_;
   ClientObserver* const observer_;
   RouterObserver* const router_observer_;
+  EventLoop loop_;  // every node's I/O; declared before nodes_, so it outlives their clients
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -487,6 +488,144 @@ TEST_F(RedisClientTest, StopCompletesOutstandingCallsWithStoppedExactlyOnce) {
   client.reset();
   for (Completion& c : calls) EXPECT_EQ(c.runs(), 1);
   server_->Resume();
+}
+
+// ---- clients sharing one EventLoop (a Router's masters) ----
+
+TEST_F(RedisClientTest, ClientsSharingALoopEachGetTheirOwnAnswersOnTheLoopsThread) {
+  auto second_server = RedisServer::Start();
+  ASSERT_NE(second_server, nullptr);
+  EventLoop loop;
+  ASSERT_TRUE(loop.Start());
+  ClientOptions second_options = Options(milliseconds(60'000));
+  second_options.port = second_server->port();
+  std::vector<std::unique_ptr<Client>> clients;
+  clients.push_back(std::make_unique<Client>(Options(milliseconds(60'000)), &observer_, &loop));
+  clients.push_back(std::make_unique<Client>(second_options, &observer_, &loop));
+  for (auto& client : clients) {
+    ASSERT_TRUE(client->Start());
+    ASSERT_TRUE(WaitForConnected(*client, true));
+  }
+  // Each server keeps its own counter: a reply routed to the other client would show.
+  EXPECT_EQ(Run(*clients[0], {"SET", "who", "first"}).value.str, "OK");
+  EXPECT_EQ(Run(*clients[1], {"SET", "who", "second"}).value.str, "OK");
+
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 1000;
+  std::atomic<int> wrong{0};
+  std::atomic<int> finished{0};
+  std::mutex threads_mu;
+  std::set<std::thread::id> callback_threads;  // GUARDED_BY(threads_mu)
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const size_t which = static_cast<size_t>(i + t) % 2;
+        const std::string expected = which == 0 ? "first" : "second";
+        clients[which]->Call({"GET", "who"}, "get", [&, expected](CallResult&& result) {
+          if (result.error != CallError::kNone || result.value.str != expected) wrong.fetch_add(1);
+          {
+            std::lock_guard<std::mutex> lock(threads_mu);
+            callback_threads.insert(std::this_thread::get_id());
+          }
+          finished.fetch_add(1);
+        });
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_TRUE(WaitFor(
+      "every call to complete", [&] { return finished.load() == kThreads * kPerThread; },
+      [&] { return std::to_string(finished.load()) + " completed"; }));
+  EXPECT_EQ(wrong.load(), 0);
+  std::lock_guard<std::mutex> lock(threads_mu);
+  EXPECT_EQ(callback_threads.size(), 1u) << "both clients' callbacks run on the loop's one thread";
+}
+
+TEST_F(RedisClientTest, StoppingOneClientOfASharedLoopLeavesTheOtherServing) {
+  auto second_server = RedisServer::Start();
+  ASSERT_NE(second_server, nullptr);
+  EventLoop loop;
+  ASSERT_TRUE(loop.Start());
+  ClientOptions second_options = Options(milliseconds(60'000));
+  second_options.port = second_server->port();
+  auto paused = std::make_unique<Client>(Options(milliseconds(60'000)), &observer_, &loop);
+  auto other = std::make_unique<Client>(second_options, &observer_, &loop);
+  ASSERT_TRUE(paused->Start());
+  ASSERT_TRUE(other->Start());
+  ASSERT_TRUE(WaitForConnected(*paused, true));
+  ASSERT_TRUE(WaitForConnected(*other, true));
+
+  server_->Pause();  // the stopped client's calls are outstanding when it stops
+  std::vector<Completion> calls(10);
+  for (Completion& c : calls) paused->Call({"INCR", "n"}, "incr", c.Done());
+  paused->Stop();
+  for (Completion& c : calls) {
+    EXPECT_EQ(c.runs(), 1);
+    EXPECT_EQ(c.result().error, CallError::kStopped);
+  }
+  Completion after;
+  paused->Call({"PING"}, "ping", after.Done());
+  EXPECT_EQ(after.runs(), 1);
+  EXPECT_EQ(after.result().error, CallError::kStopped);
+  server_->Resume();
+
+  EXPECT_EQ(Run(*other, {"PING"}).value.str, "PONG");
+  paused.reset();
+  EXPECT_EQ(Run(*other, {"PING"}).value.str, "PONG");
+}
+
+TEST_F(RedisClientTest, StoppingASharedLoopStopsEveryClientAndRefusesNewOnes) {
+  EventLoop loop;
+  ASSERT_TRUE(loop.Start());
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<Client>(Options(milliseconds(60'000)), &observer_, &loop));
+    ASSERT_TRUE(clients.back()->Start());
+    ASSERT_TRUE(WaitForConnected(*clients.back(), true));
+  }
+  server_->Pause();
+  std::vector<Completion> calls(30);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    clients[i % clients.size()]->Call({"INCR", "n"}, "incr", calls[i].Done());
+  }
+  loop.Stop();
+  for (Completion& c : calls) {
+    EXPECT_EQ(c.runs(), 1);
+    EXPECT_EQ(c.result().error, CallError::kStopped);
+  }
+  for (auto& client : clients) {
+    EXPECT_FALSE(client->connected());
+    EXPECT_EQ(client->in_flight(), 0u);
+    Completion after;
+    client->Call({"PING"}, "ping", after.Done());
+    EXPECT_EQ(after.result().error, CallError::kStopped);
+  }
+  Client late(Options(), &observer_, &loop);
+  EXPECT_FALSE(late.Start()) << "a stopped loop takes no new client";
+  server_->Resume();
+}
+
+TEST_F(RedisClientTest, ACallbackMayStartANewClientOnItsOwnLoop) {
+  // What a Router does on a MOVED to a node it has not met: a completion adds a client.
+  EventLoop loop;
+  ASSERT_TRUE(loop.Start());
+  auto first = std::make_unique<Client>(Options(), &observer_, &loop);
+  ASSERT_TRUE(first->Start());
+  ASSERT_TRUE(WaitForConnected(*first, true));
+  std::unique_ptr<Client> added;
+  std::atomic<bool> started{false};
+  Completion done;
+  first->Call({"PING"}, "ping", [&, callback = done.Done()](CallResult&& result) mutable {
+    added = std::make_unique<Client>(Options(), &observer_, &loop);
+    started.store(added->Start());
+    callback(std::move(result));
+  });
+  ASSERT_TRUE(done.Wait());
+  ASSERT_TRUE(started.load());
+  ASSERT_TRUE(WaitForConnected(*added, true));
+  EXPECT_EQ(Run(*added, {"ECHO", "joined"}).value.str, "joined");
+  loop.Stop();
 }
 
 TEST(RedisClientUnitTest, ScriptShaIsTheSha1OfItsBytes) {
