@@ -271,12 +271,14 @@ void EventLoop::Run() {
     const int ready = poll(fds.data(), fds.size(), timeout_ms);
     if (ready <= 0) continue;  // timeout, EINTR, or (rarely) ENOMEM: the next turn retries
     if (fds[0].revents != 0) {
-      // Cleared before the next turn takes the submitted calls: a call submitted after that
-      // take writes the eventfd again.
-      wake_pending_.store(false, std::memory_order_release);
+      // Drained first, then cleared, both before the next turn takes the submitted calls: a
+      // call that finds the flag set is taken by that turn; one that finds it clear writes the
+      // eventfd again. (Cleared first, a Wake between the two would be drained and the flag left
+      // set: no later call would wake the loop.)
       uint64_t value;
       ssize_t ignored = read(wake_fd_, &value, sizeof(value));
       (void)ignored;
+      wake_pending_.store(false, std::memory_order_seq_cst);
     }
     const auto after = std::chrono::steady_clock::now();
     for (size_t i = 0; i < polled.size(); ++i) {

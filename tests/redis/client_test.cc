@@ -58,6 +58,11 @@ class Completion {
     std::lock_guard<std::mutex> lock(state_->mu);
     return state_->runs;
   }
+  // For a waiter with its own bound: the state's mutex, condition and the fields it guards.
+  std::mutex& mu() const { return state_->mu; }
+  std::condition_variable& cv() const { return state_->cv; }
+  int runs_locked() const { return state_->runs; }
+  const CallResult& result_locked() const { return state_->result; }
   CallResult result() const {
     std::lock_guard<std::mutex> lock(state_->mu);
     return state_->result;
@@ -540,6 +545,38 @@ TEST_F(RedisClientTest, ClientsSharingALoopEachGetTheirOwnAnswersOnTheLoopsThrea
   EXPECT_EQ(wrong.load(), 0);
   std::lock_guard<std::mutex> lock(threads_mu);
   EXPECT_EQ(callback_threads.size(), 1u) << "both clients' callbacks run on the loop's one thread";
+}
+
+TEST_F(RedisClientTest, NoWakeUpIsLostWhileCallsArriveFromManyThreads) {
+  // Without health pings and with long deadlines, a lost wake-up leaves a call unsent until its
+  // deadline (60 s); every healthy round trip takes well under a second even on a busy machine.
+  ClientOptions options = Options(milliseconds(60'000));
+  options.health_interval = milliseconds(0);
+  auto client = Connect(options);
+  constexpr int kThreads = 4;
+  constexpr int kRoundTrips = 20000;
+  constexpr auto kStuck = std::chrono::seconds(20);
+  std::atomic<int> stuck{0};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRoundTrips && stuck.load() == 0; ++i) {
+        const std::string token = std::to_string(t) + ":" + std::to_string(i);
+        Completion done;
+        client->Call({"ECHO", token}, "echo", done.Done());
+        std::unique_lock<std::mutex> lock(done.mu());
+        if (!done.cv().wait_for(lock, kStuck, [&] { return done.runs_locked() > 0; })) {
+          stuck.fetch_add(1);
+        } else if (done.result_locked().value.str != token) {
+          wrong.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(stuck.load(), 0) << "a call waited " << kStuck.count() << " s: its wake-up was lost";
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST_F(RedisClientTest, StoppingOneClientOfASharedLoopLeavesTheOtherServing) {
