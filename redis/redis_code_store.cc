@@ -819,6 +819,17 @@ void RedisCodeStore::OpenPager(std::string_view batch_id,
                });
 }
 
+void RedisCodeStore::CountDerivedRecords(Done<StoreAnswer<uint64_t>> done) {
+  derived_->LiveRules(
+      [done = std::move(done)](StoreAnswer<std::vector<std::shared_ptr<const SharedRule>>> rules) {
+        uint64_t records = 0;
+        for (const auto& r : rules.value) {
+          records += r->rule.count - std::min<uint64_t>(r->gone, r->rule.count);
+        }
+        done({rules.outcome, rules.outcome == Outcome::kOk ? records : 0});
+      });
+}
+
 // GET /admin/inbox: the newest messages, filtered here, then each one's record read for its state.
 struct RedisCodeStore::InboxFlow {
   std::mutex mu;

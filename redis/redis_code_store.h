@@ -53,6 +53,7 @@ class RedisCodeStore final : public CodeStore {
   void Clear(Done<StoreAnswer<size_t>> done) override;
   void OpenPager(std::string_view batch_id,
                  Done<StoreAnswer<std::shared_ptr<RecordPager>>> done) override;
+  void CountDerivedRecords(Done<StoreAnswer<uint64_t>> done) override;
   void ListInbox(const InboxQuery& query, Done<StoreAnswer<std::vector<InboxEntry>>> done) override;
   void ClearInbox(const InboxQuery& query, Done<Outcome> done) override;
   void InboxHead(Done<StoreAnswer<uint64_t>> done) override;

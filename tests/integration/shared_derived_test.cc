@@ -216,6 +216,23 @@ TEST_F(SharedDerivedTest, GetAndDeleteOneRecordOnEitherNode) {
   EXPECT_EQ(a_->Verify(rows[2].id, "424242", "email").status, 200);
 }
 
+TEST_F(SharedDerivedTest, StatsOfEitherNodeCountTheLiveDerivedRecords) {
+  EXPECT_EQ(Json(b_->AdminGet("/admin/stats").body).Int("/derivedRecords"), 0);
+  Generate(*a_, R"({"count":1000000000,"identifierType":"email"})");
+  const std::string batch = Generate(*b_, R"({"count":10,"identifierType":"phone"})");
+  const std::vector<Row> rows = Export(*a_, batch);
+  ASSERT_EQ(rows.size(), 10u);
+  ASSERT_EQ(a_->AdminDelete("/admin/verifications/" + rows[9].id).status, 204);
+  const Json stats(b_->AdminGet("/admin/stats").body);
+  EXPECT_EQ(stats.Int("/derivedRecords"), 1'000'000'009) << stats.Dump();
+  // Past their expiry and the retention, batches count no more.
+  ASSERT_EQ(a_->AdvanceClock(1201).status, 200);
+  EXPECT_EQ(Json(a_->AdminGet("/admin/stats").body).Int("/derivedRecords"), 0);
+  ASSERT_EQ(a_->AdminDelete("/admin/clock").status, 200);
+  ASSERT_EQ(a_->AdminDelete("/admin/verifications").status, 200);
+  EXPECT_EQ(Json(b_->AdminGet("/admin/stats").body).Int("/derivedRecords"), 0);
+}
+
 TEST_F(SharedDerivedTest, DeleteAllForgetsBatchesAlsoOnANodeThatCachedTheirRule) {
   const std::string batch = Generate(*a_, R"({"count":70000,"identifierType":"email"})");
   const std::vector<Row> rows = Export(*a_, batch);
