@@ -150,6 +150,20 @@ void RedisDerivedStore::Generate(DerivedSpec spec, Done<GenerateResult> done) {
   rule->rule.created_ms = spec.created_ms;
   rule->rule.ttl_seconds = spec.ttl_seconds;
   rule->rule.fixed_code = std::move(spec.fixed_code);
+  // The deployment's key exists before its first batch does (made here once per node at most).
+  WithCipher([this, rule,
+              done = std::move(done)](StoreAnswer<std::shared_ptr<const IdCipher>> cipher) mutable {
+    if (cipher.outcome != Outcome::kOk) {
+      GenerateResult result;
+      result.batch_id = rule->rule.id;
+      result.outcome = cipher.outcome;
+      return done(std::move(result));
+    }
+    AddBatch(std::move(rule), std::move(done));
+  });
+}
+
+void RedisDerivedStore::AddBatch(std::shared_ptr<SharedRule> rule, Done<GenerateResult> done) {
   client_.Call({"HINCRBY", RegistryKey(), "next", "1"}, "generate",
                [this, rule, done = std::move(done)](CallResult&& r) mutable {
                  GenerateResult result;
@@ -536,11 +550,29 @@ void RedisDerivedStore::Clear(Done<StoreAnswer<size_t>> done) {
 // an export thread only. Not thread-safe.
 class RedisDerivedStore::Pager final : public RecordPager {
  public:
-  Pager(RedisDerivedStore& store, std::vector<std::shared_ptr<const SharedRule>> rules)
-      : store_(store), rules_(std::move(rules)) {}
+  // `rules` null: every live batch, listed on the first Next (so an export's status does not
+  // wait on the store, as for stored records).
+  Pager(RedisDerivedStore& store,
+        std::optional<std::vector<std::shared_ptr<const SharedRule>>> rules)
+      : store_(store), listed_(rules.has_value()) {
+    if (rules) rules_ = std::move(*rules);
+  }
 
   bool Next(size_t max_rows, std::vector<RecordSnapshot>* rows) override {
     if (failure_ != Outcome::kOk) return false;
+    if (!listed_) {
+      using Listed = StoreAnswer<std::vector<std::shared_ptr<const SharedRule>>>;
+      std::promise<Listed> promise;
+      auto answer = promise.get_future();
+      store_.LiveRules([&promise](Listed listed) { promise.set_value(std::move(listed)); });
+      Listed listed = answer.get();
+      if (listed.outcome != Outcome::kOk) {
+        failure_ = listed.outcome;
+        return false;
+      }
+      rules_ = std::move(listed.value);
+      listed_ = true;
+    }
     if (!cipher_ && !rules_.empty()) {
       std::promise<StoreAnswer<std::shared_ptr<const IdCipher>>> promise;
       auto answer = promise.get_future();
@@ -642,7 +674,8 @@ class RedisDerivedStore::Pager final : public RecordPager {
   }
 
   RedisDerivedStore& store_;
-  const std::vector<std::shared_ptr<const SharedRule>> rules_;
+  bool listed_;
+  std::vector<std::shared_ptr<const SharedRule>> rules_;
   std::shared_ptr<const IdCipher> cipher_;
   size_t rule_ = 0;               // the batch being read
   uint64_t n_ = 1;                // its next sequence number
@@ -658,7 +691,7 @@ class RedisDerivedStore::Pager final : public RecordPager {
 };
 
 std::shared_ptr<RecordPager> RedisDerivedStore::NewPager(
-    std::vector<std::shared_ptr<const SharedRule>> rules) {
+    std::optional<std::vector<std::shared_ptr<const SharedRule>>> rules) {
   return std::make_shared<Pager>(*this, std::move(rules));
 }
 

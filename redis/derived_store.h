@@ -97,9 +97,10 @@ class RedisDerivedStore {
   void LiveRules(Done<StoreAnswer<std::vector<std::shared_ptr<const SharedRule>>>> done);
   // The rule of the batch with this serial; null when it has none (not derived, or gone).
   void RuleOf(uint64_t serial, Done<StoreAnswer<std::shared_ptr<const SharedRule>>> done);
-  // Export rows of `rules`, computed here (ids and codes) with one GET per chunk for the states.
-  // Its Next blocks: an export thread only.
-  std::shared_ptr<RecordPager> NewPager(std::vector<std::shared_ptr<const SharedRule>> rules);
+  // Export rows of `rules` (nullopt: every live batch, listed on the first page), computed here
+  // (ids and codes) with one GET per chunk for the states. Its Next blocks: an export thread only.
+  std::shared_ptr<RecordPager> NewPager(
+      std::optional<std::vector<std::shared_ptr<const SharedRule>>> rules);
 
   std::string ChunkKey(uint64_t serial, uint64_t chunk) const;
   std::string RuleKey(uint64_t serial) const;
@@ -113,6 +114,8 @@ class RedisDerivedStore {
   struct Scripts;
   class Pager;
 
+  // Generate's steps once the key exists: the serial, then the rule.
+  void AddBatch(std::shared_ptr<SharedRule> rule, Done<GenerateResult> done);
   int64_t GarbageAfterMs(const SharedRule& rule) const;
   // Adds a rule to the cache (dropping those past their retention). Returns the cached one.
   std::shared_ptr<const SharedRule> Cache(std::shared_ptr<const SharedRule> rule);

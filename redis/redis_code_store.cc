@@ -790,33 +790,27 @@ void RedisCodeStore::OpenPager(std::string_view batch_id,
                                               std::move(id), clock_, options_.retention_ms);
   };
   if (batch_id.empty()) {
-    return derived_->LiveRules(
-        [this, stored, done](StoreAnswer<std::vector<std::shared_ptr<const SharedRule>>> rules) {
-          if (rules.outcome != Outcome::kOk) return done({rules.outcome, nullptr});
-          done({Outcome::kOk, std::make_shared<ChainedPager>(
-                                  stored("", ""), derived_->NewPager(std::move(rules.value)))});
-        });
+    return done({Outcome::kOk,
+                 std::make_shared<ChainedPager>(stored("", ""), derived_->NewPager(std::nullopt))});
   }
-  client_.Call({"HGET", BatchesKey(), "id:" + std::string(batch_id)}, "export",
-               [this, stored, done, id = std::string(batch_id)](CallResult&& r) {
-                 const Outcome failure = Failure(r);
-                 if (failure != Outcome::kOk) return done({failure, nullptr});
-                 if (r.value.type == Value::Type::kNil) return done({Outcome::kOk, nullptr});
-                 std::string handle = r.value.type == Value::Type::kInteger
-                                          ? std::to_string(r.value.integer)
-                                          : r.value.str;
-                 // A derived batch has a rule under its serial (= its handle); a stored one has
-                 // none.
-                 derived_->RuleOf(static_cast<uint64_t>(ParseInt(handle)),
-                                  [this, stored, done, handle,
-                                   id](StoreAnswer<std::shared_ptr<const SharedRule>> rule) {
-                                    if (rule.outcome != Outcome::kOk)
-                                      return done({rule.outcome, nullptr});
-                                    if (!rule.value)
-                                      return done({Outcome::kOk, stored(handle, id)});
-                                    done({Outcome::kOk, derived_->NewPager({rule.value})});
-                                  });
-               });
+  client_.Call(
+      {"HGET", BatchesKey(), "id:" + std::string(batch_id)}, "export",
+      [this, stored, done, id = std::string(batch_id)](CallResult&& r) {
+        const Outcome failure = Failure(r);
+        if (failure != Outcome::kOk) return done({failure, nullptr});
+        if (r.value.type == Value::Type::kNil) return done({Outcome::kOk, nullptr});
+        std::string handle =
+            r.value.type == Value::Type::kInteger ? std::to_string(r.value.integer) : r.value.str;
+        // A derived batch has a rule under its serial (= its handle); a stored one has
+        // none.
+        derived_->RuleOf(
+            static_cast<uint64_t>(ParseInt(handle)),
+            [this, stored, done, handle, id](StoreAnswer<std::shared_ptr<const SharedRule>> rule) {
+              if (rule.outcome != Outcome::kOk) return done({rule.outcome, nullptr});
+              if (!rule.value) return done({Outcome::kOk, stored(handle, id)});
+              done({Outcome::kOk, derived_->NewPager(std::vector{rule.value})});
+            });
+      });
 }
 
 void RedisCodeStore::CountDerivedRecords(Done<StoreAnswer<uint64_t>> done) {

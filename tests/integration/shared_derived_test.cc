@@ -287,6 +287,9 @@ TEST_F(SharedDerivedTest, ExportedRowsOfEveryChunkVerifyOnTheOtherNode) {
 // The floors of issue 17 for the shared store: a 100M-code batch is one rule, generated in well
 // under a second, and Redis's memory barely moves; its records verify on the other node.
 TEST_F(SharedDerivedTest, HundredMillionCodeBatchIsGeneratedAtOnceAndCostsRedisNoMemory) {
+  // A first batch loads the scripts and makes the key (Lua's memory is in used_memory too).
+  const int64_t fresh = UsedMemory();
+  Generate(*a_, R"({"count":1,"identifierType":"email"})");
   const int64_t before = UsedMemory();
   const auto started = std::chrono::steady_clock::now();
   const std::string batch = Generate(*a_, R"({"count":100000000,"identifierType":"email"})");
@@ -295,9 +298,10 @@ TEST_F(SharedDerivedTest, HundredMillionCodeBatchIsGeneratedAtOnceAndCostsRedisN
   const int64_t after = UsedMemory();
   std::printf(
       "derived batch of 100,000,000 codes over %s: generate %.2f ms (HTTP round trip included), "
-      "Redis used_memory %lld -> %lld bytes (%+lld)\n",
+      "Redis used_memory %lld -> %lld bytes (%+lld; a 1-code batch before it: %+lld)\n",
       cluster_ ? "a 3-master cluster" : "one redis-server", ms, static_cast<long long>(before),
-      static_cast<long long>(after), static_cast<long long>(after - before));
+      static_cast<long long>(after), static_cast<long long>(after - before),
+      static_cast<long long>(before - fresh));
   EXPECT_LT(ms, 1000.0);
   EXPECT_LT(after - before, 1 << 20) << "a rule, not records";
 
