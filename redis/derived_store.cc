@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -20,6 +21,14 @@ const std::string kDeletedHeader("\0\0\0\1", 4);
 constexpr size_t kClearWindow = 512;
 // Chunks read ahead by an export.
 constexpr size_t kExportReadAhead = 8;
+// How often a node busy with derived ids reads the key and generation again.
+constexpr int64_t kKeyRefreshMs = 1000;
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string Hex(const uint8_t* bytes, size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -150,8 +159,9 @@ void RedisDerivedStore::Generate(DerivedSpec spec, Done<GenerateResult> done) {
   rule->rule.created_ms = spec.created_ms;
   rule->rule.ttl_seconds = spec.ttl_seconds;
   rule->rule.fixed_code = std::move(spec.fixed_code);
-  // The deployment's key exists before its first batch does (made here once per node at most).
-  WithCipher([this, rule,
+  // The deployment's key exists before its first batch does, and the batch's serial comes after
+  // the counter's jump if Redis lost its state (read every time: generating is rare).
+  RefreshKey([this, rule,
               done = std::move(done)](StoreAnswer<std::shared_ptr<const IdCipher>> cipher) mutable {
     if (cipher.outcome != Outcome::kOk) {
       GenerateResult result;
@@ -194,26 +204,52 @@ void RedisDerivedStore::WithCipher(Done<StoreAnswer<std::shared_ptr<const IdCiph
     std::shared_lock<std::shared_mutex> lock(mu_);
     if (cipher_) return done({Outcome::kOk, cipher_});
   }
-  // Any node may be first: HSETNX keeps one key, and every node reads that one.
-  uint8_t fresh[kDerivedKeyBytes];
-  SecureRandom::Fill(fresh, sizeof(fresh));
-  client_.CallScript(
-      scripts_->key, {RegistryKey()}, {Hex(fresh, sizeof(fresh))}, "derived_key",
-      [this, done = std::move(done)](CallResult&& r) {
-        const Outcome failure = Failure(r);
-        if (failure != Outcome::kOk) return done({failure, nullptr});
-        std::array<uint8_t, kDerivedKeyBytes> key{};
-        if (r.value.type != Value::Type::kString || !FromHex(r.value.str, key.data(), key.size())) {
-          return done({Outcome::kInternal, nullptr});
-        }
-        std::shared_ptr<const IdCipher> cipher;
-        {
-          std::unique_lock<std::shared_mutex> lock(mu_);
-          if (!cipher_) cipher_ = std::make_shared<const IdCipher>(key);
-          cipher = cipher_;
-        }
-        done({Outcome::kOk, std::move(cipher)});
-      });
+  RefreshKey(std::move(done));
+}
+
+void RedisDerivedStore::RefreshKey(Done<StoreAnswer<std::shared_ptr<const IdCipher>>> done) {
+  last_refresh_ms_.store(SteadyMs(), std::memory_order_relaxed);
+  // Any node may be first: HSETNX keeps one key. This node offers the key it already uses, so
+  // that after Redis lost its state the nodes still derive the same ids.
+  std::array<uint8_t, kDerivedKeyBytes> offer{};
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    if (cipher_) offer = cipher_->key();
+  }
+  if (offer == std::array<uint8_t, kDerivedKeyBytes>{})
+    SecureRandom::Fill(offer.data(), offer.size());
+  uint8_t generation[8];
+  SecureRandom::Fill(generation, sizeof(generation));
+  uint64_t jump = 0;
+  SecureRandom::Fill(&jump, sizeof(jump));
+  jump = 1 + jump % (uint64_t{1} << 40);
+  client_.CallScript(scripts_->key, {RegistryKey()},
+                     {Hex(offer.data(), offer.size()), Hex(generation, sizeof(generation)),
+                      Decimal(static_cast<int64_t>(jump))},
+                     "derived_key", [this, done = std::move(done)](CallResult&& r) {
+                       const Outcome failure = Failure(r);
+                       if (failure != Outcome::kOk) return done({failure, nullptr});
+                       std::array<uint8_t, kDerivedKeyBytes> key{};
+                       if (r.value.type != Value::Type::kArray || r.value.elements.size() != 2 ||
+                           !FromHex(r.value.elements[0].str, key.data(), key.size())) {
+                         return done({Outcome::kInternal, nullptr});
+                       }
+                       const std::string& generation = r.value.elements[1].str;
+                       std::shared_ptr<const IdCipher> cipher;
+                       {
+                         std::unique_lock<std::shared_mutex> lock(mu_);
+                         // Another generation: Redis's state is not the one this node's rules came
+                         // from.
+                         if (generation != generation_) {
+                           rules_.clear();
+                           generation_ = generation;
+                         }
+                         if (!cipher_ || cipher_->key() != key)
+                           cipher_ = std::make_shared<const IdCipher>(key);
+                         cipher = cipher_;
+                       }
+                       done({Outcome::kOk, std::move(cipher)});
+                     });
 }
 
 std::shared_ptr<const SharedRule> RedisDerivedStore::Cache(std::shared_ptr<const SharedRule> rule) {
@@ -253,8 +289,19 @@ void RedisDerivedStore::Resolve(std::string_view id, Done<DerivedTarget> done) {
   // Ids of individually created records never decode (NewIndividualId): no key needed for them.
   const std::optional<Uint128> value = DecodeDerivedId(id);
   if (!value) return done({});
-  WithCipher([this, encoded = *value,
-              done = std::move(done)](StoreAnswer<std::shared_ptr<const IdCipher>> cipher) mutable {
+  // At most once a second, the key and its generation are read again before the id is decoded:
+  // a node notices within a second that Redis lost its state (restarted without persistence)
+  // and drops the rules it cached from it.
+  const int64_t now = SteadyMs();
+  int64_t last = last_refresh_ms_.load(std::memory_order_relaxed);
+  const bool refresh = now - last >= kKeyRefreshMs && last_refresh_ms_.compare_exchange_strong(
+                                                          last, now, std::memory_order_relaxed);
+  auto cipher_then = [this, refresh](Done<StoreAnswer<std::shared_ptr<const IdCipher>>> next) {
+    if (refresh) return RefreshKey(std::move(next));
+    WithCipher(std::move(next));
+  };
+  cipher_then([this, encoded = *value, done = std::move(done)](
+                  StoreAnswer<std::shared_ptr<const IdCipher>> cipher) mutable {
     if (cipher.outcome != Outcome::kOk) return done(Failed(cipher.outcome));
     const Uint128 plain = cipher.value->Decrypt(encoded);
     if (!IsDerivedPlain(plain)) return done({});

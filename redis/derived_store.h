@@ -7,13 +7,15 @@
 //
 // Keys ("P" = the prefix):
 //   P:{batches}              hash: "next" (the serial counter, shared with stored-record batches),
-//                            "derived_key" (the cipher key, hex), "id:<batch id>" -> serial
+//                            "derived_key" (the cipher key, hex), "derived_gen" (made with the
+//                            key: a new one means Redis lost its state), "id:<batch id>" -> serial
 //   P:{batches}:r:<serial>   hash: the rule (id, s, t, p, n, cr, ttl, fc, g = records deleted)
 //   P:{batches}:derived      set: the serials of live derived batches
 //   P:dc:{<serial>:<chunk>}  string: word 0 = header (nonzero: the batch was deleted), word i =
 //                            the state of record chunk * kDerivedChunkRecords + i; absent = zeros
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -66,7 +68,8 @@ struct DerivedTarget {
 };
 
 // Thread-safe: calls come from any thread, completions run on the client's I/O thread (or inline
-// when nothing needs Redis). mu_ guards the cipher and the rule cache; nothing else is mutable.
+// when nothing needs Redis). mu_ guards the cipher, its generation and the rule cache; the time of
+// the last key refresh is an atomic.
 // `clock` and `client` must outlive it; the client must be stopped before it is destroyed.
 class RedisDerivedStore {
  public:
@@ -109,6 +112,9 @@ class RedisDerivedStore {
 
   // The cipher of this deployment: read (or made) in Redis on first use, then cached.
   void WithCipher(Done<StoreAnswer<std::shared_ptr<const IdCipher>>> done);
+  // Reads (or makes) the key and its generation in Redis now; a new generation drops the rules
+  // this node caches.
+  void RefreshKey(Done<StoreAnswer<std::shared_ptr<const IdCipher>>> done);
 
  private:
   struct Scripts;
@@ -125,8 +131,11 @@ class RedisDerivedStore {
   const DerivedStoreOptions options_;
   std::unique_ptr<Scripts> scripts_;
 
+  std::atomic<int64_t> last_refresh_ms_{0};  // steady clock: the last RefreshKey
+
   mutable std::shared_mutex mu_;
   std::shared_ptr<const IdCipher> cipher_;  // GUARDED_BY(mu_); null until read from Redis
+  std::string generation_;                  // GUARDED_BY(mu_): of the key; the rules' state
   std::unordered_map<uint64_t, std::shared_ptr<const SharedRule>> rules_;  // GUARDED_BY(mu_)
 };
 

@@ -338,6 +338,51 @@ TEST_F(SharedDerivedTest, HundredMillionCodeBatchIsGeneratedAtOnceAndCostsRedisN
               static_cast<long long>(UsedMemory()), static_cast<long long>(UsedMemory() - before));
 }
 
+// Redis restarted without its state: batches made afterwards never take the serial of one a
+// node still caches, both nodes keep deriving the same ids, and a lost batch's records become
+// not found on a node that cached its rule once it read the new generation (within a second).
+TEST_F(SharedDerivedTest, RedisRestartedEmptyNeitherRevivesNorConfusesCachedBatches) {
+  ASSERT_NE(redis_, nullptr) << "a scenario of the one redis-server";
+  MockServer c, d;
+  for (MockServer* node : {&c, &d}) {
+    ASSERT_TRUE(node->Start({"--store", url_ + "?prefix=restart", "--send-limit", "0"}))
+        << node->error();
+  }
+  auto ready = [&] {
+    return c.AdminGet("/readyz").status == 200 && d.AdminGet("/readyz").status == 200;
+  };
+  ASSERT_TRUE(WaitFor("nodes ready", ready));
+  const std::string lost = Generate(c, R"({"count":3,"identifierType":"email","code":"111111"})");
+  const std::vector<Row> lost_rows = Export(c, lost);
+  ASSERT_EQ(lost_rows.size(), 3u);
+  EXPECT_EQ(d.Verify(lost_rows[0].id, "111111", "email").status, 200);  // D caches its rule
+  RedisServer::ReplyPtr lost_serial = Command({"HGET", "restart:{batches}", "id:" + lost});
+  ASSERT_TRUE(lost_serial && lost_serial->type == REDIS_REPLY_STRING);
+  const std::string old_serial(lost_serial->str, lost_serial->len);
+
+  redis_->Kill();
+  ASSERT_TRUE(redis_->Restart());
+  ASSERT_TRUE(WaitFor("nodes ready again", ready));
+  const std::string fresh = Generate(c, R"({"count":3,"identifierType":"email","code":"222222"})");
+  RedisServer::ReplyPtr fresh_serial = Command({"HGET", "restart:{batches}", "id:" + fresh});
+  ASSERT_TRUE(fresh_serial && fresh_serial->type == REDIS_REPLY_STRING);
+  EXPECT_NE(std::string(fresh_serial->str, fresh_serial->len), old_serial);
+  const std::vector<Row> rows = Export(c, fresh);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_TRUE(
+      IsErrorCode(d.Verify(rows[0].id, "111111", "email"), 400, "verification_code.code_mismatch"));
+  EXPECT_EQ(d.Verify(rows[0].id, "222222", "email").status, 200);
+  EXPECT_TRUE(WaitFor("D forgets the lost batch", [&] {
+    return d.AdminGet("/admin/verifications/" + lost_rows[2].id).status == 404;
+  }));
+  EXPECT_TRUE(IsErrorCode(d.Verify(lost_rows[1].id, "111111", "email"), 404,
+                          "session.verification_session_not_found"));
+  // The other suites' nodes reconnected too.
+  ASSERT_TRUE(WaitFor("both nodes ready", [] {
+    return a_->AdminGet("/readyz").status == 200 && b_->AdminGet("/readyz").status == 200;
+  }));
+}
+
 TEST_F(SharedDerivedTest, BothNodesVerifyingTheSame20kCodesAtOnceSucceedExactlyOnceEach) {
   constexpr size_t kCodes = 20'000;
   const std::string batch = Generate(*a_, R"({"count":20000,"identifierType":"email"})");
