@@ -8,6 +8,7 @@
 #include <mutex>
 #include <unordered_set>
 
+#include "core/derived_ids.h"
 #include "core/recipient.h"
 #include "core/secure_random.h"
 #include "redis/scripts.h"
@@ -314,7 +315,7 @@ int64_t RedisCodeStore::GarbageAfterMs(const Config& c, int flags) const {
 
 void RedisCodeStore::CreateRecord(std::shared_ptr<SendFlow> flow, int attempts_left) {
   const Config& c = config_.Get().config;
-  flow->result.verification_id = SecureRandom::NewId();
+  flow->result.verification_id = NewIndividualId();
   const SendResult& result = flow->result;
   client_.CallScript(
       scripts_->create, {RecordKey(result.verification_id)},
@@ -381,7 +382,7 @@ void RedisCodeStore::Seed(std::vector<SeedItem> items, Done<SeedResult> done) {
   std::unordered_set<std::string_view> ids;
   for (SeedItem& item : items) {
     SeededRecord r;
-    r.verification_id = item.verification_id ? *item.verification_id : SecureRandom::NewId();
+    r.verification_id = item.verification_id ? *item.verification_id : NewIndividualId();
     r.type = item.type;
     r.identifier = item.identifier ? *item.identifier : c.default_address(item.type);
     r.code = item.code ? *item.code : (c.fixed_code ? *c.fixed_code : SecureRandom::NewCode());
@@ -438,27 +439,47 @@ void RedisCodeStore::Seed(std::vector<SeedItem> items, Done<SeedResult> done) {
           // After a failure, the rest is not written (it would only be undone).
           if (flow->failure != Outcome::kOk || flow->failed_index != SIZE_MAX) return false;
         }
-        const SeededRecord& r = flow->records[i];
-        const int64_t ttl_ms = r.expires_ms - flow->now_ms;
-        client_.CallScript(
-            scripts_->create, {RecordKey(r.verification_id)},
-            {std::string(ToString(r.type)), r.code, r.identifier, Decimal(flow->now_ms),
-             Decimal(r.expires_ms), Decimal(flow->identified[i] ? kIdentifiedFlag : 0),
-             Decimal(ttl_ms + options_.retention_ms + kExpirySlackMs)},
-            "seed", [flow, i, complete](CallResult&& result) {
-              {
-                std::lock_guard<std::mutex> lock(flow->mu);
-                const Outcome failure = Failure(result);
-                if (failure != Outcome::kOk) {
-                  if (flow->failure == Outcome::kOk) flow->failure = failure;
-                } else if (result.value.integer == 1) {
-                  flow->created[i] = 1;
-                } else if (i < flow->failed_index) {
-                  flow->failed_index = i;
+        auto create = [this, flow, i, complete] {
+          const SeededRecord& r = flow->records[i];
+          const int64_t ttl_ms = r.expires_ms - flow->now_ms;
+          client_.CallScript(
+              scripts_->create, {RecordKey(r.verification_id)},
+              {std::string(ToString(r.type)), r.code, r.identifier, Decimal(flow->now_ms),
+               Decimal(r.expires_ms), Decimal(flow->identified[i] ? kIdentifiedFlag : 0),
+               Decimal(ttl_ms + options_.retention_ms + kExpirySlackMs)},
+              "seed", [flow, i, complete](CallResult&& result) {
+                {
+                  std::lock_guard<std::mutex> lock(flow->mu);
+                  const Outcome failure = Failure(result);
+                  if (failure != Outcome::kOk) {
+                    if (flow->failure == Outcome::kOk) flow->failure = failure;
+                  } else if (result.value.integer == 1) {
+                    flow->created[i] = 1;
+                  } else if (i < flow->failed_index) {
+                    flow->failed_index = i;
+                  }
                 }
-              }
-              complete();
-            });
+                complete();
+              });
+        };
+        const std::string& id = flow->records[i].verification_id;
+        if (!DecodeDerivedId(id)) {
+          create();
+          return true;
+        }
+        // An id that names a live derived record is taken, as in memory.
+        derived_->Resolve(id, [flow, i, complete, create](DerivedTarget target) {
+          if (target.failure == Outcome::kOk && !target.rule) return create();
+          {
+            std::lock_guard<std::mutex> lock(flow->mu);
+            if (target.failure != Outcome::kOk) {
+              if (flow->failure == Outcome::kOk) flow->failure = target.failure;
+            } else if (i < flow->failed_index) {
+              flow->failed_index = i;
+            }
+          }
+          complete();
+        });
         return true;
       },
       std::move(finish))
@@ -542,7 +563,7 @@ void RedisCodeStore::GenerateOne(std::shared_ptr<GenerateFlow> flow, size_t inde
   std::string identifier;
   ExpandIdentifierPattern(flow->pattern, static_cast<uint32_t>(index + 1), &identifier);
   client_.CallScript(
-      scripts_->create, {RecordKey(SecureRandom::NewId())},
+      scripts_->create, {RecordKey(NewIndividualId())},
       {flow->type, flow->fixed_code ? *flow->fixed_code : SecureRandom::NewCode(),
        std::move(identifier), Decimal(flow->now_ms), Decimal(flow->expires_ms),
        Decimal(kIdentifiedFlag), Decimal(flow->expire_after_ms), flow->handle},
@@ -577,7 +598,7 @@ void RedisCodeStore::GenerateSlice(std::shared_ptr<GenerateFlow> flow, size_t fi
   keys.reserve(count);
   args.reserve(args.size() + 2 * count);
   for (size_t k = 0; k < count; ++k) {
-    keys.push_back(RecordKey(SecureRandom::NewId()));
+    keys.push_back(RecordKey(NewIndividualId()));
     args.push_back(flow->fixed_code ? *flow->fixed_code : SecureRandom::NewCode());
     std::string identifier;
     ExpandIdentifierPattern(flow->pattern, static_cast<uint32_t>(first + k + 1), &identifier);

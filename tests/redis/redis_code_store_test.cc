@@ -410,6 +410,30 @@ TEST_P(CodeStoreTest, DerivedRecordErasedOrClearedIsNotFound) {
   EXPECT_FALSE(Erase(rows[4].verification_id));
 }
 
+TEST_P(CodeStoreTest, SeedOfAnIdThatNamesALiveDerivedRecordIsRefusedWhole) {
+  GenerateSpec spec;
+  spec.count = 2;
+  spec.code = "424242";
+  const GenerateResult generated = Generate(spec);
+  ASSERT_EQ(generated.outcome, Outcome::kOk);
+  const std::vector<RecordSnapshot> rows = BatchRows(generated.batch_id);
+  ASSERT_EQ(rows.size(), 2u);
+  const SeedResult seeded =
+      Seed({Item("before-derived", "111111"), Item(rows[1].verification_id, "222222")});
+  EXPECT_EQ(seeded.outcome, Outcome::kInvalidInput);
+  EXPECT_EQ(seeded.failed_index, 1u);
+  EXPECT_FALSE(Get("before-derived"));
+  EXPECT_EQ(Verify(rows[1].verification_id, "222222"), Outcome::kCodeMismatch);
+  EXPECT_EQ(Verify(rows[1].verification_id, "424242"), Outcome::kOk);
+  // Sent and seeded records get ids outside the derived space (NewIndividualId).
+  const SendResult sent = Send();
+  ASSERT_EQ(sent.outcome, Outcome::kOk);
+  EXPECT_GE(sent.verification_id[0], 'p');
+  const SeedResult drawn = Seed({SeedItem{}});
+  ASSERT_EQ(drawn.outcome, Outcome::kOk);
+  EXPECT_GE(drawn.records[0].verification_id[0], 'p');
+}
+
 TEST_P(CodeStoreTest, IdsOfDifferentBatchesNeverCollideAndDoNotCrossBatches) {
   GenerateSpec spec;
   spec.count = 2000;
