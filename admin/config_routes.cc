@@ -71,18 +71,36 @@ struct Handlers {
 
   void Stats(const HttpRequest& request, Reply& reply) const {
     if (control != nullptr) {
-      // The deployment: its store and its live nodes with the settings version each applied.
-      using Answer = StoreAnswer<std::vector<ControlNode>>;
+      // The deployment: its store, its derived records, and its live nodes with the settings
+      // version each applied.
+      struct Answer {
+        StoreAnswer<std::vector<ControlNode>> nodes;
+        uint64_t derived_records = 0;
+      };
       return AnswerWhenDone<Answer>(
-          request, reply, [&](Done<Answer> done) { control->Nodes(std::move(done)); },
+          request, reply,
+          [&](Done<Answer> done) {
+            codes.CountDerivedRecords(
+                [control = control, done = std::move(done)](StoreAnswer<uint64_t> derived) {
+                  if (derived.outcome != Outcome::kOk) {
+                    return done(Answer{{derived.outcome, {}}, 0});
+                  }
+                  control->Nodes(
+                      [done, records = derived.value](StoreAnswer<std::vector<ControlNode>> nodes) {
+                        done(Answer{std::move(nodes), records});
+                      });
+                });
+          },
           [store = codes.Describe(), version = control->applied_version(),
-           waiting = static_cast<int64_t>(waiters.waiting())](Reply& out, const Answer& nodes) {
+           waiting = static_cast<int64_t>(waiters.waiting())](Reply& out, const Answer& answer) {
+            const StoreAnswer<std::vector<ControlNode>>& nodes = answer.nodes;
             if (nodes.outcome != Outcome::kOk) return SetError(out, nodes.outcome);
             JsonWriter json(out.body);
             json.BeginObject()
                 .String("store", store)
                 .Int("settingsVersion", version)
                 .Int("inboxWaiters", waiting)
+                .Int("derivedRecords", static_cast<int64_t>(answer.derived_records))
                 .Key("nodes")
                 .BeginArray();
             for (const ControlNode& n : nodes.value) {

@@ -97,8 +97,6 @@ class ExportWriter {
   size_t rows_ = 0;
 };
 
-constexpr uint32_t kMaxSharedGenerateCount = 10'000'000;
-
 // Threads for exports from a shared store (their pages wait on the store, which a request worker
 // must never do): at most `max` at once, each joined before the next start or at destruction.
 // Thread-safe; mu_ guards the thread list.
@@ -247,12 +245,6 @@ struct Handlers {
     GenerateSpec spec;
     AdminParseError error;
     if (!ParseGenerateSpec(request.body, &spec, &error)) return SetParseError(reply, error);
-    // A shared store writes one record per code (derived batches are the in-memory store's so
-    // far): it keeps the stored-record limit.
-    if (shared_exports && spec.count > kMaxSharedGenerateCount) {
-      return SetError(reply, ApiError::kInvalidRequest,
-                      "count must be at most 10000000 with a shared store.");
-    }
     AnswerWhenDone<GenerateResult>(
         request, reply, [&](Done<GenerateResult> done) { codes.Generate(spec, std::move(done)); },
         [metrics = &metrics](Reply& out, const GenerateResult& result) {

@@ -131,7 +131,8 @@ cluster_round() {
     pids=("${CL_PIDS[@]}")
   fi
   clear_store "$n1"
-  generate_chunked "$n1" "$CLUSTER_WALK" "$REDIS_CODE"
+  # Stored records ("derived": false): the walk reads their ids from Redis's keys.
+  GEN_STORED=1 generate_chunked "$n1" "$CLUSTER_WALK" "$REDIS_CODE"
   {
     echo "verificationId,code,identifierType,identifier"
     # Shuffled: KEYS lists one master after another, and wrk walks the file in order (a short
@@ -143,7 +144,7 @@ cluster_round() {
   got=$(($(wc -l <"$TMP/cluster-walk.csv") - 1))
   ((got == CLUSTER_WALK)) || die "the walked batch ($topo) has $got ids in Redis, not $CLUSTER_WALK"
   sync "$TMP/cluster-walk.csv" 2>/dev/null || sync
-  generate_chunked "$n1" "$REDIS_N"
+  GEN_STORED=1 generate_chunked "$n1" "$REDIS_N"
   recs=0
   for port in "${ports[@]}"; do recs=$((recs + $(redis-cli -h 127.0.0.1 -p "$port" dbsize))); done
 

@@ -84,6 +84,10 @@ class CodeStore {
     done({Outcome::kInternal, nullptr});
   }
 
+  // Records of the live derived batches (count minus those deleted), for a shared store's stats
+  // (the in-memory store counts them in VerificationStore::size()).
+  virtual void CountDerivedRecords(Done<StoreAnswer<uint64_t>> done) { done({Outcome::kOk, 0}); }
+
   // The inbox, filtered by `query` (newest first, or oldest first after a cursor).
   virtual void ListInbox(const InboxQuery& query,
                          Done<StoreAnswer<std::vector<InboxEntry>>> done) = 0;

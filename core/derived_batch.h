@@ -50,6 +50,15 @@ struct DerivedState {
   }
 };
 
+// The unit of a consumed record's time (bits 12..31 of its state word) for a batch of this TTL:
+// one second, or more when 2^20 - 1 seconds would not cover the TTL.
+inline uint32_t DerivedUnitSeconds(uint32_t ttl_seconds) {
+  const uint64_t ttl = ttl_seconds;
+  return static_cast<uint32_t>(ttl <= DerivedState::kMaxAfter
+                                   ? 1
+                                   : (ttl + DerivedState::kMaxAfter - 1) / DerivedState::kMaxAfter);
+}
+
 // Thread-safe: the rule is immutable, each state word is only changed by compare-and-swap, and the
 // counters are atomics. Not copyable.
 class DerivedBatch {
@@ -59,11 +68,7 @@ class DerivedBatch {
     // calloc of a large block maps fresh zero pages: RSS grows only where words change.
     words_.reset(static_cast<uint32_t*>(std::calloc(rule_.count == 0 ? 1 : rule_.count, 4)));
     if (!words_) throw std::bad_alloc();
-    const uint64_t ttl = rule_.ttl_seconds;
-    unit_seconds_ =
-        static_cast<uint32_t>(ttl <= DerivedState::kMaxAfter
-                                  ? 1
-                                  : (ttl + DerivedState::kMaxAfter - 1) / DerivedState::kMaxAfter);
+    unit_seconds_ = DerivedUnitSeconds(rule_.ttl_seconds);
     remaining_.store(rule_.count, std::memory_order_relaxed);
   }
   DerivedBatch(const DerivedBatch&) = delete;

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <unordered_set>
 
+#include "core/derived_ids.h"
 #include "core/recipient.h"
 #include "core/secure_random.h"
 #include "redis/scripts.h"
@@ -119,70 +120,6 @@ std::optional<RecordSnapshot> ParseRecord(std::string_view id, const Value& repl
   return r;
 }
 
-// Runs `count` calls with at most `window` of them waiting at once, then `finished` once. Calls
-// are issued outside the lock, and a call that completes inline (the client refused it) does not
-// recurse: the thread already pumping picks up the freed room. Thread-safe.
-class Windowed : public std::enable_shared_from_this<Windowed> {
- public:
-  // issue(i, complete): starts call i and returns true, then complete() is called once when it
-  // has its answer; or returns false (nothing to do for i) without calling complete().
-  using Issue = std::function<bool(size_t index, std::function<void()> complete)>;
-  Windowed(size_t count, size_t window, Issue issue, std::function<void()> finished)
-      : count_(count), window_(window), issue_(std::move(issue)), finished_(std::move(finished)) {}
-
-  void Start() { Pump(); }
-
- private:
-  void Complete() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      --waiting_;
-    }
-    Pump();
-  }
-
-  void Pump() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (pumping_) return;  // that thread sees the room made here on its next turn
-      pumping_ = true;
-    }
-    for (;;) {
-      std::vector<size_t> to_issue;
-      bool finished = false;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        while (waiting_ < window_ && next_ < count_) {
-          to_issue.push_back(next_++);
-          ++waiting_;
-        }
-        if (to_issue.empty()) {
-          pumping_ = false;
-          if (next_ < count_ || waiting_ > 0 || finished_called_) return;
-          finished_called_ = true;
-          finished = true;
-        }
-      }
-      if (finished) return finished_();
-      for (size_t i : to_issue) {
-        if (!issue_(i, [self = shared_from_this()] { self->Complete(); })) {
-          std::lock_guard<std::mutex> lock(mu_);
-          --waiting_;
-        }
-      }
-    }
-  }
-
-  const size_t count_, window_;
-  const Issue issue_;
-  const std::function<void()> finished_;
-  std::mutex mu_;
-  size_t next_ = 0;               // GUARDED_BY(mu_)
-  size_t waiting_ = 0;            // GUARDED_BY(mu_)
-  bool pumping_ = false;          // GUARDED_BY(mu_): a thread is in Pump's loop
-  bool finished_called_ = false;  // GUARDED_BY(mu_)
-};
-
 }  // namespace
 
 struct RedisCodeStore::Scripts {
@@ -223,7 +160,10 @@ RedisCodeStore::RedisCodeStore(const ConfigStore& config, const Clock& clock, Ro
       clock_(clock),
       client_(client),
       options_(std::move(options)),
-      scripts_(std::make_unique<Scripts>()) {}
+      scripts_(std::make_unique<Scripts>()),
+      derived_(std::make_unique<RedisDerivedStore>(
+          clock, client,
+          DerivedStoreOptions{.prefix = options_.prefix, .retention_ms = options_.retention_ms})) {}
 
 RedisCodeStore::~RedisCodeStore() = default;
 
@@ -260,15 +200,35 @@ void RedisCodeStore::VerifyRecord(IdentifierType type, std::string_view verifica
   const Config& c = config_.Get().config;
   const bool documented = c.profile == Profile::kDocumented;
   if (documented && !c.connector_enabled(type)) return done(Outcome::kConnectorNotFound);
-  client_.CallScript(
-      scripts_->verify, {RecordKey(verification_id)},
-      {std::string(ToString(type)), std::string(code), Decimal(clock_.NowMs()),
-       Decimal(c.max_attempts), documented ? "1" : "0", Decimal(options_.retention_ms),
-       session_bound ? "1" : "0", blocked ? "1" : "0"},
-      "verify", [done = std::move(done)](CallResult&& r) {
-        const Outcome failure = Failure(r);
-        done(failure != Outcome::kOk ? failure : VerifyOutcome(r.value.str));
-      });
+  // Most ids cannot name a derived record (NewIndividualId's never do): straight to the record.
+  if (!DecodeDerivedId(verification_id)) {
+    return VerifyStored(type, verification_id, code, session_bound, blocked, documented,
+                        c.max_attempts, std::move(done));
+  }
+  // Maybe a record of a derived batch (its rule read once per node), else a stored one.
+  derived_->Resolve(verification_id, [this, type, id = std::string(verification_id),
+                                      code = std::string(code), session_bound, blocked, documented,
+                                      max_attempts = c.max_attempts,
+                                      done = std::move(done)](DerivedTarget target) mutable {
+    if (target.failure != Outcome::kOk) return done(target.failure);
+    if (target.rule) {
+      return derived_->Verify(target, type, code, session_bound, max_attempts, std::move(done));
+    }
+    VerifyStored(type, id, code, session_bound, blocked, documented, max_attempts, std::move(done));
+  });
+}
+
+void RedisCodeStore::VerifyStored(IdentifierType type, std::string_view id, std::string_view code,
+                                  bool session_bound, bool blocked, bool documented,
+                                  uint32_t max_attempts, Done<Outcome> done) {
+  client_.CallScript(scripts_->verify, {RecordKey(id)},
+                     {std::string(ToString(type)), std::string(code), Decimal(clock_.NowMs()),
+                      Decimal(max_attempts), documented ? "1" : "0", Decimal(options_.retention_ms),
+                      session_bound ? "1" : "0", blocked ? "1" : "0"},
+                     "verify", [done = std::move(done)](CallResult&& r) {
+                       const Outcome failure = Failure(r);
+                       done(failure != Outcome::kOk ? failure : VerifyOutcome(r.value.str));
+                     });
 }
 
 void RedisCodeStore::Send(IdentifierType type, Done<SendResult> done) {
@@ -355,7 +315,7 @@ int64_t RedisCodeStore::GarbageAfterMs(const Config& c, int flags) const {
 
 void RedisCodeStore::CreateRecord(std::shared_ptr<SendFlow> flow, int attempts_left) {
   const Config& c = config_.Get().config;
-  flow->result.verification_id = SecureRandom::NewId();
+  flow->result.verification_id = NewIndividualId();
   const SendResult& result = flow->result;
   client_.CallScript(
       scripts_->create, {RecordKey(result.verification_id)},
@@ -422,7 +382,7 @@ void RedisCodeStore::Seed(std::vector<SeedItem> items, Done<SeedResult> done) {
   std::unordered_set<std::string_view> ids;
   for (SeedItem& item : items) {
     SeededRecord r;
-    r.verification_id = item.verification_id ? *item.verification_id : SecureRandom::NewId();
+    r.verification_id = item.verification_id ? *item.verification_id : NewIndividualId();
     r.type = item.type;
     r.identifier = item.identifier ? *item.identifier : c.default_address(item.type);
     r.code = item.code ? *item.code : (c.fixed_code ? *c.fixed_code : SecureRandom::NewCode());
@@ -479,27 +439,47 @@ void RedisCodeStore::Seed(std::vector<SeedItem> items, Done<SeedResult> done) {
           // After a failure, the rest is not written (it would only be undone).
           if (flow->failure != Outcome::kOk || flow->failed_index != SIZE_MAX) return false;
         }
-        const SeededRecord& r = flow->records[i];
-        const int64_t ttl_ms = r.expires_ms - flow->now_ms;
-        client_.CallScript(
-            scripts_->create, {RecordKey(r.verification_id)},
-            {std::string(ToString(r.type)), r.code, r.identifier, Decimal(flow->now_ms),
-             Decimal(r.expires_ms), Decimal(flow->identified[i] ? kIdentifiedFlag : 0),
-             Decimal(ttl_ms + options_.retention_ms + kExpirySlackMs)},
-            "seed", [flow, i, complete](CallResult&& result) {
-              {
-                std::lock_guard<std::mutex> lock(flow->mu);
-                const Outcome failure = Failure(result);
-                if (failure != Outcome::kOk) {
-                  if (flow->failure == Outcome::kOk) flow->failure = failure;
-                } else if (result.value.integer == 1) {
-                  flow->created[i] = 1;
-                } else if (i < flow->failed_index) {
-                  flow->failed_index = i;
+        auto create = [this, flow, i, complete] {
+          const SeededRecord& r = flow->records[i];
+          const int64_t ttl_ms = r.expires_ms - flow->now_ms;
+          client_.CallScript(
+              scripts_->create, {RecordKey(r.verification_id)},
+              {std::string(ToString(r.type)), r.code, r.identifier, Decimal(flow->now_ms),
+               Decimal(r.expires_ms), Decimal(flow->identified[i] ? kIdentifiedFlag : 0),
+               Decimal(ttl_ms + options_.retention_ms + kExpirySlackMs)},
+              "seed", [flow, i, complete](CallResult&& result) {
+                {
+                  std::lock_guard<std::mutex> lock(flow->mu);
+                  const Outcome failure = Failure(result);
+                  if (failure != Outcome::kOk) {
+                    if (flow->failure == Outcome::kOk) flow->failure = failure;
+                  } else if (result.value.integer == 1) {
+                    flow->created[i] = 1;
+                  } else if (i < flow->failed_index) {
+                    flow->failed_index = i;
+                  }
                 }
-              }
-              complete();
-            });
+                complete();
+              });
+        };
+        const std::string& id = flow->records[i].verification_id;
+        if (!DecodeDerivedId(id)) {
+          create();
+          return true;
+        }
+        // An id that names a live derived record is taken, as in memory.
+        derived_->Resolve(id, [flow, i, complete, create](DerivedTarget target) {
+          if (target.failure == Outcome::kOk && !target.rule) return create();
+          {
+            std::lock_guard<std::mutex> lock(flow->mu);
+            if (target.failure != Outcome::kOk) {
+              if (flow->failure == Outcome::kOk) flow->failure = target.failure;
+            } else if (i < flow->failed_index) {
+              flow->failed_index = i;
+            }
+          }
+          complete();
+        });
         return true;
       },
       std::move(finish))
@@ -524,6 +504,18 @@ struct RedisCodeStore::GenerateFlow {
 
 void RedisCodeStore::Generate(const GenerateSpec& spec, Done<GenerateResult> done) {
   const Config& c = config_.Get().config;
+  if (spec.derived) {  // a rule in Redis, whatever the count
+    DerivedSpec derived;
+    derived.id = "b_" + SecureRandom::NewId();
+    derived.type = spec.type;
+    derived.pattern =
+        spec.identifier_pattern ? *spec.identifier_pattern : c.default_address(spec.type);
+    derived.count = spec.count;
+    derived.created_ms = clock_.NowMs();
+    derived.ttl_seconds = spec.ttl_seconds ? *spec.ttl_seconds : c.code_ttl_seconds;
+    derived.fixed_code = spec.code ? *spec.code : (c.fixed_code ? *c.fixed_code : "");
+    return derived_->Generate(std::move(derived), std::move(done));
+  }
   auto flow = std::make_shared<GenerateFlow>();
   flow->type = std::string(ToString(spec.type));
   flow->pattern = spec.identifier_pattern ? *spec.identifier_pattern : c.default_address(spec.type);
@@ -571,7 +563,7 @@ void RedisCodeStore::GenerateOne(std::shared_ptr<GenerateFlow> flow, size_t inde
   std::string identifier;
   ExpandIdentifierPattern(flow->pattern, static_cast<uint32_t>(index + 1), &identifier);
   client_.CallScript(
-      scripts_->create, {RecordKey(SecureRandom::NewId())},
+      scripts_->create, {RecordKey(NewIndividualId())},
       {flow->type, flow->fixed_code ? *flow->fixed_code : SecureRandom::NewCode(),
        std::move(identifier), Decimal(flow->now_ms), Decimal(flow->expires_ms),
        Decimal(kIdentifiedFlag), Decimal(flow->expire_after_ms), flow->handle},
@@ -606,7 +598,7 @@ void RedisCodeStore::GenerateSlice(std::shared_ptr<GenerateFlow> flow, size_t fi
   keys.reserve(count);
   args.reserve(args.size() + 2 * count);
   for (size_t k = 0; k < count; ++k) {
-    keys.push_back(RecordKey(SecureRandom::NewId()));
+    keys.push_back(RecordKey(NewIndividualId()));
     args.push_back(flow->fixed_code ? *flow->fixed_code : SecureRandom::NewCode());
     std::string identifier;
     ExpandIdentifierPattern(flow->pattern, static_cast<uint32_t>(first + k + 1), &identifier);
@@ -635,6 +627,16 @@ void RedisCodeStore::GenerateSlice(std::shared_ptr<GenerateFlow> flow, size_t fi
 
 void RedisCodeStore::Get(std::string_view verification_id,
                          Done<StoreAnswer<std::optional<RecordSnapshot>>> done) {
+  derived_->Resolve(verification_id, [this, id = std::string(verification_id),
+                                      done = std::move(done)](DerivedTarget target) mutable {
+    if (target.failure != Outcome::kOk) return done({target.failure, std::nullopt});
+    if (target.rule) return derived_->Get(target, std::move(id), std::move(done));
+    GetStored(id, std::move(done));
+  });
+}
+
+void RedisCodeStore::GetStored(std::string_view verification_id,
+                               Done<StoreAnswer<std::optional<RecordSnapshot>>> done) {
   using Answer = StoreAnswer<std::optional<RecordSnapshot>>;
   client_.Call({"HGETALL", RecordKey(verification_id)}, "get",
                [this, done = std::move(done), id = std::string(verification_id),
@@ -660,26 +662,34 @@ void RedisCodeStore::Get(std::string_view verification_id,
 }
 
 void RedisCodeStore::Erase(std::string_view verification_id, Done<StoreAnswer<bool>> done) {
-  client_.Call({"DEL", RecordKey(verification_id)}, "delete",
-               [done = std::move(done)](CallResult&& r) {
-                 StoreAnswer<bool> answer;
-                 answer.outcome = Failure(r);
-                 answer.value = answer.outcome == Outcome::kOk && r.value.integer == 1;
-                 done(answer);
-               });
+  derived_->Resolve(verification_id, [this, id = std::string(verification_id),
+                                      done = std::move(done)](DerivedTarget target) mutable {
+    if (target.failure != Outcome::kOk) return done({target.failure, false});
+    if (target.rule) return derived_->Erase(target, std::move(done));
+    client_.Call({"DEL", RecordKey(id)}, "delete", [done = std::move(done)](CallResult&& r) {
+      StoreAnswer<bool> answer;
+      answer.outcome = Failure(r);
+      answer.value = answer.outcome == Outcome::kOk && r.value.integer == 1;
+      done(answer);
+    });
+  });
 }
 
-// DELETE /admin/verifications: this prefix's records, then its send limits.
+// DELETE /admin/verifications: this prefix's records, its derived batches, then its send limits.
 void RedisCodeStore::Clear(Done<StoreAnswer<size_t>> done) {
-  UnlinkMatching(client_, options_.prefix + ":v:*", "clear",
-                 [this, done = std::move(done)](StoreAnswer<size_t> records) mutable {
-                   if (records.outcome != Outcome::kOk) return done(records);
-                   UnlinkMatching(client_, options_.prefix + ":rl:*", "clear",
-                                  [done = std::move(done), records](StoreAnswer<size_t> limits) {
-                                    if (limits.outcome != Outcome::kOk) return done(limits);
-                                    done(records);
-                                  });
-                 });
+  UnlinkMatching(
+      client_, options_.prefix + ":v:*", "clear",
+      [this, done = std::move(done)](StoreAnswer<size_t> records) mutable {
+        if (records.outcome != Outcome::kOk) return done(records);
+        derived_->Clear([this, done = std::move(done), records](StoreAnswer<size_t> derived) {
+          if (derived.outcome != Outcome::kOk) return done(derived);
+          UnlinkMatching(client_, options_.prefix + ":rl:*", "clear",
+                         [done, total = records.value + derived.value](StoreAnswer<size_t> limits) {
+                           if (limits.outcome != Outcome::kOk) return done(limits);
+                           done({Outcome::kOk, total});
+                         });
+        });
+      });
 }
 
 // GET /admin/verifications/export: SCAN this prefix's records, then read each page's records in
@@ -767,22 +777,71 @@ class RedisRecordPager final : public RecordPager {
   Outcome failure_ = Outcome::kOk;
 };
 
+// Exports the stored records first, then the live derived batches.
+class ChainedPager final : public RecordPager {
+ public:
+  ChainedPager(std::shared_ptr<RecordPager> first, std::shared_ptr<RecordPager> second)
+      : first_(std::move(first)), second_(std::move(second)) {}
+  bool Next(size_t max_rows, std::vector<RecordSnapshot>* rows) override {
+    if (first_) {
+      if (first_->Next(max_rows, rows)) return true;
+      if (first_->failure() != Outcome::kOk) {
+        failure_ = first_->failure();
+        return false;
+      }
+      first_.reset();
+      return true;
+    }
+    const bool more = second_->Next(max_rows, rows);
+    failure_ = second_->failure();
+    return more;
+  }
+  Outcome failure() const override { return failure_; }
+
+ private:
+  std::shared_ptr<RecordPager> first_, second_;
+  Outcome failure_ = Outcome::kOk;
+};
+
 void RedisCodeStore::OpenPager(std::string_view batch_id,
                                Done<StoreAnswer<std::shared_ptr<RecordPager>>> done) {
-  auto open = [this, done](std::string handle, std::string id) {
-    done({Outcome::kOk, std::make_shared<RedisRecordPager>(
-                            client_, options_.prefix + ":v:*", options_.prefix + ":v:{",
-                            std::move(handle), std::move(id), clock_, options_.retention_ms)});
+  auto stored = [this](std::string handle, std::string id) -> std::shared_ptr<RecordPager> {
+    return std::make_shared<RedisRecordPager>(client_, options_.prefix + ":v:*",
+                                              options_.prefix + ":v:{", std::move(handle),
+                                              std::move(id), clock_, options_.retention_ms);
   };
-  if (batch_id.empty()) return open("", "");
+  if (batch_id.empty()) {
+    return done({Outcome::kOk,
+                 std::make_shared<ChainedPager>(stored("", ""), derived_->NewPager(std::nullopt))});
+  }
   client_.Call(
       {"HGET", BatchesKey(), "id:" + std::string(batch_id)}, "export",
-      [open, done, id = std::string(batch_id)](CallResult&& r) {
+      [this, stored, done, id = std::string(batch_id)](CallResult&& r) {
         const Outcome failure = Failure(r);
         if (failure != Outcome::kOk) return done({failure, nullptr});
         if (r.value.type == Value::Type::kNil) return done({Outcome::kOk, nullptr});
-        open(r.value.type == Value::Type::kInteger ? std::to_string(r.value.integer) : r.value.str,
-             id);
+        std::string handle =
+            r.value.type == Value::Type::kInteger ? std::to_string(r.value.integer) : r.value.str;
+        // A derived batch has a rule under its serial (= its handle); a stored one has
+        // none.
+        derived_->RuleOf(
+            static_cast<uint64_t>(ParseInt(handle)),
+            [this, stored, done, handle, id](StoreAnswer<std::shared_ptr<const SharedRule>> rule) {
+              if (rule.outcome != Outcome::kOk) return done({rule.outcome, nullptr});
+              if (!rule.value) return done({Outcome::kOk, stored(handle, id)});
+              done({Outcome::kOk, derived_->NewPager(std::vector{rule.value})});
+            });
+      });
+}
+
+void RedisCodeStore::CountDerivedRecords(Done<StoreAnswer<uint64_t>> done) {
+  derived_->LiveRules(
+      [done = std::move(done)](StoreAnswer<std::vector<std::shared_ptr<const SharedRule>>> rules) {
+        uint64_t records = 0;
+        for (const auto& r : rules.value) {
+          records += r->rule.count - std::min<uint64_t>(r->gone, r->rule.count);
+        }
+        done({rules.outcome, rules.outcome == Outcome::kOk ? records : 0});
       });
 }
 

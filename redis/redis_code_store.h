@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/code_store.h"
 #include "core/config.h"
+#include "redis/derived_store.h"
 #include "redis/router.h"
 
 namespace mfa::redis {
@@ -30,7 +31,8 @@ struct CodeStoreOptions {
 };
 
 // Thread-safe: calls come from any thread; their completions run on the client's I/O thread.
-// Holds no state of its own beyond its options and loaded scripts. `config`, `clock` and `client`
+// Holds no state of its own beyond its options and loaded scripts, and the derived batches'
+// cipher and rule cache (RedisDerivedStore). `config`, `clock` and `client`
 // must outlive it, and the client must be stopped before it is destroyed (no completion may run
 // after).
 class RedisCodeStore final : public CodeStore {
@@ -51,6 +53,7 @@ class RedisCodeStore final : public CodeStore {
   void Clear(Done<StoreAnswer<size_t>> done) override;
   void OpenPager(std::string_view batch_id,
                  Done<StoreAnswer<std::shared_ptr<RecordPager>>> done) override;
+  void CountDerivedRecords(Done<StoreAnswer<uint64_t>> done) override;
   void ListInbox(const InboxQuery& query, Done<StoreAnswer<std::vector<InboxEntry>>> done) override;
   void ClearInbox(const InboxQuery& query, Done<Outcome> done) override;
   void InboxHead(Done<StoreAnswer<uint64_t>> done) override;
@@ -76,6 +79,7 @@ class RedisCodeStore final : public CodeStore {
   std::string SendLimitKey(std::string_view normalized_recipient) const;
   std::string InboxKey() const;
   std::string BatchesKey() const;
+  RedisDerivedStore& derived() { return *derived_; }
 
  private:
   struct Scripts;
@@ -93,6 +97,11 @@ class RedisCodeStore final : public CodeStore {
   void SeedNext(std::shared_ptr<SeedFlow> flow);
   void GenerateSlice(std::shared_ptr<GenerateFlow> flow, size_t first, size_t count,
                      std::function<void()> complete);
+  void GetStored(std::string_view verification_id,
+                 Done<StoreAnswer<std::optional<RecordSnapshot>>> done);
+  void VerifyStored(IdentifierType type, std::string_view id, std::string_view code,
+                    bool session_bound, bool blocked, bool documented, uint32_t max_attempts,
+                    Done<Outcome> done);
   void GenerateOne(std::shared_ptr<GenerateFlow> flow, size_t index, std::function<void()> complete,
                    int attempts_left = 3);
 
@@ -101,6 +110,7 @@ class RedisCodeStore final : public CodeStore {
   Router& client_;
   const CodeStoreOptions options_;
   std::unique_ptr<Scripts> scripts_;
+  std::unique_ptr<RedisDerivedStore> derived_;
   std::function<void()> inbox_added_;
 };
 

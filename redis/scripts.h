@@ -41,6 +41,16 @@ extern const char kUserMfaUseLua[];
 extern const std::size_t kUserMfaUseLua_size;
 extern const char kSentinelFailLua[];
 extern const std::size_t kSentinelFailLua_size;
+extern const char kVerifyDerivedLua[];
+extern const std::size_t kVerifyDerivedLua_size;
+extern const char kDerivedKeyLua[];
+extern const std::size_t kDerivedKeyLua_size;
+extern const char kDerivedAddLua[];
+extern const std::size_t kDerivedAddLua_size;
+extern const char kDerivedEraseLua[];
+extern const std::size_t kDerivedEraseLua_size;
+extern const char kDerivedDropLua[];
+extern const std::size_t kDerivedDropLua_size;
 }  // namespace mfa
 
 namespace mfa::redis {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <memory>
 #include <set>
@@ -122,6 +123,51 @@ class CodeStoreTest : public ::testing::TestWithParam<Backend> {
         Await<Answer>([&](Done<Answer> done) { codes_->ListInbox(query, std::move(done)); });
     EXPECT_EQ(answer.outcome, Outcome::kOk);
     return answer.value;
+  }
+  GenerateResult Generate(const GenerateSpec& spec) {
+    return Await<GenerateResult>(
+        [&](Done<GenerateResult> done) { codes_->Generate(spec, std::move(done)); });
+  }
+  bool Erase(std::string_view id) {
+    const StoreAnswer<bool> answer = Await<StoreAnswer<bool>>(
+        [&](Done<StoreAnswer<bool>> done) { codes_->Erase(id, std::move(done)); });
+    EXPECT_EQ(answer.outcome, Outcome::kOk);
+    return answer.value;
+  }
+  size_t Clear() {
+    const StoreAnswer<size_t> answer = Await<StoreAnswer<size_t>>(
+        [&](Done<StoreAnswer<size_t>> done) { codes_->Clear(std::move(done)); });
+    EXPECT_EQ(answer.outcome, Outcome::kOk);
+    return answer.value;
+  }
+  // The rows of batch `batch_id` (id, code, identifier), read where each store keeps them: the
+  // in-memory store's scan, or the shared store's export pager.
+  std::vector<RecordSnapshot> BatchRows(const std::string& batch_id) {
+    std::vector<RecordSnapshot> rows;
+    if (GetParam() == Backend::kMemory) {
+      const uint32_t batch = store_->FindBatch(batch_id);
+      EXPECT_NE(batch, 0u);
+      ScanCursor cursor;
+      for (int pages = 0; !cursor.done && pages < 10'000; ++pages) {
+        store_->Scan(cursor, batch, 10'000, [&](const RecordView& r) {
+          RecordSnapshot s;
+          s.verification_id = std::string(r.verification_id);
+          s.code = std::string(r.code);
+          s.identifier = std::string(r.identifier);
+          rows.push_back(std::move(s));
+        });
+      }
+      return rows;
+    }
+    using Answer = StoreAnswer<std::shared_ptr<RecordPager>>;
+    const Answer pager =
+        Await<Answer>([&](Done<Answer> done) { codes_->OpenPager(batch_id, std::move(done)); });
+    EXPECT_EQ(pager.outcome, Outcome::kOk);
+    if (!pager.value) return rows;
+    while (pager.value->Next(500, &rows)) {
+    }
+    EXPECT_EQ(pager.value->failure(), Outcome::kOk);
+    return rows;
   }
   static SeedItem Item(std::string id, std::string code) {
     SeedItem item;
@@ -296,6 +342,121 @@ TEST_P(CodeStoreTest, GeneratedBatchVerifiesAndNamesItsBatch) {
   EXPECT_EQ(Verify(ids[0], "777777"), Outcome::kCodeNotFound);
 }
 
+// A derived batch (the default): the check order of contract §3 on its records, in the same
+// order as a stored record's (verify_derived.lua on Redis).
+TEST_P(CodeStoreTest, DerivedRecordFollowsTheCheckOrder) {
+  GenerateSpec spec;
+  spec.count = 4;
+  spec.identifier_pattern = "d{n}@example.com";
+  const GenerateResult generated = Generate(spec);
+  ASSERT_EQ(generated.outcome, Outcome::kOk);
+  EXPECT_EQ(generated.created, 4u);
+  const std::vector<RecordSnapshot> rows = BatchRows(generated.batch_id);
+  ASSERT_EQ(rows.size(), 4u);
+  auto wrong = [](const std::string& code) { return code == "000000" ? "111111" : "000000"; };
+  const RecordSnapshot& tried = rows[0];
+  EXPECT_EQ(Verify(tried.verification_id, tried.code, IdentifierType::kPhone),
+            Outcome::kVerificationNotFound);
+  EXPECT_EQ(Verify(tried.verification_id, ""), Outcome::kCodeNotFound);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(Verify(tried.verification_id, wrong(tried.code)), Outcome::kCodeMismatch) << i;
+  }
+  EXPECT_EQ(Verify(tried.verification_id, tried.code), Outcome::kExceedMaxTry);
+  const std::optional<RecordSnapshot> locked = Get(tried.verification_id);
+  ASSERT_TRUE(locked);
+  EXPECT_EQ(locked->try_count, 10u);
+  EXPECT_EQ(locked->batch_id, generated.batch_id);
+  EXPECT_FALSE(locked->verified);
+
+  const RecordSnapshot& used = rows[1];
+  EXPECT_EQ(Verify(used.verification_id, used.code), Outcome::kOk);
+  EXPECT_EQ(Verify(used.verification_id, used.code), Outcome::kCodeNotFound);
+  const std::optional<RecordSnapshot> verified = Get(used.verification_id);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->verified);
+  EXPECT_EQ(verified->code, used.code);
+  EXPECT_EQ(verified->identifier, used.identifier);
+
+  // Expiry before attempts; the retention after settling, then not found.
+  const RecordSnapshot& late = rows[2];
+  EXPECT_EQ(Verify(late.verification_id, wrong(late.code)), Outcome::kCodeMismatch);
+  clock_.AdvanceMs(600'001);
+  EXPECT_EQ(Verify(late.verification_id, late.code), Outcome::kCodeExpired);
+  EXPECT_TRUE(Get(late.verification_id));
+  clock_.AdvanceMs(kRetentionMs);
+  if (GetParam() == Backend::kMemory) service_->SweepOnce();  // its sweeper does this in time
+  EXPECT_EQ(Verify(late.verification_id, late.code), Outcome::kVerificationNotFound);
+  EXPECT_FALSE(Get(late.verification_id));
+  EXPECT_FALSE(Get(used.verification_id));
+}
+
+TEST_P(CodeStoreTest, DerivedRecordErasedOrClearedIsNotFound) {
+  GenerateSpec spec;
+  spec.count = 5;
+  spec.code = "123123";
+  const GenerateResult generated = Generate(spec);
+  ASSERT_EQ(generated.outcome, Outcome::kOk);
+  const std::vector<RecordSnapshot> rows = BatchRows(generated.batch_id);
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_TRUE(Erase(rows[0].verification_id));
+  EXPECT_FALSE(Erase(rows[0].verification_id));
+  EXPECT_FALSE(Get(rows[0].verification_id));
+  EXPECT_EQ(Verify(rows[0].verification_id, "123123"), Outcome::kVerificationNotFound);
+  EXPECT_EQ(BatchRows(generated.batch_id).size(), 4u);
+  ASSERT_EQ(Seed({Item("stored-one", "111111")}).outcome, Outcome::kOk);
+  EXPECT_EQ(Clear(), 5u) << "4 derived records and 1 stored";
+  EXPECT_EQ(Verify(rows[1].verification_id, "123123"), Outcome::kVerificationNotFound);
+  EXPECT_FALSE(Get(rows[4].verification_id));
+  EXPECT_FALSE(Erase(rows[4].verification_id));
+}
+
+TEST_P(CodeStoreTest, SeedOfAnIdThatNamesALiveDerivedRecordIsRefusedWhole) {
+  GenerateSpec spec;
+  spec.count = 2;
+  spec.code = "424242";
+  const GenerateResult generated = Generate(spec);
+  ASSERT_EQ(generated.outcome, Outcome::kOk);
+  const std::vector<RecordSnapshot> rows = BatchRows(generated.batch_id);
+  ASSERT_EQ(rows.size(), 2u);
+  const SeedResult seeded =
+      Seed({Item("before-derived", "111111"), Item(rows[1].verification_id, "222222")});
+  EXPECT_EQ(seeded.outcome, Outcome::kInvalidInput);
+  EXPECT_EQ(seeded.failed_index, 1u);
+  EXPECT_FALSE(Get("before-derived"));
+  EXPECT_EQ(Verify(rows[1].verification_id, "222222"), Outcome::kCodeMismatch);
+  EXPECT_EQ(Verify(rows[1].verification_id, "424242"), Outcome::kOk);
+  // Sent and seeded records get ids outside the derived space (NewIndividualId).
+  const SendResult sent = Send();
+  ASSERT_EQ(sent.outcome, Outcome::kOk);
+  EXPECT_GE(sent.verification_id[0], 'p');
+  const SeedResult drawn = Seed({SeedItem{}});
+  ASSERT_EQ(drawn.outcome, Outcome::kOk);
+  EXPECT_GE(drawn.records[0].verification_id[0], 'p');
+}
+
+TEST_P(CodeStoreTest, IdsOfDifferentBatchesNeverCollideAndDoNotCrossBatches) {
+  GenerateSpec spec;
+  spec.count = 2000;
+  const GenerateResult first = Generate(spec);
+  const GenerateResult second = Generate(spec);
+  ASSERT_EQ(first.outcome, Outcome::kOk);
+  ASSERT_EQ(second.outcome, Outcome::kOk);
+  EXPECT_NE(first.batch_id, second.batch_id);
+  std::set<std::string> ids;
+  for (const RecordSnapshot& r : BatchRows(first.batch_id)) ids.insert(r.verification_id);
+  const std::vector<RecordSnapshot> rows = BatchRows(second.batch_id);
+  for (const RecordSnapshot& r : rows) ids.insert(r.verification_id);
+  EXPECT_EQ(ids.size(), 4000u);
+  const std::optional<RecordSnapshot> last = Get(rows.back().verification_id);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->batch_id, second.batch_id);
+  // A sent code's id is never a derived one.
+  const SendResult sent = Send();
+  ASSERT_EQ(sent.outcome, Outcome::kOk);
+  EXPECT_FALSE(ids.count(sent.verification_id));
+  EXPECT_EQ(Verify(sent.verification_id, sent.code), Outcome::kOk);
+}
+
 TEST_P(CodeStoreTest, EraseAnswersWhetherTheRecordExisted) {
   ASSERT_EQ(Seed({Item("to-erase", "111111")}).outcome, Outcome::kOk);
   auto erase = [&](std::string_view id) {
@@ -374,6 +535,56 @@ INSTANTIATE_TEST_SUITE_P(Stores, CodeStoreTest,
                                   : info.param == Backend::kRedis ? "Redis"
                                                                   : "Cluster";
                          });
+
+// The node side of a derived batch's export: rows computed from the rule, one GET per chunk.
+// Prints rows per second (issue 17's target: 1M rows/s or more, measured on a quiet machine).
+TEST(RedisDerivedExportTest, PagerComputesEveryRowOfAMillionCodeBatchOnce) {
+  auto redis = mfa_test::RedisServer::Start();
+  ASSERT_NE(redis, nullptr);
+  ConfigStore config{Config{}};
+  ManualClock clock{kStartMs};
+  redis::RouterOptions options;
+  options.seeds = {{"127.0.0.1", redis->port()}};
+  redis::Router client(options);
+  ASSERT_TRUE(client.Start());
+  redis::RedisCodeStore codes(config, clock, client,
+                              {.prefix = "export", .address = redis->address()});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!codes.Ready() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(codes.Ready());
+  GenerateSpec spec;
+  spec.count = 1'000'000;
+  spec.identifier_pattern = "e{n}@example.com";
+  const GenerateResult generated =
+      Await<GenerateResult>([&](Done<GenerateResult> done) { codes.Generate(spec, done); });
+  ASSERT_EQ(generated.outcome, Outcome::kOk);
+  using Answer = StoreAnswer<std::shared_ptr<RecordPager>>;
+  const Answer pager = Await<Answer>(
+      [&](Done<Answer> done) { codes.OpenPager(generated.batch_id, std::move(done)); });
+  ASSERT_EQ(pager.outcome, Outcome::kOk);
+  ASSERT_NE(pager.value, nullptr);
+  const auto started = std::chrono::steady_clock::now();
+  size_t rows_seen = 0;
+  std::string last_identifier;
+  std::vector<RecordSnapshot> rows;
+  bool more = true;
+  while (more) {
+    rows.clear();
+    more = pager.value->Next(512, &rows);
+    rows_seen += rows.size();
+    if (!rows.empty()) last_identifier = rows.back().identifier;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_EQ(pager.value->failure(), Outcome::kOk);
+  EXPECT_EQ(rows_seen, 1'000'000u);
+  EXPECT_EQ(last_identifier, "e1000000@example.com");
+  std::printf("derived export pager: %zu rows in %.3f s = %.2f M rows/s\n", rows_seen, seconds,
+              rows_seen / seconds / 1e6);
+  client.Stop();
+}
 
 // Only Redis can be away: a paused server gives 503-worthy answers within the timeout.
 TEST(RedisCodeStoreOutageTest, PausedRedisAnswersUnavailableWithinTheTimeout) {
