@@ -19,6 +19,19 @@ MfaService::MfaService(ConfigStore& config, VerificationStore& store, Inbox& inb
 
 MfaService::~MfaService() { StopSweeper(); }
 
+DerivedSpec DerivedSpecFor(const GenerateSpec& spec, const Config& config, int64_t now_ms) {
+  DerivedSpec derived;
+  derived.id = "b_" + SecureRandom::NewId();
+  derived.type = spec.type;
+  derived.pattern =
+      spec.identifier_pattern ? *spec.identifier_pattern : config.default_address(spec.type);
+  derived.count = spec.count;
+  derived.created_ms = now_ms;
+  derived.ttl_seconds = spec.ttl_seconds ? *spec.ttl_seconds : config.code_ttl_seconds;
+  derived.fixed_code = spec.code ? *spec.code : (config.fixed_code ? *config.fixed_code : "");
+  return derived;
+}
+
 Outcome OpenModeRecipient(const Config& config, IdentifierType type, std::string* address) {
   if (!config.default_user.identified) return Outcome::kIdentifierNotFound;
   const std::string& configured = config.default_address(type);
@@ -256,15 +269,7 @@ GenerateResult MfaService::Generate(const GenerateSpec& spec) {
   const Config& c = rc.config;
   GenerateResult result;
   if (spec.derived) {
-    DerivedSpec derived;
-    derived.id = "b_" + SecureRandom::NewId();
-    derived.type = spec.type;
-    derived.pattern =
-        spec.identifier_pattern ? *spec.identifier_pattern : c.default_address(spec.type);
-    derived.count = spec.count;
-    derived.created_ms = clock_.NowMs();
-    derived.ttl_seconds = spec.ttl_seconds ? *spec.ttl_seconds : c.code_ttl_seconds;
-    derived.fixed_code = spec.code ? *spec.code : (c.fixed_code ? *c.fixed_code : "");
+    DerivedSpec derived = DerivedSpecFor(spec, c, clock_.NowMs());
     result.batch_id = derived.id;
     if (store_.GenerateDerived(std::move(derived)) == 0) {
       result.outcome = Outcome::kStoreFull;

@@ -78,6 +78,10 @@ struct GenerateResult {
   std::string batch_id;
 };
 
+// The rule of a derived batch for `spec` made now: a fresh batch id, and the configured defaults
+// for what the spec leaves out (identifier pattern, TTL, code). Every store builds it this way.
+DerivedSpec DerivedSpecFor(const GenerateSpec& spec, const Config& config, int64_t now_ms);
+
 class Sentinel;
 
 // Contract §4 steps 3-4 in open mode: the configured default user must be identified and have an

@@ -425,12 +425,7 @@ pollfd Client::Prepare(SteadyClock::time_point now, int* timeout_ms) {
       Disconnect(now);
     } else if (fifo_.empty() && options_.health_interval.count() > 0 &&
                now - last_reply_ >= options_.health_interval) {
-      Entry ping;
-      ping.kind = Kind::kPing;
-      ping.command = kPing;
-      ping.start = now;
-      ping.deadline = now + options_.call_timeout;
-      Enqueue(std::move(ping));
+      EnqueuePing(now);
     }
   }
   if (state_ == LinkState::kUp && out_pos_ < out_.size() && !Flush()) {
@@ -489,6 +484,15 @@ uint64_t Client::Enqueue(Entry entry) {
   return fifo_.back().seq;
 }
 
+void Client::EnqueuePing(SteadyClock::time_point now) {
+  Entry ping;
+  ping.kind = Kind::kPing;
+  ping.command = kPing;
+  ping.start = now;
+  ping.deadline = now + options_.call_timeout;
+  Enqueue(std::move(ping));
+}
+
 void Client::StartConnect(SteadyClock::time_point now) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -543,12 +547,7 @@ void Client::OnConnected(SteadyClock::time_point now) {
   last_reply_ = now;
   // The handshake: connected() turns true on its answer (a stopped server's kernel accepts the
   // connection, so the connect alone proves nothing).
-  Entry ping;
-  ping.kind = Kind::kPing;
-  ping.command = kPing;
-  ping.start = now;
-  ping.deadline = now + options_.call_timeout;
-  Enqueue(std::move(ping));
+  EnqueuePing(now);
   link_up_.store(true, std::memory_order_release);
 }
 

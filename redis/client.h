@@ -266,6 +266,7 @@ class Client {
   void Shutdown(SteadyClock::time_point now);
   void Admit(std::vector<Entry>& batch, SteadyClock::time_point now);
   uint64_t Enqueue(Entry entry);  // appends to the output buffer and the FIFO; returns its seq
+  void EnqueuePing(SteadyClock::time_point now);  // handshake and health check
   void StartConnect(SteadyClock::time_point now);
   void OnConnected(SteadyClock::time_point now);
   // Closes the connection (if any) and schedules the next connect; completes what it carried:

@@ -505,16 +505,7 @@ struct RedisCodeStore::GenerateFlow {
 void RedisCodeStore::Generate(const GenerateSpec& spec, Done<GenerateResult> done) {
   const Config& c = config_.Get().config;
   if (spec.derived) {  // a rule in Redis, whatever the count
-    DerivedSpec derived;
-    derived.id = "b_" + SecureRandom::NewId();
-    derived.type = spec.type;
-    derived.pattern =
-        spec.identifier_pattern ? *spec.identifier_pattern : c.default_address(spec.type);
-    derived.count = spec.count;
-    derived.created_ms = clock_.NowMs();
-    derived.ttl_seconds = spec.ttl_seconds ? *spec.ttl_seconds : c.code_ttl_seconds;
-    derived.fixed_code = spec.code ? *spec.code : (c.fixed_code ? *c.fixed_code : "");
-    return derived_->Generate(std::move(derived), std::move(done));
+    return derived_->Generate(DerivedSpecFor(spec, c, clock_.NowMs()), std::move(done));
   }
   auto flow = std::make_shared<GenerateFlow>();
   flow->type = std::string(ToString(spec.type));

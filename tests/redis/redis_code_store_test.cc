@@ -17,6 +17,7 @@
 #include "core/memory_code_store.h"
 #include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/wait.h"
 
 namespace mfa {
 namespace {
@@ -549,11 +550,7 @@ TEST(RedisDerivedExportTest, PagerComputesEveryRowOfAMillionCodeBatchOnce) {
   ASSERT_TRUE(client.Start());
   redis::RedisCodeStore codes(config, clock, client,
                               {.prefix = "export", .address = redis->address()});
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!codes.Ready() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ASSERT_TRUE(codes.Ready());
+  ASSERT_TRUE(mfa_test::WaitFor("the store to connect", [&] { return codes.Ready(); }));
   GenerateSpec spec;
   spec.count = 1'000'000;
   spec.identifier_pattern = "e{n}@example.com";
