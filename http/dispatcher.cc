@@ -369,14 +369,8 @@ void Dispatcher::Finish(internal::Exchange& exchange, Reply& reply, ReplySink* s
       reply.headers.push_back({"Access-Control-Expose-Headers", std::string(kDeviationHeader)});
     }
   }
-  if (sink != nullptr) {
-    if (!exchange.cors_headers.empty()) {
-      reply.headers.insert(reply.headers.begin(),
-                           std::make_move_iterator(exchange.cors_headers.begin()),
-                           std::make_move_iterator(exchange.cors_headers.end()));
-    }
-    sink->Send(reply, exchange.close_requested || lifecycle.draining());
-  }
+  // Counted and journaled (both in memory) before the answer leaves: a client that has its
+  // answer and then reads /admin/requests or /metrics finds its own request there.
   const double seconds = std::chrono::duration<double>(SteadyClock::now() - exchange.start).count();
   const std::string_view method = MethodName(exchange.method);
   const std::string_view error_code =
@@ -387,6 +381,15 @@ void Dispatcher::Finish(internal::Exchange& exchange, Reply& reply, ReplySink* s
                             error_code, exchange.body, exchange.session, reply.body,
                             deviated ? exchange.deviations : DeviationSet{});
   }
+  if (sink != nullptr) {
+    if (!exchange.cors_headers.empty()) {
+      reply.headers.insert(reply.headers.begin(),
+                           std::make_move_iterator(exchange.cors_headers.begin()),
+                           std::make_move_iterator(exchange.cors_headers.end()));
+    }
+    sink->Send(reply, exchange.close_requested || lifecycle.draining());
+  }
+  // The access log (a write to stderr) stays off the answer's path.
   if (config_.access_log != nullptr) {
     config_.access_log->Write(config_.name, method,
                               exchange.route != nullptr ? exchange.route->path : "unmatched",

@@ -148,6 +148,38 @@ Route Echo(std::string_view path) {
           }};
 }
 
+// What the journal and the metrics held at the moment the answer was handed to the transport.
+class InspectingSink final : public ReplySink {
+ public:
+  InspectingSink(const RequestJournal& journal, metrics::Metrics& metrics)
+      : journal_(journal), metrics_(metrics) {}
+  void Send(Reply&, bool) override {
+    journaled_at_send = journal_.size();
+    exposition_at_send = metrics_.Render();
+  }
+  void Reset() override {}
+  std::unique_ptr<ReplySink> Detach() override { return nullptr; }
+
+  size_t journaled_at_send = 0;
+  std::string exposition_at_send;
+
+ private:
+  const RequestJournal& journal_;
+  metrics::Metrics& metrics_;
+};
+
+TEST_F(DispatcherTest, AnAnswerIsJournaledAndCountedBeforeItIsSent) {
+  // A client that has its answer and then reads /admin/requests or /metrics must find it.
+  Build({Echo("/echo")});
+  HttpRequest request = Request(Method::kPost, "/echo", "{}");
+  InspectingSink sink(journal_, *metrics_);
+  dispatcher_->Dispatch(request, sink, false);
+  EXPECT_EQ(sink.journaled_at_send, 1u);
+  EXPECT_TRUE(HasSample(
+      sink.exposition_at_send, "mfa_mock_http_requests_total",
+      {"listener=\"public\"", "route=\"/echo\"", "method=\"POST\"", "code=\"200\""}, "1"));
+}
+
 TEST_F(DispatcherTest, AnswersARouteThroughItsHandlerAndRecordsIt) {
   Build({Echo("/echo")});
   auto log = Call(Request(Method::kPost, "/echo", "{\"a\":1}"));

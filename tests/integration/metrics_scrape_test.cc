@@ -6,10 +6,9 @@
 // Every test starts a server of its own so its counters start at zero.
 //
 // Ordering: the server counts a request in mfa_mock_http_requests_total and the duration
-// histogram just AFTER writing its response, so a client holding the answer does not yet know
-// it was counted. Requests on one keep-alive connection are handled one after the other by one
-// worker, so each test scrapes on the connection whose requests it counts (or sends one more
-// request on that connection first, whose own count it does not assert).
+// histogram just before writing its response, so a client holding the answer finds it counted
+// (HttpBehaviourTest.AnAnswerIsInTheJournalAndTheMetricsBeforeItArrives). The tests here still
+// scrape on the connection whose requests they count, which holds either way.
 
 #include <gtest/gtest.h>
 #include <stdio.h>

@@ -86,8 +86,8 @@ TEST_F(PrometheusE2ETest, PrometheusScrapesTheMockAndReadsBackExactCounts) {
       PollPromQuery(prom, R"(sum(mfa_mock_verify_attempts_total{outcome="success"}))",
                     [&](double v) { return v == kSuccesses; });
   ASSERT_EQ(successes.value, kSuccesses) << successes.raw;
-  // Every attempt, and every request on the route (counted just after its response is
-  // written, so possibly a scrape later), has arrived before the ratios are read.
+  // Every attempt, and every request on the route (Prometheus scrapes every second, so
+  // possibly a scrape later), has arrived before the ratios are read.
   QueryAnswer attempts = PollPromQuery(prom, R"(sum(mfa_mock_verify_attempts_total))",
                                        [&](double v) { return v == kAttempts; });
   ASSERT_EQ(attempts.value, kAttempts) << attempts.raw;
