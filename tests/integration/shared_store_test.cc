@@ -23,6 +23,7 @@
 #include "tests/support/mock_server.h"
 #include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/shared_backend.h"
 #include "tests/support/wait.h"
 
 namespace mfa_test {
@@ -31,31 +32,15 @@ namespace {
 class SharedStoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const char* backend = std::getenv("MFA_TEST_SHARED_BACKEND");
-    if (backend != nullptr && std::string_view(backend) == "cluster") {
-      cluster_ = RedisCluster::Start(3);
-      if (!cluster_) return;
-      url_ = cluster_->url();
-    } else {
-      redis_ = RedisServer::Start();
-      if (!redis_) return;
-      url_ = redis_->url();
-    }
-    for (auto* node : {&a_, &b_}) {
-      *node = std::make_unique<MockServer>();
-      if (!(*node)->Start(
-              {"--store", url_ + "?prefix=it", "--store-timeout-ms", "500", "--send-limit", "0"})) {
-        ADD_FAILURE() << (*node)->error();
-        node->reset();
-      }
-    }
+    backend_.Start();
+    if (backend_.url.empty()) return;
+    a_ = backend_.StartNode("it", {"--store-timeout-ms", "500", "--send-limit", "0"});
+    b_ = backend_.StartNode("it", {"--store-timeout-ms", "500", "--send-limit", "0"});
   }
   static void TearDownTestSuite() {
     a_.reset();
     b_.reset();
-    redis_.reset();
-    cluster_.reset();
-    url_.clear();
+    backend_.Stop();
   }
   void SetUp() override {
     ASSERT_FALSE(url_.empty()) << "no Redis or Redis Cluster started";
@@ -68,9 +53,10 @@ class SharedStoreTest : public ::testing::Test {
     ASSERT_EQ(b_->AdminDelete("/admin/inbox").status, 204);
   }
 
-  static inline std::unique_ptr<RedisServer> redis_;     // one redis-server, or
-  static inline std::unique_ptr<RedisCluster> cluster_;  // three masters
-  static inline std::string url_;                        // --store's URL of either
+  static inline SharedBackend backend_;
+  static inline std::unique_ptr<RedisServer>& redis_ = backend_.redis;
+  static inline std::unique_ptr<RedisCluster>& cluster_ = backend_.cluster;
+  static inline std::string& url_ = backend_.url;
   static inline std::unique_ptr<MockServer> a_, b_;
 };
 

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// The shared store that the two-node tests run over: one redis-server, or a Redis Cluster of
+// three masters when MFA_TEST_SHARED_BACKEND=cluster (the ctest label shared_cluster).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tests/support/mock_server.h"
+#include "tests/support/redis_cluster.h"
+#include "tests/support/redis_server.h"
+
+namespace mfa_test {
+
+// Not thread-safe: a suite's set-up and tear-down use it.
+struct SharedBackend {
+  std::unique_ptr<RedisServer> redis;     // one redis-server, or
+  std::unique_ptr<RedisCluster> cluster;  // three masters
+  std::string url;                        // --store's URL of either; empty until started
+
+  // Starts what the environment asks for; leaves `url` empty (after ADD_FAILURE) if it cannot.
+  void Start();
+  void Stop();
+  // A mfa-mock node with --store URL?prefix=PREFIX and `options`; null (after ADD_FAILURE) if
+  // it does not start.
+  std::unique_ptr<MockServer> StartNode(std::string_view prefix,
+                                        std::vector<std::string> options) const;
+};
+
+}  // namespace mfa_test
