@@ -336,19 +336,7 @@ void RedisDerivedStore::Verify(const DerivedTarget& target, IdentifierType type,
        Decimal(rule.unit_ms()), Decimal(GarbageAfterMs(rule))},
       "verify", [done = std::move(done)](CallResult&& r) {
         const Outcome failure = Failure(r);
-        if (failure != Outcome::kOk) return done(failure);
-        static constexpr std::pair<std::string_view, Outcome> kAnswers[] = {
-            {"ok", Outcome::kOk},
-            {"verification_not_found", Outcome::kVerificationNotFound},
-            {"code_not_found", Outcome::kCodeNotFound},
-            {"expired", Outcome::kCodeExpired},
-            {"exceed_max_try", Outcome::kExceedMaxTry},
-            {"code_mismatch", Outcome::kCodeMismatch},
-        };
-        for (const auto& [text, outcome] : kAnswers) {
-          if (r.value.str == text) return done(outcome);
-        }
-        done(Outcome::kInternal);
+        done(failure != Outcome::kOk ? failure : VerifyOutcome(r.value.str));
       });
 }
 

@@ -23,23 +23,6 @@ constexpr int kSessionBoundFlag = 2;
 constexpr int kConsumedFlag = 4;
 constexpr int kVerifiedFlag = 8;
 
-Outcome VerifyOutcome(std::string_view answer) {
-  static constexpr std::pair<std::string_view, Outcome> kAnswers[] = {
-      {"ok", Outcome::kOk},
-      {"verification_not_found", Outcome::kVerificationNotFound},
-      {"identifier_not_found", Outcome::kIdentifierNotFound},
-      {"blocked", Outcome::kVerificationBlocked},
-      {"code_not_found", Outcome::kCodeNotFound},
-      {"expired", Outcome::kCodeExpired},
-      {"exceed_max_try", Outcome::kExceedMaxTry},
-      {"code_mismatch", Outcome::kCodeMismatch},
-  };
-  for (const auto& [text, outcome] : kAnswers) {
-    if (answer == text) return outcome;
-  }
-  return Outcome::kInternal;
-}
-
 std::string EncodeMessage(const InboxMessage& m) {
   std::string out;
   AppendField(out, ToString(m.type));

@@ -20,6 +20,23 @@ int64_t ParseInt(std::string_view s) {
   return value;
 }
 
+Outcome VerifyOutcome(std::string_view answer) {
+  static constexpr std::pair<std::string_view, Outcome> kAnswers[] = {
+      {"ok", Outcome::kOk},
+      {"verification_not_found", Outcome::kVerificationNotFound},
+      {"identifier_not_found", Outcome::kIdentifierNotFound},
+      {"blocked", Outcome::kVerificationBlocked},
+      {"code_not_found", Outcome::kCodeNotFound},
+      {"expired", Outcome::kCodeExpired},
+      {"exceed_max_try", Outcome::kExceedMaxTry},
+      {"code_mismatch", Outcome::kCodeMismatch},
+  };
+  for (const auto& [text, outcome] : kAnswers) {
+    if (answer == text) return outcome;
+  }
+  return Outcome::kInternal;
+}
+
 Outcome Failure(const CallResult& result) {
   switch (result.error) {
     case CallError::kNone:

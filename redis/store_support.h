@@ -28,6 +28,9 @@ int64_t ParseInt(std::string_view s);
 // kStoreBusy (over the in-flight cap), kStoreUnavailable (no answer in time, no connection, or a
 // transient Redis error), kStoreFull (Redis's maxmemory), kInternal (a script error: our bug).
 Outcome Failure(const CallResult& result);
+// The Outcome a verify script (verify.lua, verify_derived.lua) answered; kInternal for an answer
+// no script gives.
+Outcome VerifyOutcome(std::string_view answer);
 
 // Length-prefixed fields ("5:hello"), so any byte may occur in them.
 void AppendField(std::string& out, std::string_view field);
