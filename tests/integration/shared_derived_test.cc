@@ -37,16 +37,9 @@ struct Row {
 class SharedDerivedTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    backend_.Start();
-    if (backend_.url.empty()) return;
-    a_ = backend_.StartNode("dv", {"--store-timeout-ms", "2000", "--send-limit", "0"});
-    b_ = backend_.StartNode("dv", {"--store-timeout-ms", "2000", "--send-limit", "0"});
+    backend_.Start("dv", {"--store-timeout-ms", "2000", "--send-limit", "0"});
   }
-  static void TearDownTestSuite() {
-    a_.reset();
-    b_.reset();
-    backend_.Stop();
-  }
+  static void TearDownTestSuite() { backend_.Stop(); }
   void SetUp() override {
     ASSERT_FALSE(url_.empty()) << "no Redis or Redis Cluster started";
     ASSERT_NE(a_, nullptr);
@@ -122,7 +115,8 @@ class SharedDerivedTest : public ::testing::Test {
   static inline std::unique_ptr<RedisServer>& redis_ = backend_.redis;
   static inline std::unique_ptr<RedisCluster>& cluster_ = backend_.cluster;
   static inline std::string& url_ = backend_.url;
-  static inline std::unique_ptr<MockServer> a_, b_;
+  static inline std::unique_ptr<MockServer>& a_ = backend_.a;
+  static inline std::unique_ptr<MockServer>& b_ = backend_.b;
 };
 
 TEST_F(SharedDerivedTest, BatchGeneratedOnOneNodeVerifiesOnTheOtherOnce) {

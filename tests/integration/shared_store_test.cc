@@ -32,16 +32,9 @@ namespace {
 class SharedStoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    backend_.Start();
-    if (backend_.url.empty()) return;
-    a_ = backend_.StartNode("it", {"--store-timeout-ms", "500", "--send-limit", "0"});
-    b_ = backend_.StartNode("it", {"--store-timeout-ms", "500", "--send-limit", "0"});
+    backend_.Start("it", {"--store-timeout-ms", "500", "--send-limit", "0"});
   }
-  static void TearDownTestSuite() {
-    a_.reset();
-    b_.reset();
-    backend_.Stop();
-  }
+  static void TearDownTestSuite() { backend_.Stop(); }
   void SetUp() override {
     ASSERT_FALSE(url_.empty()) << "no Redis or Redis Cluster started";
     ASSERT_NE(a_, nullptr);
@@ -57,7 +50,8 @@ class SharedStoreTest : public ::testing::Test {
   static inline std::unique_ptr<RedisServer>& redis_ = backend_.redis;
   static inline std::unique_ptr<RedisCluster>& cluster_ = backend_.cluster;
   static inline std::string& url_ = backend_.url;
-  static inline std::unique_ptr<MockServer> a_, b_;
+  static inline std::unique_ptr<MockServer>& a_ = backend_.a;
+  static inline std::unique_ptr<MockServer>& b_ = backend_.b;
 };
 
 std::string IdOf(const HttpResponse& r) {

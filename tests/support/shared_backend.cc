@@ -7,7 +7,7 @@
 
 namespace mfa_test {
 
-void SharedBackend::Start() {
+void SharedBackend::Start(std::string_view prefix, const std::vector<std::string>& options) {
   const char* backend = std::getenv("MFA_TEST_SHARED_BACKEND");
   if (backend != nullptr && std::string_view(backend) == "cluster") {
     cluster = RedisCluster::Start(3);
@@ -16,9 +16,14 @@ void SharedBackend::Start() {
     redis = RedisServer::Start();
     if (redis) url = redis->url();
   }
+  if (url.empty()) return;
+  a = StartNode(prefix, options);
+  b = StartNode(prefix, options);
 }
 
 void SharedBackend::Stop() {
+  a.reset();
+  b.reset();
   redis.reset();
   cluster.reset();
   url.clear();

@@ -19,9 +19,12 @@ struct SharedBackend {
   std::unique_ptr<RedisServer> redis;     // one redis-server, or
   std::unique_ptr<RedisCluster> cluster;  // three masters
   std::string url;                        // --store's URL of either; empty until started
+  std::unique_ptr<MockServer> a, b;       // two nodes over it; null if one did not start
 
-  // Starts what the environment asks for; leaves `url` empty (after ADD_FAILURE) if it cannot.
-  void Start();
+  // Starts what the environment asks for, then nodes a and b (StartNode with `prefix` and
+  // `options`); leaves `url` empty (after ADD_FAILURE) if the store cannot start.
+  void Start(std::string_view prefix, const std::vector<std::string>& options);
+  // Stops the nodes, then the store.
   void Stop();
   // A mfa-mock node with --store URL?prefix=PREFIX and `options`; null (after ADD_FAILURE) if
   // it does not start.
