@@ -89,7 +89,6 @@ bool Router::Start() {
 }
 
 void Router::Stop() {
-  std::vector<Client*> clients;
   std::vector<Retry> retries;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -99,13 +98,11 @@ void Router::Stop() {
   if (thread_.joinable()) thread_.join();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& node : nodes_) {
-      if (node->client) clients.push_back(node->client.get());
-    }
     retries.swap(retries_);
   }
-  loop_.Stop();  // every client's outstanding calls complete with kStopped
-  for (Client* client : clients) client->Stop();
+  // Shuts down every node's client (each one the router made is attached to the loop): their
+  // outstanding calls complete with kStopped, later calls fail inline.
+  loop_.Stop();
   for (Retry& retry : retries) retry.request->done(CallResult{CallError::kStopped, {}});
 }
 
