@@ -97,9 +97,11 @@ class ExportWriter {
   size_t rows_ = 0;
 };
 
-// Threads for exports from a shared store (their pages wait on the store, which a request worker
-// must never do): at most `max` at once, each joined before the next start or at destruction.
-// Thread-safe; mu_ guards the thread list.
+// Threads for exports: an export streams for as long as its client reads (and, from a shared
+// store, waits on the store page by page), which a request worker must never do. On its own
+// thread the body goes out one chunk at a time, and the export ends when the client goes or
+// stops reading (PistacheSink). At most `max` at once, each joined before the next start or at
+// destruction. Thread-safe; mu_ guards the thread list.
 class ExportRunner {
  public:
   explicit ExportRunner(size_t max) : max_(max) {}
@@ -214,7 +216,8 @@ struct Handlers {
   MfaService& service;
   CodeStore& codes;
   metrics::Metrics& metrics;
-  std::shared_ptr<ExportRunner> shared_exports;  // null: the records are in this process
+  std::shared_ptr<ExportRunner> exports;
+  bool shared_store;  // the records are in Redis, not in this process
 
   void Seed(const HttpRequest& request, Reply& reply) const {
     std::vector<SeedItem> items;
@@ -272,22 +275,40 @@ struct Handlers {
       return SetError(reply, ApiError::kInvalidRequest,
                       "format must be \"csv\", \"ndjson\" or \"json\".");
     }
-    if (shared_exports) return SharedExport(request, reply, format);
+    if (shared_store) return SharedExport(request, reply, format);
     uint32_t batch = 0;
     if (auto batch_id = request.Query("batch"); batch_id && !batch_id->empty()) {
       batch = service.store().FindBatch(*batch_id);
       if (batch == 0) return SetNotFound(reply, "batch", *batch_id);
     }
-    reply.content_type = ContentType(format);
     auto rows = std::make_shared<ExportRows>(service.store(), batch, format);
-    reply.stream = [rows](std::string* chunk) { return rows->Next(chunk); };
+    auto pending = std::make_shared<PendingAnswer>(request.Defer());
+    StreamOnItsThread(*exports, pending, format,
+                      [rows](std::string* chunk) { return rows->Next(chunk); });
+  }
+
+  // Completes `pending` with the streamed body, written on an export thread; 503 when the
+  // node's exports at once already run.
+  static void StreamOnItsThread(ExportRunner& runner, const std::shared_ptr<PendingAnswer>& pending,
+                                ExportFormat format, std::function<bool(std::string*)> next) {
+    const bool started = runner.Run([pending, format, next = std::move(next)] {
+      Reply streamed;
+      streamed.content_type = ContentType(format);
+      streamed.stream = next;
+      pending->Complete(std::move(streamed));
+    });
+    if (started) return;
+    Reply busy;
+    SetError(busy, ApiError::kTooManyExports);
+    busy.headers.push_back({"Retry-After", "1"});
+    pending->Complete(std::move(busy));
   }
 
   void SharedExport(const HttpRequest& request, Reply& reply, ExportFormat format) const {
     const std::string batch = request.Query("batch").value_or("");
     auto pending = std::make_shared<PendingAnswer>(request.Defer());
     using Answer = StoreAnswer<std::shared_ptr<RecordPager>>;
-    codes.OpenPager(batch, [pending, batch, format, runner = shared_exports](Answer opened) {
+    codes.OpenPager(batch, [pending, batch, format, runner = exports](Answer opened) {
       Reply out;
       if (opened.outcome != Outcome::kOk) {
         SetError(out, opened.outcome);
@@ -297,20 +318,11 @@ struct Handlers {
         SetNotFound(out, "batch", batch);
         return pending->Complete(std::move(out));
       }
-      // The body is written on the export's own thread, which waits on the store page by page.
-      const bool started = runner->Run([pending, pager = opened.value, format] {
-        Reply streamed;
-        streamed.content_type = ContentType(format);
-        auto writer = std::make_shared<ExportWriter>(format);
-        streamed.stream = [pager, writer](std::string* chunk) {
-          return NextSharedRows(*pager, *writer, chunk);
-        };
-        pending->Complete(std::move(streamed));
-      });
-      if (!started) {
-        SetError(out, Outcome::kStoreBusy);
-        pending->Complete(std::move(out));
-      }
+      auto writer = std::make_shared<ExportWriter>(format);
+      StreamOnItsThread(*runner, pending, format,
+                        [pager = opened.value, writer](std::string* chunk) {
+                          return NextSharedRows(*pager, *writer, chunk);
+                        });
     });
   }
 
@@ -363,9 +375,8 @@ struct Handlers {
 
 std::vector<Route> VerificationRoutes(MfaService& service, CodeStore& codes,
                                       metrics::Metrics& metrics, bool shared_store) {
-  // Two exports at once per node: each holds a thread for as long as its client reads.
-  const Handlers h{service, codes, metrics,
-                   shared_store ? std::make_shared<ExportRunner>(2) : nullptr};
+  // Four exports at once per node: each holds a thread for as long as its client reads.
+  const Handlers h{service, codes, metrics, std::make_shared<ExportRunner>(4), shared_store};
   return {
       {.method = Method::kPost,
        .path = "/admin/verifications",

@@ -35,6 +35,10 @@ class ConnectionParser final : public Http::RequestParser {
   bool discarding = false;
   HeaderScreener screener;
   std::string peer_address;
+  // Set by the connection's reactor when the client is gone. Pistache 0.0.5 drops the writes
+  // still queued for a closed connection without settling their promises, so a streamed body
+  // written from another thread learns of the close from here (SendAndWait).
+  std::atomic<bool> gone{false};
 };
 
 Method ToMethod(Http::Method method) {
@@ -174,16 +178,24 @@ class PistacheSink final : public ReplySink {
     return true;
   }
 
-  // Sends `bytes` and waits until the transport wrote them (or failed, or `kStreamStall` passed):
-  // one write in flight per connection, and a client that stops reading stops the producer.
+  // Sends `bytes` and waits until the transport wrote them: one write in flight per connection.
+  // False (the producer stops) when the write failed, the client left, or `kStreamStall` passed
+  // without the client reading.
   static bool SendAndWait(const std::shared_ptr<Tcp::Peer>& peer, std::string bytes) {
+    auto connection =
+        std::static_pointer_cast<ConnectionParser>(peer->tryGetData(Http::Handler::ParserData));
     auto written = std::make_shared<std::promise<bool>>();
     std::future<bool> outcome = written->get_future();
     const size_t size = bytes.size();
     peer->send(Pistache::RawBuffer(std::move(bytes), size))
         .then([written](ssize_t) { written->set_value(true); },
               [written](std::exception_ptr) { written->set_value(false); });
-    return outcome.wait_for(kStreamStall) == std::future_status::ready && outcome.get();
+    const auto give_up = std::chrono::steady_clock::now() + kStreamStall;
+    while (outcome.wait_for(kGoneCheck) != std::future_status::ready) {
+      if (connection && connection->gone.load(std::memory_order_acquire)) return false;
+      if (std::chrono::steady_clock::now() >= give_up) return false;
+    }
+    return outcome.get();
   }
 
   void SendStreamFromAnyThread(Reply& reply, bool close) {
@@ -203,6 +215,7 @@ class PistacheSink final : public ReplySink {
   }
 
   static constexpr std::chrono::seconds kStreamStall{30};
+  static constexpr std::chrono::milliseconds kGoneCheck{50};
 
   std::unique_ptr<Http::ResponseWriter> owned_;
   Http::ResponseWriter* writer_;
@@ -230,6 +243,13 @@ class Handler final : public Http::Handler {
   }
 
  private:
+  void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    if (auto parser = std::static_pointer_cast<ConnectionParser>(peer->tryGetData(ParserData))) {
+      parser->gone.store(true, std::memory_order_release);
+    }
+    Http::Handler::onDisconnection(peer);
+  }
+
   void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
     auto parser = std::make_shared<ConnectionParser>(getMaxRequestSize());
     const Pistache::Address& address = peer->address();

@@ -113,6 +113,9 @@ constexpr std::array<HttpError, kApiErrorCount> kApiErrors = {{
     {503, "admin.too_many_waiters",
      "Too many requests already wait for the inbox on this node (--inbox-max-waiters). Try again "
      "later, or wait with fewer clients."},
+    /* kTooManyExports */
+    {503, "admin.too_many_exports",
+     "Four exports already stream from this node. Try again when one of them ends."},
 }};
 
 }  // namespace

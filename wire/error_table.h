@@ -40,8 +40,9 @@ enum class ApiError : uint8_t {
   kVerificationExists,     // admin: a verificationId already taken
   kUserExists,             // admin: a user id already taken
   kTooManyWaiters,         // admin: --inbox-max-waiters requests already wait for the inbox
+  kTooManyExports,         // admin: the node's exports at once already stream
 };
-inline constexpr int kApiErrorCount = static_cast<int>(ApiError::kTooManyWaiters) + 1;
+inline constexpr int kApiErrorCount = static_cast<int>(ApiError::kTooManyExports) + 1;
 
 // REQUIRES: outcome != Outcome::kOk.
 const HttpError& ErrorFor(Outcome outcome);

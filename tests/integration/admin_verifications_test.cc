@@ -2,6 +2,15 @@
 // Admin verification routes (issue 2 §3): seed, generate, export, get, delete.
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <thread>
 
 #include <map>
 #include <set>
@@ -12,6 +21,7 @@
 #include "tests/support/json_helpers.h"
 #include "tests/support/mock_server.h"
 #include "tests/support/test_values.h"
+#include "tests/support/wait.h"
 
 namespace mfa_test {
 namespace {
@@ -450,6 +460,105 @@ TEST_F(AdminVerificationsTest, LargeBatchExportsEveryRowOnce) {
   EXPECT_EQ(ids.size(), static_cast<size_t>(kCount));
   EXPECT_TRUE(
       HasStatus(server().Verify(rows[12345].verification_id, rows[12345].code, "email"), 200));
+}
+
+// An export request on a raw connection, so that a test decides whether the client reads
+// (HttpClient always reads the whole answer).
+class RawExport {
+ public:
+  RawExport(uint16_t port, const std::string& target) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    const int small = 4096;  // the kernel's buffers fill at once when the test stops reading
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    timeval timeout{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) return;
+    const std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    if (send(fd_, request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size())) return;
+    char buf[4096];
+    const ssize_t n = recv(fd_, buf, sizeof(buf), 0);  // the head and the first rows
+    if (n > 0) head_.assign(buf, static_cast<size_t>(n));
+  }
+  ~RawExport() { Close(); }
+  RawExport(const RawExport&) = delete;
+  RawExport& operator=(const RawExport&) = delete;
+
+  const std::string& head() const { return head_; }
+  void Close() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+  std::string head_;
+};
+
+// utime + stime of a process, in seconds.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  long ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stol(field);
+  }
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// A 10M-code batch takes seconds to export in full: an export that went on after its client
+// left would keep its slot (and a core) that long.
+std::string GenerateTenMillion(MockServer& mock) {
+  HttpResponse r = mock.AdminPost("/admin/verifications/generate",
+                                  R"({"count":10000000,"identifierType":"email"})");
+  return HasStatus(r, 201) ? Json(r.body).String("/batchId").value_or("") : "";
+}
+
+TEST_F(AdminVerificationsTest, AFifthExportAtOnceAnswers503AndALeftExportFreesItsSlotAtOnce) {
+  const std::string batch = GenerateTenMillion(server());
+  ASSERT_FALSE(batch.empty());
+  const std::string target = "/admin/verifications/export?format=csv&batch=" + UrlEncode(batch);
+  std::vector<std::unique_ptr<RawExport>> held;
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(std::make_unique<RawExport>(server().process().admin_port(), target));
+    ASSERT_TRUE(held.back()->head().starts_with("HTTP/1.1 200")) << held.back()->head();
+  }
+  HttpResponse busy = server().AdminGet(target);
+  EXPECT_TRUE(HasStatus(busy, 503));
+  EXPECT_EQ(Json(busy.body).String("/code"), "admin.too_many_exports");
+  EXPECT_EQ(busy.Header("Retry-After"), "1");
+  // The other admin routes still answer: no request worker streams an export.
+  EXPECT_TRUE(HasStatus(server().AdminGet("/admin/stats"), 200));
+
+  for (auto& e : held) e->Close();
+  // Each export ends with its client's next write, not after its 10M rows (many seconds).
+  std::unique_ptr<RawExport> next;
+  EXPECT_TRUE(WaitFor(
+      "an export slot to be freed",
+      [&] {
+        next = std::make_unique<RawExport>(server().process().admin_port(), target);
+        return next->head().starts_with("HTTP/1.1 200");
+      },
+      {}, std::chrono::seconds(3)));
+}
+
+TEST_F(AdminVerificationsTest, AnExportWhoseClientStopsReadingWaitsWithoutSpinning) {
+  const std::string batch = GenerateTenMillion(server());
+  ASSERT_FALSE(batch.empty());
+  RawExport stalled(server().process().admin_port(),
+                    "/admin/verifications/export?format=csv&batch=" + UrlEncode(batch));
+  ASSERT_TRUE(stalled.head().starts_with("HTTP/1.1 200")) << stalled.head();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the buffers fill
+  const double before = CpuSeconds(server().process().pid());
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const double used = CpuSeconds(server().process().pid()) - before;
+  // A busy-waiting writer would use most of a core: 2 s.
+  EXPECT_LT(used, 0.3) << "CPU seconds used in 2 s while the export waits for its client";
 }
 
 TEST_F(AdminVerificationsTest, InvalidGenerateRequestsAnswer400) {

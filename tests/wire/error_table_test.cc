@@ -31,7 +31,7 @@ TEST(ErrorTableTest, AdminErrorsHaveOneCodeEach) {
   std::set<std::string_view> codes;
   for (ApiError e : {ApiError::kUnauthorized, ApiError::kInvalidJson, ApiError::kInvalidRequest,
                      ApiError::kNotFound, ApiError::kVerificationExists, ApiError::kUserExists,
-                     ApiError::kTooManyWaiters}) {
+                     ApiError::kTooManyWaiters, ApiError::kTooManyExports}) {
     EXPECT_TRUE(codes.insert(ErrorFor(e).code).second) << ErrorFor(e).code;
   }
   // A full store is one outcome with one code, whichever listener answers it.
