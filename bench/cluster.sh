@@ -118,11 +118,16 @@ children_cs() {
 # box_ticks: "BUSY TOTAL" of the whole box from /proc/stat (all cores; idle and iowait are not busy).
 box_ticks() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat; }
 
-# cluster_round TOPOLOGY ROUND: fresh walked batch (fixed code) and population through node
-# TOPOLOGY-1, the batch's ids read with KEYS from every redis-server of the topology, one wrk
-# over both nodes, CPU around it. Appends a row to CL_NOTES.
+# cluster_round TOPOLOGY ROUND KIND: fresh walked batch and population through node TOPOLOGY-1,
+# one wrk over both nodes, CPU around it. Appends a row to CL_NOTES (its topology column is
+# TOPOLOGY for stored records, TOPOLOGY-derived for derived ones).
+#   KIND stored: one hash per record ("derived": false, as sends and seeds make them), one fixed
+#                code; the walk's ids are read with KEYS from every redis-server of the topology.
+#   KIND derived: a derived batch (what generate makes by default, issue 17: a rule and a state
+#                word per record in 64k-record chunks); the walk is the batch's export.
 cluster_round() {
-  local topo=$1 round=$2 ports pids port got recs n1="$1-1" n2="$1-2"
+  local topo=$1 round=$2 kind=$3 ports pids port got recs n1="$1-1" n2="$1-2" label=$1
+  [[ $kind == derived ]] && label="$topo-derived"
   if [[ $topo == standalone ]]; then
     ports=("$REDIS_PORT")
     pids=("${PID[redis-server]}")
@@ -131,22 +136,33 @@ cluster_round() {
     pids=("${CL_PIDS[@]}")
   fi
   clear_store "$n1"
-  # Stored records ("derived": false): the walk reads their ids from Redis's keys.
-  GEN_STORED=1 generate_chunked "$n1" "$CLUSTER_WALK" "$REDIS_CODE"
-  {
-    echo "verificationId,code,identifierType,identifier"
-    # Shuffled: KEYS lists one master after another, and wrk walks the file in order (a short
-    # run would verify on the first master only).
-    for port in "${ports[@]}"; do
-      redis-cli -h 127.0.0.1 -p "$port" --raw keys "$REDIS_PREFIX:v:*"
-    done | sed -n "s/^$REDIS_PREFIX:v:{\(.*\)}\$/\1,$REDIS_CODE,email,/p" | shuf
-  } >"$TMP/cluster-walk.csv"
+  if [[ $kind == derived ]]; then
+    generate "$n1" "$CLUSTER_WALK"
+    export_csv "$n1" "$GEN_BATCH" "$TMP/cluster-export.csv"
+    # Shuffled: the export lists the batch in sequence order, one 64k-record chunk (one slot)
+    # after another, and wrk walks the file in order.
+    { head -n1 "$TMP/cluster-export.csv"; tail -n +2 "$TMP/cluster-export.csv" | shuf; } >"$TMP/cluster-walk.csv"
+    rm -f "$TMP/cluster-export.csv"
+    generate "$n1" "$REDIS_N"
+    recs=$((CLUSTER_WALK + REDIS_N))
+  else
+    # Stored records ("derived": false): the walk reads their ids from Redis's keys.
+    GEN_STORED=1 generate_chunked "$n1" "$CLUSTER_WALK" "$REDIS_CODE"
+    {
+      echo "verificationId,code,identifierType,identifier"
+      # Shuffled: KEYS lists one master after another, and wrk walks the file in order (a short
+      # run would verify on the first master only).
+      for port in "${ports[@]}"; do
+        redis-cli -h 127.0.0.1 -p "$port" --raw keys "$REDIS_PREFIX:v:*"
+      done | sed -n "s/^$REDIS_PREFIX:v:{\(.*\)}\$/\1,$REDIS_CODE,email,/p" | shuf
+    } >"$TMP/cluster-walk.csv"
+    GEN_STORED=1 generate_chunked "$n1" "$REDIS_N"
+    recs=0
+    for port in "${ports[@]}"; do recs=$((recs + $(redis-cli -h 127.0.0.1 -p "$port" dbsize))); done
+  fi
   got=$(($(wc -l <"$TMP/cluster-walk.csv") - 1))
-  ((got == CLUSTER_WALK)) || die "the walked batch ($topo) has $got ids in Redis, not $CLUSTER_WALK"
+  ((got == CLUSTER_WALK)) || die "the walked batch ($label) has $got rows, not $CLUSTER_WALK"
   sync "$TMP/cluster-walk.csv" 2>/dev/null || sync
-  GEN_STORED=1 generate_chunked "$n1" "$REDIS_N"
-  recs=0
-  for port in "${ports[@]}"; do recs=$((recs + $(redis-cli -h 127.0.0.1 -p "$port" dbsize))); done
 
   local c0 c1 r0 r1 w0 w1 b0 b1 t0 t1 x0 x1 y0 y1 calls=()
   for port in "${ports[@]}"; do redis-cli -h 127.0.0.1 -p "$port" config resetstat >/dev/null; done
@@ -158,7 +174,7 @@ cluster_round() {
   children_cs
   w0=$CHILD_CS
   t0=$(date +%s.%N)
-  MFA_BENCH_PORTS="${PUB[$n1]},${PUB[$n2]}" run_wrk "$REDIS_LABEL" "verify-$topo" mfa-mock "$round" "$recs" \
+  MFA_BENCH_PORTS="${PUB[$n1]},${PUB[$n2]}" run_wrk "$REDIS_LABEL" "verify-$label" mfa-mock "$round" "$recs" \
     "${PUB[$n1]}" verify.lua "$TMP/cluster-walk.csv" "$WRK_THREADS"
   t1=$(date +%s.%N)
   children_cs
@@ -176,7 +192,7 @@ cluster_round() {
   # topo round requests rps p99 node_ticks redis_ticks busiest_redis_ticks wrk_cs wall busy total
   # masters evalsha_calls_per_server (INFO commandstats, reset before the run: the spread)
   # node_utime node_stime node_switches redis_utime redis_stime redis_switches
-  awk -v x0="$x0" -v x1="$x1" -v y0="$y0" -v y1="$y1" -v topo="$topo" -v calls="$(IFS=/; echo "${calls[*]:-0}")" -v round="$round" -v row="$(tail -n1 "$RESULTS_CLUSTER")" -v c="$((c1 - c0))" \
+  awk -v x0="$x0" -v x1="$x1" -v y0="$y0" -v y1="$y1" -v topo="$label" -v calls="$(IFS=/; echo "${calls[*]:-0}")" -v round="$round" -v row="$(tail -n1 "$RESULTS_CLUSTER")" -v c="$((c1 - c0))" \
     -v r0="$r0" -v r1="$r1" -v w="$((w1 - w0))" -v wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
     -v b0="$b0" -v b1="$b1" 'BEGIN {
       split(row, f, "\t"); n = split(r0, x, " "); split(r1, y, " "); split(b0, p, " "); split(b1, q, " ")
@@ -207,9 +223,12 @@ run_cluster_block() {
   local n round
   for n in standalone-1 standalone-2 cluster-1 cluster-2; do wait_ready "$n"; done
   RESULTS_TO=$RESULTS_CLUSTER
+  local kind
   for ((round = 1; round <= ROUNDS; round++)); do
-    cluster_round standalone "$round"
-    cluster_round cluster "$round"
+    for kind in $CLUSTER_KINDS; do
+      cluster_round standalone "$round" "$kind"
+      cluster_round cluster "$round" "$kind"
+    done
   done
   unset RESULTS_TO
   REDIS_VERSION=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info server | tr -d '\r' | awk -F: '$1 == "redis_version" { print $2 }')
@@ -241,25 +260,25 @@ cluster_report() {
       run[++nr] = $0
     }
     END {
-      printf "%-24s %9s %15s %9s %15s %16s\n", "topology", "req/s", "min..max", "p99", "node CPU/verify", "Redis CPU/verify"
+      printf "%-33s %9s %15s %9s %15s %16s\n", "topology (records)", "req/s", "min..max", "p99", "node CPU/verify", "Redis CPU/verify"
       for (i = 1; i <= nk; i++) {
         k = order[i]
-        name = k == "standalone" ? "one redis-server" : sprintf("cluster, %d masters", masters[k])
-        printf "%-24s %9.0f %15s %9s %13.1f us %14.1f us\n", name, rps[k] / n[k], sprintf("%.0f..%.0f", lo[k], hi[k]),
+        name = (k ~ /^standalone/ ? "one redis-server" : sprintf("cluster, %d masters", masters[k])) (k ~ /derived/ ? ", derived" : "")
+        printf "%-33s %9.0f %15s %9s %13.1f us %14.1f us\n", name, rps[k] / n[k], sprintf("%.0f..%.0f", lo[k], hi[k]),
           (p99[k] >= 1000 ? sprintf("%.2fms", p99[k] / 1000) : sprintf("%.0fus", p99[k])),
           node[k] * 1e6 / tck / req[k], red[k] * 1e6 / tck / req[k]
       }
       printf "\nreq/s = mean of the rounds, p99 = worst round; node CPU = both nodes, Redis CPU = every redis-server of\n"
       printf "the topology (the cluster: the sum over its masters), per verify over all rounds.\n"
       printf "\nwhere the 2 cores went during the wrk runs (share of the box: %d cores x wall time = 100%%):\n", ncores
-      printf "%-24s %7s %7s %7s %9s %7s %17s\n", "topology", "nodes", "Redis", "wrk", "not ours", "idle", "busiest Redis"
+      printf "%-33s %7s %7s %7s %9s %7s %17s\n", "topology (records)", "nodes", "Redis", "wrk", "not ours", "idle", "busiest Redis"
       for (i = 1; i <= nk; i++) {
         k = order[i]; cap = tot[k]
         fn = node[k] / cap; fr = red[k] / cap; fw = (wrk[k] / 100 * tck) / cap; fb = busy[k] / cap
         fo = fb - fn - fr - fw; if (fo < 0) fo = 0
         core = big[k] / (wall[k] * tck)
-        name = k == "standalone" ? "one redis-server" : sprintf("cluster, %d masters", masters[k])
-        printf "%-24s %6.0f%% %6.0f%% %6.0f%% %8.0f%% %6.0f%% %9.0f%% of a core\n", name, fn * 100, fr * 100, fw * 100, fo * 100, (1 - fb) * 100, core * 100
+        name = (k ~ /^standalone/ ? "one redis-server" : sprintf("cluster, %d masters", masters[k])) (k ~ /derived/ ? ", derived" : "")
+        printf "%-33s %6.0f%% %6.0f%% %6.0f%% %8.0f%% %6.0f%% %9.0f%% of a core\n", name, fn * 100, fr * 100, fw * 100, fo * 100, (1 - fb) * 100, core * 100
         # The bottleneck: a single-threaded redis-server near a full core; else, with the cores
         # busy, the biggest CPU user of ours (and how much other load took); else not CPU.
         if (fn >= fw && fn >= fr) ours = sprintf("the mfa-mock nodes'"'"' CPU (%.0f%% of the box, vs Redis %.0f%%, wrk %.0f%%)", fn * 100, fr * 100, fw * 100)
@@ -276,10 +295,10 @@ cluster_report() {
         if (masters[k] > 1) printf "verify scripts per master [%s] (EVALSHA calls, each run): %s\n", k, spread[k]
       }
       printf "\neach run (CPU per verify = user + system; switches = context switches of every thread, per verify):\n"
-      printf "%-11s %5s %9s %22s %22s %11s %11s\n", "topology", "round", "req/s", "node CPU/verify", "Redis CPU/verify", "node sw", "Redis sw"
+      printf "%-18s %5s %9s %22s %22s %11s %11s\n", "topology", "round", "req/s", "node CPU/verify", "Redis CPU/verify", "node sw", "Redis sw"
       for (j = 1; j <= nr; j++) {
         split(run[j], r, "\t")
-        printf "%-11s %5s %9.0f %8.1f us (%4.1f+%4.1f) %8.1f us (%4.1f+%4.1f) %11.2f %11.2f\n", r[1], r[2], r[4],
+        printf "%-18s %5s %9.0f %8.1f us (%4.1f+%4.1f) %8.1f us (%4.1f+%4.1f) %11.2f %11.2f\n", r[1], r[2], r[4],
           (r[15] + r[16]) * 1e6 / tck / r[3], r[15] * 1e6 / tck / r[3], r[16] * 1e6 / tck / r[3],
           (r[18] + r[19]) * 1e6 / tck / r[3], r[18] * 1e6 / tck / r[3], r[19] * 1e6 / tck / r[3], r[17] / r[3], r[20] / r[3]
       }
@@ -288,21 +307,24 @@ cluster_report() {
   # Targets (issue 13).
   echo
   echo "issue-13 targets (--store cluster):"
-  local per_s per_c red_s red_c core_c fn_c fr_c
-  read -r per_s red_s < <(awk -F'\t' -v tck="$CLK_TCK" '$1 == "standalone" { r += $3; c += $6; d += $7 } END { if (r) printf "%.2f %.2f\n", c * 1e6 / tck / r, d * 1e6 / tck / r }' "$CL_NOTES")
-  read -r per_c red_c core_c fn_c fr_c < <(awk -F'\t' -v tck="$CLK_TCK" '$1 == "cluster" { r += $3; c += $6; d += $7; b += $8; w += $10; t += $12 }
-    END { if (r) printf "%.2f %.2f %.5f %.5f %.5f\n", c * 1e6 / tck / r, d * 1e6 / tck / r, b / (w * tck), c / t, d / t }' "$CL_NOTES")
-  local ratio
-  ratio=$(awk -v a="$per_c" -v b="$per_s" 'BEGIN { printf "%.3f", a / b }')
-  if awk -v r="$ratio" 'BEGIN { exit !(r <= 1.20) }'; then st=holds; else st=MISSED; fi
-  target_line "cluster node CPU <= 1.20x standalone" "$st" "$ratio ($per_c vs $per_s us per verify)"
-  if awk -v r="$red_s" 'BEGIN { exit !(r <= 15) }'; then st=holds; else st=MISSED; fi
-  target_line "Redis CPU per verify <= 15 us [standalone]" "$st" "$red_s us"
-  if awk -v r="$red_c" 'BEGIN { exit !(r <= 15) }'; then st=holds; else st=MISSED; fi
-  target_line "Redis CPU per verify <= 15 us [cluster]" "$st" "$red_c us (sum over $CLUSTER_MASTERS masters)"
-  # Not the bottleneck: the busiest master under half a core, and Redis below the nodes.
-  if awk -v c="$core_c" -v n="$fn_c" -v r="$fr_c" 'BEGIN { exit !(c < 0.5 && r < n) }'; then st=holds; else st=MISSED; fi
-  target_line "$CLUSTER_MASTERS masters: Redis is not the bottleneck" "$st" "$(awk -v c="$core_c" -v n="$fn_c" -v r="$fr_c" 'BEGIN { printf "busiest master %.0f%% of a core; Redis %.0f%% vs nodes %.0f%% of the box", c * 100, r * 100, n * 100 }')"
+  local per_s per_c red_s red_c core_c fn_c fr_c kind suffix tag ratio
+  for kind in $CLUSTER_KINDS; do
+    suffix="" tag=""
+    [[ $kind == derived ]] && suffix=-derived tag=", derived"
+    read -r per_s red_s < <(awk -F'\t' -v tck="$CLK_TCK" -v k="standalone$suffix" '$1 == k { r += $3; c += $6; d += $7 } END { if (r) printf "%.2f %.2f\n", c * 1e6 / tck / r, d * 1e6 / tck / r }' "$CL_NOTES")
+    read -r per_c red_c core_c fn_c fr_c < <(awk -F'\t' -v tck="$CLK_TCK" -v k="cluster$suffix" '$1 == k { r += $3; c += $6; d += $7; b += $8; w += $10; t += $12 }
+      END { if (r) printf "%.2f %.2f %.5f %.5f %.5f\n", c * 1e6 / tck / r, d * 1e6 / tck / r, b / (w * tck), c / t, d / t }' "$CL_NOTES")
+    ratio=$(awk -v a="$per_c" -v b="$per_s" 'BEGIN { printf "%.3f", a / b }')
+    if awk -v r="$ratio" 'BEGIN { exit !(r <= 1.20) }'; then st=holds; else st=MISSED; fi
+    target_line "cluster node CPU <= 1.20x standalone${tag:+ [derived]}" "$st" "$ratio ($per_c vs $per_s us per verify)"
+    if awk -v r="$red_s" 'BEGIN { exit !(r <= 15) }'; then st=holds; else st=MISSED; fi
+    target_line "Redis CPU per verify <= 15 us [standalone$tag]" "$st" "$red_s us"
+    if awk -v r="$red_c" 'BEGIN { exit !(r <= 15) }'; then st=holds; else st=MISSED; fi
+    target_line "Redis CPU per verify <= 15 us [cluster$tag]" "$st" "$red_c us (sum over $CLUSTER_MASTERS masters)"
+    # Not the bottleneck: the busiest master under half a core, and Redis below the nodes.
+    if awk -v c="$core_c" -v n="$fn_c" -v r="$fr_c" 'BEGIN { exit !(c < 0.5 && r < n) }'; then st=holds; else st=MISSED; fi
+    target_line "$CLUSTER_MASTERS masters: Redis is not the bottleneck${tag:+ [derived]}" "$st" "$(awk -v c="$core_c" -v n="$fn_c" -v r="$fr_c" 'BEGIN { printf "busiest master %.0f%% of a core; Redis %.0f%% vs nodes %.0f%% of the box", c * 100, r * 100, n * 100 }')"
+  done
 
   local fail=0 topo round _rps _p50 _p99 non2xx sock ok expected errors exhausted late requests _recs phase mode target
   while IFS=$'\t' read -r phase mode target round _rps _p50 _p99 non2xx sock ok expected errors exhausted late requests _recs; do

@@ -52,6 +52,9 @@ usage: bench/run.sh [options]
   --cluster-masters N   masters of the --store cluster block (default 3)
   --cluster-max-rate R  req/s the --store cluster block's walked batch is sized for (default
                         100000): R x duration codes per run
+  --cluster-records K   records the --store cluster block verifies: stored (one hash each, as
+                        sends and seeds make them), derived (a generated batch, the default of
+                        generate) or both (default: both, each kind in every round)
   --redis-records N     population generated in the shared-store block (default 1M; 1k, 1M or
                         a number): Redis used_memory per record and generate time are read on it
   --derived-records N   the large derived batch of the issue-17 block (default 100M; 1M, 100M,
@@ -86,6 +89,7 @@ DERIVED_RECORDS=""
 REDIS_PREFIX=mfa
 CLUSTER_MASTERS=3
 CLUSTER_RATE=100000
+CLUSTER_KINDS="stored derived"
 REDIS_CODE=135790 # the fixed code of the Redis node's walked batch (its ids are read from Redis)
 
 while (($#)); do
@@ -108,6 +112,13 @@ while (($#)); do
     --redis-records) REDIS_RECORDS=$2; shift ;;
     --cluster-masters) CLUSTER_MASTERS=$2; shift ;;
     --cluster-max-rate) CLUSTER_RATE=$2; shift ;;
+    --cluster-records)
+      case $2 in
+        stored | derived) CLUSTER_KINDS=$2 ;;
+        both) CLUSTER_KINDS="stored derived" ;;
+        *) echo "bench/run.sh: --cluster-records must be stored, derived or both, got '$2'" >&2; exit 2 ;;
+      esac
+      shift ;;
     --derived-records) DERIVED_RECORDS=$2; shift ;;
     --enforce-targets) ENFORCE=1 ;;
     --keep) KEEP=1 ;;
