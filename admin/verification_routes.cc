@@ -375,8 +375,11 @@ struct Handlers {
 
 std::vector<Route> VerificationRoutes(MfaService& service, CodeStore& codes,
                                       metrics::Metrics& metrics, bool shared_store) {
-  // Four exports at once per node: each holds a thread for as long as its client reads.
-  const Handlers h{service, codes, metrics, std::make_shared<ExportRunner>(4), shared_store};
+  // Each export holds a thread for as long as its client reads. kTooManyExports's message says
+  // "Four".
+  constexpr size_t kExportsAtOnce = 4;
+  const Handlers h{service, codes, metrics, std::make_shared<ExportRunner>(kExportsAtOnce),
+                   shared_store};
   return {
       {.method = Method::kPost,
        .path = "/admin/verifications",
