@@ -12,11 +12,19 @@
 #include <future>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
 #include "http/header_screen.h"
 #include "http/response_format.h"
 
 namespace mfa {
+
+// The bodies one listener streams from other threads (exports): Shutdown ends them and waits
+// until none is inside Pistache, whose transports it is about to destroy. Thread-safe (atomics).
+struct StreamGate {
+  std::atomic<bool> closing{false};
+  std::atomic<int> active{0};  // SendStreamFromAnyThread calls under way
+};
 
 namespace Http = Pistache::Http;
 namespace Tcp = Pistache::Tcp;
@@ -39,7 +47,12 @@ class ConnectionParser final : public Http::RequestParser {
   // still queued for a closed connection without settling their promises, so a streamed body
   // written from another thread learns of the close from here (SendAndWait).
   std::atomic<bool> gone{false};
+  std::shared_ptr<StreamGate> streams;  // the listener's
 };
+
+std::shared_ptr<ConnectionParser> ConnectionOf(const Tcp::Peer& peer) {
+  return std::static_pointer_cast<ConnectionParser>(peer.tryGetData(Http::Handler::ParserData));
+}
 
 Method ToMethod(Http::Method method) {
   switch (method) {
@@ -182,8 +195,7 @@ class PistacheSink final : public ReplySink {
   // False (the producer stops) when the write failed, the client left, or `kStreamStall` passed
   // without the client reading.
   static bool SendAndWait(const std::shared_ptr<Tcp::Peer>& peer, std::string bytes) {
-    auto connection =
-        std::static_pointer_cast<ConnectionParser>(peer->tryGetData(Http::Handler::ParserData));
+    const std::shared_ptr<ConnectionParser> connection = ConnectionOf(*peer);
     auto written = std::make_shared<std::promise<bool>>();
     std::future<bool> outcome = written->get_future();
     const size_t size = bytes.size();
@@ -192,7 +204,10 @@ class PistacheSink final : public ReplySink {
               [written](std::exception_ptr) { written->set_value(false); });
     const auto give_up = std::chrono::steady_clock::now() + kStreamStall;
     while (outcome.wait_for(kGoneCheck) != std::future_status::ready) {
-      if (connection && connection->gone.load(std::memory_order_acquire)) return false;
+      if (connection && (connection->gone.load(std::memory_order_acquire) ||
+                         connection->streams->closing.load(std::memory_order_seq_cst))) {
+        return false;
+      }
       if (std::chrono::steady_clock::now() >= give_up) return false;
     }
     return outcome.get();
@@ -201,6 +216,17 @@ class PistacheSink final : public ReplySink {
   void SendStreamFromAnyThread(Reply& reply, bool close) {
     std::shared_ptr<Tcp::Peer> peer = writer_->getPeer();
     if (!peer) return;
+    // Counted before the check, so that Shutdown either sees this stream or this stream sees
+    // Shutdown (both seq_cst).
+    const std::shared_ptr<ConnectionParser> connection = ConnectionOf(*peer);
+    if (!connection) return;
+    StreamGate& gate = *connection->streams;
+    gate.active.fetch_add(1, std::memory_order_seq_cst);
+    struct Leave {
+      StreamGate& gate;
+      ~Leave() { gate.active.fetch_sub(1, std::memory_order_seq_cst); }
+    } leave{gate};
+    if (gate.closing.load(std::memory_order_seq_cst)) return;
     const auto code = static_cast<Http::Code>(reply.status);
     if (!SendAndWait(
             peer, FormatStreamHead(version_, reply.status, Http::codeString(code), reply, close))) {
@@ -227,8 +253,8 @@ class Handler final : public Http::Handler {
  public:
   HTTP_PROTOTYPE(Handler)
 
-  explicit Handler(std::shared_ptr<const Dispatcher> dispatcher)
-      : dispatcher_(std::move(dispatcher)) {}
+  Handler(std::shared_ptr<const Dispatcher> dispatcher, std::shared_ptr<StreamGate> streams)
+      : dispatcher_(std::move(dispatcher)), streams_(std::move(streams)) {}
 
   // Pistache requires it; onInput below dispatches directly.
   void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
@@ -252,6 +278,7 @@ class Handler final : public Http::Handler {
 
   void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
     auto parser = std::make_shared<ConnectionParser>(getMaxRequestSize());
+    parser->streams = streams_;
     const Pistache::Address& address = peer->address();
     parser->peer_address = address.host() + ":" + address.port().toString();
     peer->putData(ParserData, parser);
@@ -411,13 +438,14 @@ class Handler final : public Http::Handler {
   }
 
   std::shared_ptr<const Dispatcher> dispatcher_;
+  std::shared_ptr<StreamGate> streams_;
 };
 
 }  // namespace
 
 HttpListener::HttpListener(const std::string& host, uint16_t port, int threads,
                            std::shared_ptr<const Dispatcher> dispatcher)
-    : dispatcher_(std::move(dispatcher)) {
+    : dispatcher_(std::move(dispatcher)), streams_(std::make_shared<StreamGate>()) {
   const ListenerConfig& config = dispatcher_->config();
   // Pistache parses "host:port" itself and needs IPv6 hosts in brackets.
   const std::string literal = host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -431,7 +459,7 @@ HttpListener::HttpListener(const std::string& host, uint16_t port, int threads,
                      .bodyTimeout(config.header_timeout)
                      .keepaliveTimeout(config.keepalive_timeout);
   endpoint_->init(options);
-  endpoint_->setHandler(std::make_shared<Handler>(dispatcher_));
+  endpoint_->setHandler(std::make_shared<Handler>(dispatcher_, streams_));
 }
 
 HttpListener::~HttpListener() { Shutdown(); }
@@ -439,6 +467,14 @@ HttpListener::~HttpListener() { Shutdown(); }
 void HttpListener::Start() { endpoint_->serveThreaded(); }
 
 void HttpListener::Shutdown() {
+  // Streams written from other threads end at their next check (SendAndWait, every 50 ms); the
+  // bound only matters if one is stuck inside Pistache.
+  streams_->closing.store(true, std::memory_order_seq_cst);
+  const auto by = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (streams_->active.load(std::memory_order_seq_cst) > 0 &&
+         std::chrono::steady_clock::now() < by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   if (endpoint_) endpoint_->shutdown();
 }
 

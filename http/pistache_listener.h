@@ -17,6 +17,8 @@ class Endpoint;
 namespace mfa {
 
 // A running Pistache endpoint serving one Dispatcher.
+struct StreamGate;  // the bodies a listener streams from other threads
+
 class HttpListener {
  public:
   // Binds immediately (port 0 = any free port); throws std::runtime_error on failure.
@@ -27,6 +29,8 @@ class HttpListener {
   HttpListener& operator=(const HttpListener&) = delete;
 
   void Start();  // non-blocking
+  // Ends the bodies still streaming from other threads (exports: their clients see the body cut,
+  // without its terminator), waits until none is writing, then stops the endpoint.
   void Shutdown();
   uint16_t port() const;
 
@@ -37,6 +41,7 @@ class HttpListener {
 
  private:
   std::shared_ptr<const Dispatcher> dispatcher_;
+  std::shared_ptr<StreamGate> streams_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
 };
 
