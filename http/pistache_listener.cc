@@ -214,19 +214,24 @@ class PistacheSink final : public ReplySink {
   }
 
   void SendStreamFromAnyThread(Reply& reply, bool close) {
-    std::shared_ptr<Tcp::Peer> peer = writer_->getPeer();
-    if (!peer) return;
-    // Counted before the check, so that Shutdown either sees this stream or this stream sees
-    // Shutdown (both seq_cst).
-    const std::shared_ptr<ConnectionParser> connection = ConnectionOf(*peer);
-    if (!connection) return;
-    StreamGate& gate = *connection->streams;
-    gate.active.fetch_add(1, std::memory_order_seq_cst);
-    struct Leave {
-      StreamGate& gate;
-      ~Leave() { gate.active.fetch_sub(1, std::memory_order_seq_cst); }
-    } leave{gate};
-    if (gate.closing.load(std::memory_order_seq_cst)) return;
+    std::shared_ptr<StreamGate> gate;
+    {
+      std::shared_ptr<Tcp::Peer> peer = writer_->getPeer();
+      if (!peer) return;
+      const std::shared_ptr<ConnectionParser> connection = ConnectionOf(*peer);
+      if (!connection) return;
+      gate = connection->streams;
+      // Counted before the check, so that Shutdown either sees this stream or this stream sees
+      // Shutdown (both seq_cst).
+      gate->active.fetch_add(1, std::memory_order_seq_cst);
+      if (!gate->closing.load(std::memory_order_seq_cst)) StreamTo(peer, reply, close);
+    }
+    // Counted down only once this thread holds no reference into the connection, which the
+    // listener frees after Shutdown.
+    gate->active.fetch_sub(1, std::memory_order_seq_cst);
+  }
+
+  void StreamTo(const std::shared_ptr<Tcp::Peer>& peer, Reply& reply, bool close) {
     const auto code = static_cast<Http::Code>(reply.status);
     if (!SendAndWait(
             peer, FormatStreamHead(version_, reply.status, Http::codeString(code), reply, close))) {
