@@ -769,51 +769,55 @@ TEST(GracefulShutdownTest, SigtermLetsASlowRequestFinishAndRefusesNewOnes) {
             << " s\n";
 }
 
-// A 1M-row export (streamed in chunks by its handler) in flight at SIGTERM arrives whole.
-TEST(GracefulShutdownTest, SigtermLetsAStreamedExportFinish) {
+// An export of `count` generated codes with SIGTERM sent as soon as its head arrives (the rows
+// are still being produced), on a server with `grace_seconds` of --shutdown-grace.
+struct ExportAtSigterm {
+  int exit_status = -1;
+  Fetched exported;
+  size_t lines = 0;  // header included
+  double exit_s = 0;
+};
+ExportAtSigterm RunExportAtSigterm(int count, int grace_seconds) {
+  ExportAtSigterm out;
   MockServer server;
-  // Within the grace, as any request (a sanitized build exports 1M rows in more than 10 s).
-  ASSERT_TRUE(server.Start({"--shutdown-grace", "120"})) << server.error();
-  HttpResponse first = server.AdminPost("/admin/verifications/generate",
-                                        R"({"count":1000000,"identifierType":"email"})");
-  ASSERT_TRUE(HasStatus(first, 201));
+  EXPECT_TRUE(server.Start({"--shutdown-grace", std::to_string(grace_seconds)})) << server.error();
+  HttpResponse batch =
+      server.AdminPost("/admin/verifications/generate",
+                       R"({"count":)" + std::to_string(count) + R"(,"identifierType":"email"})");
+  EXPECT_TRUE(HasStatus(batch, 201));
   const auto t0 = Clock::now();
-  // SIGTERM as soon as the answer's head arrives: the handler is still producing rows.
-  Fetched exported = FetchLarge(server.process().admin_port(), "/admin/verifications/export",
-                                seconds(30), [&] { server.process().Signal(SIGTERM); });
-  const int status = server.process().WaitForExit(seconds(60));
-  const double exit_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  EXPECT_EQ(status, 0);
-  ASSERT_EQ(exported.status, 200) << exported.error;
-  EXPECT_EQ(exported.error, "");
-  const size_t rows = std::count(exported.body.begin(), exported.body.end(), '\n');
-  EXPECT_EQ(rows, static_cast<size_t>(kMillion) + 1) << "export cut short by the shutdown";
-  std::cout << "[ drain    ] 1M-row export in flight at SIGTERM: " << rows - 1
-            << " rows arrived; exit " << status << " after " << exit_s << " s\n";
+  out.exported = FetchLarge(server.process().admin_port(), "/admin/verifications/export",
+                            seconds(60), [&] { server.process().Signal(SIGTERM); });
+  out.exit_status = server.process().WaitForExit(seconds(60));
+  out.exit_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  out.lines = std::count(out.exported.body.begin(), out.exported.body.end(), '\n');
+  return out;
+}
+
+// A 1M-row export in flight at SIGTERM arrives whole: within the grace, as any request (120 s: a
+// sanitized build exports 1M rows in more than the default 10 s).
+TEST(GracefulShutdownTest, SigtermLetsAStreamedExportFinish) {
+  const ExportAtSigterm run = RunExportAtSigterm(kMillion, 120);
+  EXPECT_EQ(run.exit_status, 0);
+  ASSERT_EQ(run.exported.status, 200) << run.exported.error;
+  EXPECT_EQ(run.exported.error, "");
+  EXPECT_EQ(run.lines, static_cast<size_t>(kMillion) + 1) << "export cut short by the shutdown";
+  std::cout << "[ drain    ] 1M-row export in flight at SIGTERM: " << run.lines - 1
+            << " rows arrived; exit " << run.exit_status << " after " << run.exit_s << " s\n";
 }
 
 // An export streams from a thread of its own: past the grace the listener ends it before closing
 // (its client sees the body cut), and the process exits cleanly instead of writing into a
 // transport that is gone (this aborted, exit 134, before the listener waited for it).
 TEST(GracefulShutdownTest, SigtermPastTheGraceCutsAnExportAndExitsCleanly) {
-  MockServer server;
-  ASSERT_TRUE(server.Start({"--shutdown-grace", "1"})) << server.error();
-  HttpResponse batch = server.AdminPost("/admin/verifications/generate",
-                                        R"({"count":10000000,"identifierType":"email"})");
-  ASSERT_TRUE(HasStatus(batch, 201));
-  const auto t0 = Clock::now();
-  Fetched exported = FetchLarge(server.process().admin_port(), "/admin/verifications/export",
-                                seconds(60), [&] { server.process().Signal(SIGTERM); });
-  const int status = server.process().WaitForExit(seconds(60));
-  const double exit_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  EXPECT_EQ(status, 0);
-  EXPECT_EQ(exported.status, 200);
-  EXPECT_NE(exported.error, "") << "a 10M-row body arrived whole within a 1 s grace";
-  const size_t rows = std::count(exported.body.begin(), exported.body.end(), '\n');
-  EXPECT_LT(rows, 10000001u);
-  EXPECT_LT(exit_s, 30.0);
-  std::cout << "[ drain    ] 10M-row export at SIGTERM, 1 s grace: " << rows
-            << " lines arrived; exit " << status << " after " << exit_s << " s\n";
+  const ExportAtSigterm run = RunExportAtSigterm(10 * kMillion, 1);
+  EXPECT_EQ(run.exit_status, 0);
+  EXPECT_EQ(run.exported.status, 200);
+  EXPECT_NE(run.exported.error, "") << "a 10M-row body arrived whole within a 1 s grace";
+  EXPECT_LT(run.lines, static_cast<size_t>(10 * kMillion) + 1);
+  EXPECT_LT(run.exit_s, 30.0);
+  std::cout << "[ drain    ] 10M-row export at SIGTERM, 1 s grace: " << run.lines
+            << " lines arrived; exit " << run.exit_status << " after " << run.exit_s << " s\n";
 }
 
 }  // namespace
