@@ -63,12 +63,7 @@ TEST_F(HttpBehaviourTest, AnAnswerIsInTheJournalAndTheMetricsBeforeItArrives) {
   const std::string page = scraper.Get("/metrics").body;
   // The sample of unmatched public GETs answered 404, whatever the label order.
   std::optional<double> counted;
-  size_t line_start = 0;
-  while (line_start < page.size()) {
-    size_t line_end = page.find('\n', line_start);
-    if (line_end == std::string::npos) line_end = page.size();
-    const std::string line = page.substr(line_start, line_end - line_start);
-    line_start = line_end + 1;
+  for (const std::string& line : SplitLines(page)) {
     if (line.rfind("mfa_mock_http_requests_total{", 0) != 0) continue;
     bool all = true;
     for (const char* label :

@@ -34,12 +34,11 @@ struct Row {
   std::string id, code, identifier;
 };
 
-class SharedDerivedTest : public ::testing::Test {
+class SharedDerivedTest : public SharedBackendTest<SharedDerivedTest> {
  protected:
   static void SetUpTestSuite() {
     backend_.Start("dv", {"--store-timeout-ms", "2000", "--send-limit", "0"});
   }
-  static void TearDownTestSuite() { backend_.Stop(); }
   void SetUp() override {
     ASSERT_FALSE(url_.empty()) << "no Redis or Redis Cluster started";
     ASSERT_NE(a_, nullptr);
@@ -110,13 +109,6 @@ class SharedDerivedTest : public ::testing::Test {
   static std::string Wrong(const std::string& code) {
     return code == "000000" ? "111111" : "000000";
   }
-
-  static inline SharedBackend backend_;
-  static inline std::unique_ptr<RedisServer>& redis_ = backend_.redis;
-  static inline std::unique_ptr<RedisCluster>& cluster_ = backend_.cluster;
-  static inline std::string& url_ = backend_.url;
-  static inline std::unique_ptr<MockServer>& a_ = backend_.a;
-  static inline std::unique_ptr<MockServer>& b_ = backend_.b;
 };
 
 TEST_F(SharedDerivedTest, BatchGeneratedOnOneNodeVerifiesOnTheOtherOnce) {

@@ -29,12 +29,11 @@
 namespace mfa_test {
 namespace {
 
-class SharedStoreTest : public ::testing::Test {
+class SharedStoreTest : public SharedBackendTest<SharedStoreTest> {
  protected:
   static void SetUpTestSuite() {
     backend_.Start("it", {"--store-timeout-ms", "500", "--send-limit", "0"});
   }
-  static void TearDownTestSuite() { backend_.Stop(); }
   void SetUp() override {
     ASSERT_FALSE(url_.empty()) << "no Redis or Redis Cluster started";
     ASSERT_NE(a_, nullptr);
@@ -45,13 +44,6 @@ class SharedStoreTest : public ::testing::Test {
     ASSERT_EQ(a_->AdminDelete("/admin/verifications").status, 200);
     ASSERT_EQ(b_->AdminDelete("/admin/inbox").status, 204);
   }
-
-  static inline SharedBackend backend_;
-  static inline std::unique_ptr<RedisServer>& redis_ = backend_.redis;
-  static inline std::unique_ptr<RedisCluster>& cluster_ = backend_.cluster;
-  static inline std::string& url_ = backend_.url;
-  static inline std::unique_ptr<MockServer>& a_ = backend_.a;
-  static inline std::unique_ptr<MockServer>& b_ = backend_.b;
 };
 
 std::string IdOf(const HttpResponse& r) {

@@ -3,6 +3,8 @@
 // three masters when MFA_TEST_SHARED_BACKEND=cluster (the ctest label shared_cluster).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +32,21 @@ struct SharedBackend {
   // it does not start.
   std::unique_ptr<MockServer> StartNode(std::string_view prefix,
                                         std::vector<std::string> options) const;
+};
+
+// The fixture of a two-node suite. `Suite` (the fixture deriving from it) gives every suite a
+// backend of its own; the suite's SetUpTestSuite calls backend_.Start with its prefix and options.
+template <typename Suite>
+class SharedBackendTest : public ::testing::Test {
+ protected:
+  static void TearDownTestSuite() { backend_.Stop(); }
+
+  static inline SharedBackend backend_;
+  static inline std::unique_ptr<RedisServer>& redis_ = backend_.redis;
+  static inline std::unique_ptr<RedisCluster>& cluster_ = backend_.cluster;
+  static inline std::string& url_ = backend_.url;
+  static inline std::unique_ptr<MockServer>& a_ = backend_.a;
+  static inline std::unique_ptr<MockServer>& b_ = backend_.b;
 };
 
 }  // namespace mfa_test
