@@ -194,8 +194,8 @@ class PistacheSink final : public ReplySink {
   // Sends `bytes` and waits until the transport wrote them: one write in flight per connection.
   // False (the producer stops) when the write failed, the client left, or `kStreamStall` passed
   // without the client reading.
-  static bool SendAndWait(const std::shared_ptr<Tcp::Peer>& peer, std::string bytes) {
-    const std::shared_ptr<ConnectionParser> connection = ConnectionOf(*peer);
+  static bool SendAndWait(const std::shared_ptr<Tcp::Peer>& peer,
+                          const ConnectionParser& connection, std::string bytes) {
     auto written = std::make_shared<std::promise<bool>>();
     std::future<bool> outcome = written->get_future();
     const size_t size = bytes.size();
@@ -204,8 +204,8 @@ class PistacheSink final : public ReplySink {
               [written](std::exception_ptr) { written->set_value(false); });
     const auto give_up = std::chrono::steady_clock::now() + kStreamStall;
     while (outcome.wait_for(kGoneCheck) != std::future_status::ready) {
-      if (connection && (connection->gone.load(std::memory_order_acquire) ||
-                         connection->streams->closing.load(std::memory_order_seq_cst))) {
+      if (connection.gone.load(std::memory_order_acquire) ||
+          connection.streams->closing.load(std::memory_order_seq_cst)) {
         return false;
       }
       if (std::chrono::steady_clock::now() >= give_up) return false;
@@ -224,24 +224,26 @@ class PistacheSink final : public ReplySink {
       // Counted before the check, so that Shutdown either sees this stream or this stream sees
       // Shutdown (both seq_cst).
       gate->active.fetch_add(1, std::memory_order_seq_cst);
-      if (!gate->closing.load(std::memory_order_seq_cst)) StreamTo(peer, reply, close);
+      if (!gate->closing.load(std::memory_order_seq_cst)) StreamTo(peer, *connection, reply, close);
     }
     // Counted down only once this thread holds no reference into the connection, which the
     // listener frees after Shutdown.
     gate->active.fetch_sub(1, std::memory_order_seq_cst);
   }
 
-  void StreamTo(const std::shared_ptr<Tcp::Peer>& peer, Reply& reply, bool close) {
+  void StreamTo(const std::shared_ptr<Tcp::Peer>& peer, const ConnectionParser& connection,
+                Reply& reply, bool close) {
     const auto code = static_cast<Http::Code>(reply.status);
     if (!SendAndWait(
-            peer, FormatStreamHead(version_, reply.status, Http::codeString(code), reply, close))) {
+            peer, connection,
+            FormatStreamHead(version_, reply.status, Http::codeString(code), reply, close))) {
       return;
     }
-    const bool sent = PumpStream(reply, [this, &peer](const std::string& chunk) {
-      return SendAndWait(peer, FrameChunk(version_, chunk));
+    const bool sent = PumpStream(reply, [this, &peer, &connection](const std::string& chunk) {
+      return SendAndWait(peer, connection, FrameChunk(version_, chunk));
     });
     if (!sent) return;  // the client is gone
-    if (version_ == HttpVersion::kHttp11) SendAndWait(peer, FrameChunk(version_, {}));
+    if (version_ == HttpVersion::kHttp11) SendAndWait(peer, connection, FrameChunk(version_, {}));
     if (close || version_ == HttpVersion::kHttp10) ::shutdown(peer->fd(), SHUT_WR);
   }
 
@@ -275,7 +277,7 @@ class Handler final : public Http::Handler {
 
  private:
   void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
-    if (auto parser = std::static_pointer_cast<ConnectionParser>(peer->tryGetData(ParserData))) {
+    if (auto parser = ConnectionOf(*peer)) {
       parser->gone.store(true, std::memory_order_release);
     }
     Http::Handler::onDisconnection(peer);
